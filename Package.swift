@@ -1,0 +1,41 @@
+// swift-tools-version: 6.0
+// Attend: a compiler for computer-vision attention networks.
+// One target per pipeline stage; a stage depends only on the stages before it.
+import PackageDescription
+
+let package = Package(
+    name: "Attend",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "attend", targets: ["attend"]),
+        .library(name: "AttendFrontend", targets: ["AttendFrontend"]),
+        .library(name: "AttendInterpreter", targets: ["AttendInterpreter"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Shared vocabulary: source locations, diagnostics, dense tensors and their file formats.
+        .target(name: "AttendBasic"),
+        // YAML spec files to a located syntax tree; the expression language.
+        .target(name: "AttendSpec", dependencies: ["AttendBasic", .product(name: "Yams", package: "Yams")]),
+        // The typed graph IR and the op registry (every primitive op declared once).
+        .target(name: "AttendIR", dependencies: ["AttendBasic"]),
+        // Elaborates specs (blocks, repeats, shape symbols, parameter names) into IR graphs.
+        .target(name: "AttendFrontend", dependencies: ["AttendBasic", "AttendSpec", "AttendIR"]),
+        // Plain-Swift reference semantics for every op: the oracle.
+        .target(name: "AttendInterpreter", dependencies: ["AttendBasic", "AttendIR"]),
+        // The command line: thin glue over the stages.
+        .executableTarget(name: "attend", dependencies: [
+            "AttendBasic", "AttendSpec", "AttendIR", "AttendFrontend", "AttendInterpreter",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "AttendBasicTests", dependencies: ["AttendBasic"]),
+        .testTarget(name: "AttendSpecTests", dependencies: ["AttendSpec"]),
+        .testTarget(name: "AttendIRTests", dependencies: ["AttendIR"]),
+        .testTarget(name: "AttendFrontendTests", dependencies: ["AttendFrontend", "AttendIR"]),
+        .testTarget(name: "AttendInterpreterTests", dependencies: ["AttendInterpreter", "AttendFrontend", "AttendIR"]),
+        .testTarget(name: "AttendCLITests", dependencies: ["attend"]),
+    ]
+)

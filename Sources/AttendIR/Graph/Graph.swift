@@ -1,0 +1,120 @@
+import AttendBasic
+
+/// An SSA value: one tensor produced by a graph input or a node output.
+public struct ValueID: Hashable, Comparable, Sendable {
+    public var index: Int
+    public init(_ index: Int) { self.index = index }
+    public static func < (a: ValueID, b: ValueID) -> Bool { a.index < b.index }
+}
+
+public struct Value: Hashable, Sendable {
+    public var shape: [Int]
+    public init(shape: [Int]) { self.shape = shape }
+}
+
+/// A learned tensor of the model, named by its PyTorch state_dict key.
+public struct Parameter: Hashable, Sendable {
+    public var name: String
+    public var shape: [Int]
+    public var initializer: ParameterInit
+    /// State-dict keys beside this parameter that loading accepts and ignores
+    /// (`bn1.num_batches_tracked`).
+    public var ignoredKeys: [String]
+
+    public init(name: String, shape: [Int], initializer: ParameterInit, ignoredKeys: [String] = []) {
+        self.name = name
+        self.shape = shape
+        self.initializer = initializer
+        self.ignoredKeys = ignoredKeys
+    }
+}
+
+/// One op application.
+public struct Node: Sendable {
+    public var op: any Op
+    public var inputs: [ValueID]
+    public var outputs: [ValueID]
+    public var attributes: Attributes
+    /// The op's parameter slots bound to graph parameter names, in slot order.
+    public var parameters: [(slot: String, name: String)]
+    /// The dotted layer path the node came from (`layer1.0.se.fc1`), for names and messages.
+    public var layer: String
+    public var location: SourceLocation?
+
+    public init(op: any Op, inputs: [ValueID], outputs: [ValueID], attributes: Attributes,
+                parameters: [(slot: String, name: String)] = [], layer: String = "", location: SourceLocation? = nil) {
+        self.op = op
+        self.inputs = inputs
+        self.outputs = outputs
+        self.attributes = attributes
+        self.parameters = parameters
+        self.layer = layer
+        self.location = location
+    }
+
+    public func parameterName(_ slot: String) -> String? {
+        parameters.first { $0.slot == slot }?.name
+    }
+}
+
+/// A static-shape float32 dataflow graph: the IR every later stage reads.
+public struct Graph: Sendable {
+    public var name: String
+    public var values: [Value] = []
+    public var inputs: [(name: String, value: ValueID)] = []
+    public var outputs: [(name: String, value: ValueID)] = []
+    public var nodes: [Node] = []
+    public var parameters: [Parameter] = []
+
+    public init(name: String) { self.name = name }
+
+    public func shape(of value: ValueID) -> [Int] { values[value.index].shape }
+
+    /// A new value of this shape.
+    public mutating func makeValue(shape: [Int]) -> ValueID {
+        values.append(Value(shape: shape))
+        return ValueID(values.count - 1)
+    }
+
+    public mutating func addInput(name: String, shape: [Int]) -> ValueID {
+        let id = makeValue(shape: shape)
+        inputs.append((name, id))
+        return id
+    }
+
+    public func parameter(named name: String) -> Parameter? {
+        parameters.first { $0.name == name }
+    }
+
+    public var parameterCount: Int {
+        parameters.reduce(0) { $0 + ShapeRules.elementCount($1.shape) }
+    }
+
+    /// Adds a node applying `op`: checks arity, infers output shapes, creates its
+    /// parameters under `layer` (PyTorch naming) and returns the node's outputs.
+    /// Errors carry no location; the frontend attaches the spec location.
+    @discardableResult
+    public mutating func apply(_ op: any Op, inputs: [ValueID], attributes: Attributes,
+                               layer: String, location: SourceLocation? = nil) throws(Diagnostic) -> [ValueID] {
+        guard op.arity.accepts(inputs.count) else {
+            throw .error("op '\(op.name)' takes \(op.arity.description), got \(inputs.count)")
+        }
+        let inputShapes = inputs.map(shape(of:))
+        let outputShapes = try op.outputShapes(inputs: inputShapes, attributes: attributes)
+        var bound: [(slot: String, name: String)] = []
+        let slots = op.parameters(inputs: inputShapes, attributes: attributes)
+        for slot in slots {
+            let fullName = [layer, slot.name].filter { !$0.isEmpty }.joined(separator: ".")
+            guard !fullName.isEmpty else { throw .error("op '\(op.name)' has parameters, so its layer needs a name") }
+            if parameter(named: fullName) != nil { throw .error("parameter '\(fullName)' is defined twice") }
+            let ignored = op.ignoredStateNames.map { [layer, $0].filter { !$0.isEmpty }.joined(separator: ".") }
+            parameters.append(Parameter(name: fullName, shape: slot.shape, initializer: slot.initializer,
+                                        ignoredKeys: slot == slots.last ? ignored : []))
+            bound.append((slot.name, fullName))
+        }
+        let outputs = outputShapes.map { makeValue(shape: $0) }
+        nodes.append(Node(op: op, inputs: inputs, outputs: outputs, attributes: attributes,
+                          parameters: bound, layer: layer, location: location))
+        return outputs
+    }
+}

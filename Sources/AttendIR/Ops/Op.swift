@@ -1,0 +1,159 @@
+import AttendBasic
+
+/// How an op may be fused with its neighbours, in TVM's classification. The optimizer's
+/// fusion rules read this property, never op names.
+public enum FusionKind: String, Sendable, CaseIterable {
+    /// One output element from the same-index input elements (relu, add of equal shapes).
+    case elementwise
+    /// Elementwise after broadcasting inputs (add with a [C,1,1] operand).
+    case broadcast
+    /// Each output element is one input element moved (reshape, permute, slice, pad).
+    case injective
+    /// Output elements combine many input elements along axes (mean, softmax).
+    case reduction
+    /// A compute-heavy op whose output can take an elementwise epilogue (conv, matmul).
+    case complexOutFusable = "complex-out-fusable"
+    /// Fuses with nothing.
+    case opaque
+}
+
+/// How many inputs an op takes.
+public enum Arity: Hashable, Sendable {
+    case exactly(Int)
+    case range(Int, Int)
+    case atLeast(Int)
+
+    public func accepts(_ count: Int) -> Bool {
+        switch self {
+        case .exactly(let n): return count == n
+        case .range(let low, let high): return count >= low && count <= high
+        case .atLeast(let n): return count >= n
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .exactly(let n): return n == 1 ? "1 input" : "\(n) inputs"
+        case .range(let low, let high): return "\(low) to \(high) inputs"
+        case .atLeast(let n): return "at least \(n) inputs"
+        }
+    }
+}
+
+/// How a parameter is filled when no weights file is given: PyTorch's default initializers,
+/// drawn from a generator seeded by the parameter's name.
+public enum ParameterInit: Hashable, Sendable {
+    /// Uniform in ±1/sqrt(fanIn): PyTorch's default for conv and linear weights and biases.
+    case uniformFanIn(Int)
+    case constant(Double)
+    case normal(std: Double)
+}
+
+/// A learned tensor an op owns, named as PyTorch names it inside the module (`weight`,
+/// `bias`, `running_mean`); the empty name is for ops that are a parameter themselves.
+public struct ParameterSlot: Hashable, Sendable {
+    public var name: String
+    public var shape: [Int]
+    public var initializer: ParameterInit
+
+    public init(_ name: String, _ shape: [Int], _ initializer: ParameterInit) {
+        self.name = name
+        self.shape = shape
+        self.initializer = initializer
+    }
+}
+
+/// A primitive op, declared once: its schema, shape rule, parameters and cost. Reference
+/// semantics live in the interpreter's kernel for the op (one file there), and elementwise
+/// ops carry their scalar formula here so every backend prints the same math.
+public protocol Op: Sendable {
+    /// The name users write (`conv2d`) and the IR prints.
+    var name: String { get }
+    /// One line for `attend check --ops`, the JSON schema and the language reference.
+    var summary: String { get }
+    var arguments: [ArgSpec] { get }
+    var arity: Arity { get }
+    var fusion: FusionKind { get }
+    /// Buffers PyTorch keeps in a state_dict that this op ignores (BatchNorm's `num_batches_tracked`).
+    var ignoredStateNames: [String] { get }
+
+    /// Output shapes, or a diagnostic (without location) that names the offending shapes.
+    func outputShapes(inputs: [[Int]], attributes: Attributes) throws(Diagnostic) -> [[Int]]
+    /// Learned tensors, in PyTorch's layout, for these input shapes.
+    func parameters(inputs: [[Int]], attributes: Attributes) -> [ParameterSlot]
+    /// Floating-point operations (a multiply-add counts two), for `attend check`.
+    func flops(inputs: [[Int]], outputs: [[Int]], attributes: Attributes) -> Int
+}
+
+extension Op {
+    public var ignoredStateNames: [String] { [] }
+    public func parameters(inputs: [[Int]], attributes: Attributes) -> [ParameterSlot] { [] }
+    public func flops(inputs: [[Int]], outputs: [[Int]], attributes: Attributes) -> Int { 0 }
+
+    /// Types raw argument values by the schema: fills defaults, rejects unknown names (with a
+    /// suggestion) and wrong types. Errors carry no location; callers attach one.
+    public func typeArguments(_ given: [(name: String, value: ArgValue)]) throws(ArgumentError) -> Attributes {
+        var typed = Attributes()
+        for (name, _) in given where !arguments.contains(where: { $0.name == name }) {
+            let known = arguments.map(\.name)
+            let list = known.isEmpty ? "it takes no arguments" : "known: \(known.joined(separator: ", "))"
+            throw ArgumentError(argument: name, diagnostic: .error("unknown argument '\(name)' for op '\(self.name)'\(didYouMean(name, in: known)); \(list)"))
+        }
+        for spec in arguments {
+            if let raw = given.first(where: { $0.name == spec.name })?.value {
+                switch spec.kind.accept(raw) {
+                case .success(let value): typed[spec.name] = value
+                case .failure(let error):
+                    throw ArgumentError(argument: spec.name, diagnostic: .error("argument '\(spec.name)' of '\(name)': \(error.message)"))
+                }
+            } else if let value = spec.defaultValue {
+                typed[spec.name] = value
+            } else {
+                throw ArgumentError(argument: nil, diagnostic: .error("op '\(name)' needs argument '\(spec.name)' (\(spec.kind.description))"))
+            }
+        }
+        return typed
+    }
+}
+
+/// A failure to type a node's arguments: which argument (nil when one is missing) and why.
+public struct ArgumentError: Error, Sendable {
+    public var argument: String?
+    public var diagnostic: Diagnostic
+}
+
+/// Shape helpers shared by shape rules.
+public enum ShapeRules {
+    /// NumPy broadcasting of two shapes, or nil when they do not broadcast.
+    public static func broadcast(_ a: [Int], _ b: [Int]) -> [Int]? {
+        let rank = max(a.count, b.count)
+        var result = [Int](repeating: 1, count: rank)
+        for i in 0..<rank {
+            let x = i < rank - a.count ? 1 : a[i - (rank - a.count)]
+            let y = i < rank - b.count ? 1 : b[i - (rank - b.count)]
+            if x == y || y == 1 { result[i] = x } else if x == 1 { result[i] = y } else { return nil }
+        }
+        return result
+    }
+
+    /// A possibly negative axis (`-1` is the last) as an index into `rank` axes.
+    public static func normalizeAxis(_ axis: Int, rank: Int) throws(Diagnostic) -> Int {
+        let normalized = axis < 0 ? axis + rank : axis
+        guard normalized >= 0, normalized < rank else {
+            throw .error("axis \(axis) is out of range for a tensor of rank \(rank)")
+        }
+        return normalized
+    }
+
+    public static func normalizeAxes(_ axes: [Int], rank: Int) throws(Diagnostic) -> [Int] {
+        var result: [Int] = []
+        for axis in axes {
+            let a = try normalizeAxis(axis, rank: rank)
+            if result.contains(a) { throw .error("axis \(axis) is repeated in \(formatShape(axes))") }
+            result.append(a)
+        }
+        return result
+    }
+
+    public static func elementCount(_ shape: [Int]) -> Int { shape.reduce(1, *) }
+}

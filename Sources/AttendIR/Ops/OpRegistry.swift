@@ -1,0 +1,16 @@
+/// Every primitive op, by name. Ops and blocks share one namespace in the spec language;
+/// this registry is the op half, and the single list the JSON schema, `attend check`'s docs,
+/// the frontend and the interpreter all read.
+public enum OpRegistry {
+    public static let all: [any Op] = {
+        var ops: [any Op] = ElementwiseOp.declarations
+        ops += [ConvOp(spatialRank: 1), ConvOp(spatialRank: 2)]
+        return ops.sorted { $0.name < $1.name }
+    }()
+
+    private static let byName: [String: any Op] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
+
+    public static func op(named name: String) -> (any Op)? { byName[name] }
+
+    public static var names: [String] { all.map(\.name) }
+}
