@@ -101,6 +101,11 @@ extension Op {
         }
         for spec in arguments {
             if let raw = given.first(where: { $0.name == spec.name })?.value {
+                // An argument whose default is None may be given None explicitly.
+                if raw == .none, spec.defaultValue == ArgValue.none {
+                    typed[spec.name] = ArgValue.none
+                    continue
+                }
                 switch spec.kind.accept(raw) {
                 case .success(let value): typed[spec.name] = value
                 case .failure(let error):
