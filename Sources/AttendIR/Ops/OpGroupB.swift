@@ -1,0 +1,4 @@
+/// Declarations of pooling, layout and resampling ops.
+enum OpGroupB {
+    static let declarations: [any Op] = []
+}

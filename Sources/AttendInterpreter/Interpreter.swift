@@ -1,0 +1,67 @@
+import AttendBasic
+import AttendIR
+
+/// Executes a graph node by node with the reference kernels: the oracle every pass and
+/// backend is checked against. Values are freed after their last use.
+public struct Interpreter {
+    public let graph: Graph
+
+    public init(graph: Graph) { self.graph = graph }
+
+    /// Runs the graph. `parameters` are keyed by state_dict name and `inputs` by input name;
+    /// both must match the graph's shapes (callers check this first for good messages).
+    public func run(parameters: [String: Tensor], inputs: [String: Tensor]) throws(Diagnostic) -> [(name: String, tensor: Tensor)] {
+        var values = [Tensor?](repeating: nil, count: graph.values.count)
+        for (name, id) in graph.inputs {
+            guard let tensor = inputs[name] else { throw .error("no value for input '\(name)'") }
+            guard tensor.shape == graph.shape(of: id) else {
+                throw .error("input '\(name)' has shape \(formatShape(tensor.shape)), the model expects \(formatShape(graph.shape(of: id)))")
+            }
+            values[id.index] = tensor
+        }
+        let lastUse = lastUses()
+        for (index, node) in graph.nodes.enumerated() {
+            guard let kernel = KernelTable.kernel(for: node.op) else {
+                throw .error("the interpreter has no kernel for op '\(node.op.name)'")
+            }
+            var operands: [Tensor] = []
+            for input in node.inputs {
+                guard let tensor = values[input.index] else { throw .error("value %\(input.index) is used before it is defined") }
+                operands.append(tensor)
+            }
+            var bound: [String: Tensor] = [:]
+            for (slot, name) in node.parameters {
+                guard let tensor = parameters[name] else { throw .error("no value for parameter '\(name)'") }
+                bound[slot] = tensor
+            }
+            let context = KernelContext(inputs: operands, parameters: bound, attributes: node.attributes,
+                                        outputShapes: node.outputs.map(graph.shape(of:)), op: node.op)
+            let results: [Tensor]
+            do { results = try kernel(context) } catch { throw error.located(at: node.location) }
+            for (id, tensor) in zip(node.outputs, results) {
+                guard tensor.shape == graph.shape(of: id) else {
+                    throw .error("kernel '\(node.op.name)' produced \(formatShape(tensor.shape)), expected \(formatShape(graph.shape(of: id)))", at: node.location)
+                }
+                values[id.index] = tensor
+            }
+            for input in node.inputs where lastUse[input.index] == index { values[input.index] = nil }
+        }
+        var outputs: [(name: String, tensor: Tensor)] = []
+        for (name, id) in graph.outputs {
+            guard let tensor = values[id.index] else { throw .error("output '\(name)' was never computed") }
+            outputs.append((name, tensor))
+        }
+        return outputs
+    }
+
+    /// For each value, the index of the last node reading it (graph outputs are kept).
+    private func lastUses() -> [Int] {
+        var last = [Int](repeating: -1, count: graph.values.count)
+        for (index, node) in graph.nodes.enumerated() {
+            for input in node.inputs { last[input.index] = index }
+        }
+        for (_, id) in graph.outputs { last[id.index] = Int.max }
+        for (_, id) in graph.inputs where last[id.index] == -1 { last[id.index] = Int.max }
+        return last
+    }
+}
