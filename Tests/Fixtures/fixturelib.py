@@ -1,9 +1,11 @@
 """Shared machinery for the PyTorch reference fixtures (see README.md).
 
 A case is a YAML spec (a string) plus a small torch function computing the same thing.
-`case()` registers one; `mod()` / `param()` create seeded, randomly initialised weights
-inside the running case; `write_case()` writes the four fixture files.
+`case()` registers one; `network()` registers one whose spec is a model file of the repo
+(Models/*.yaml) with `--set` overrides. `mod()` / `param()` create seeded, randomly
+initialised weights inside the running case; `write_case()` writes the four fixture files.
 """
+import json
 import math
 import re
 import textwrap
@@ -14,7 +16,8 @@ import torch
 import torch.nn as nn
 from safetensors.torch import save_file
 
-CASES = []  # (kind, name, yaml_text, fn, input_inits)
+CASES = []  # (kind, name, yaml_text or Network, fn, input_inits)
+REPO = Path(__file__).resolve().parents[2]
 
 
 def case(kind, name, body, **inits):
@@ -27,6 +30,63 @@ def case(kind, name, body, **inits):
 
     def register(fn):
         CASES.append((kind, name, text, fn, inits))
+        return fn
+    return register
+
+
+class Network:
+    """A model file of the repo (path relative to the repo root) with param overrides, as
+    `attend ... --set name=value` would take them. Written as case.json instead of a model.yaml."""
+
+    def __init__(self, model, sets):
+        import yaml  # a timm dependency; only the network cases need it
+        self.model, self.sets = model, dict(sets)
+        spec = yaml.safe_load((REPO / model).read_text())
+        params = dict(spec.get("params") or {})
+        assert set(self.sets) <= set(params), (model, sorted(set(self.sets) - set(params)))
+        params.update(self.sets)
+        self.layers = spec["layers"]
+        self.inputs = {k: [_eval_dim(v, params) for v in shape]
+                       for k, shape in spec["inputs"].items()}
+        if "outputs" in spec:
+            self.outputs = list(spec["outputs"])
+        else:
+            name = _layer_name(self.layers[-1])
+            assert name, f"{model}: the last layer must be named"
+            self.outputs = [name]
+
+    def layer_names(self):
+        return [n for n in map(_layer_name, self.layers) if n]
+
+    def json(self):
+        return json.dumps({"model": self.model, "set": self.sets}) + "\n"
+
+
+def _layer_name(layer):
+    """`- name: ...` -> name; an unnamed `- {op: ...}` -> None."""
+    if isinstance(layer, dict) and "op" not in layer:
+        (name,) = layer
+        return name
+    return None
+
+
+def _eval_dim(v, params):
+    """A shape entry: an int, a param name or an arithmetic expression over params."""
+    if isinstance(v, int):
+        return v
+    r = eval(str(v), {"__builtins__": {}}, params)  # noqa: S307 (trusted repo files)
+    assert isinstance(r, int), (v, r)
+    return r
+
+
+def network(kind, name, model, sets, **inits):
+    """Register `fn(**inputs) -> {output_name: tensor}` under Tests/Fixtures/<kind>/<name> for
+    the model file `model` (relative to the repo root) with params overridden by `sets`.
+    Input shapes and output names come from the model file."""
+    spec = Network(model, sets)
+
+    def register(fn):
+        CASES.append((kind, name, spec, fn, inits))
         return fn
     return register
 
@@ -101,7 +161,8 @@ def init_module(m):
 
 
 def mod(path, module):
-    """Register `module` as the layer at `path` (its state_dict keys get `path.` prefixed)."""
+    """Register `module` as the layer at `path` (its state_dict keys get `path.` prefixed;
+    path "" registers a whole network, whose state_dict keys are kept as they are)."""
     assert path not in _CURRENT.modules
     init_module(module)
     _CURRENT.modules[path] = module.eval()
@@ -119,7 +180,7 @@ def state_dict():
     sd = {}
     for path, m in _CURRENT.modules.items():
         for k, v in m.state_dict().items():
-            sd[f"{path}.{k}"] = v
+            sd[f"{path}.{k}" if path else k] = v
     sd.update(_CURRENT.params)
     return sd
 
@@ -139,7 +200,8 @@ def write_case(root, kind, name, text, fn, inits):
     """Generate one case; returns a summary row."""
     global _CURRENT
     torch.manual_seed(zlib.crc32(f"{kind}/{name}".encode()))
-    shapes = spec_inputs(text)
+    net = isinstance(text, Network)
+    shapes = text.inputs if net else spec_inputs(text)
     assert set(inits) <= set(shapes), (name, inits)
     inputs = {k: make_input(s, inits.get(k)).float() for k, s in shapes.items()}
     _CURRENT = _Case()
@@ -149,14 +211,19 @@ def write_case(root, kind, name, text, fn, inits):
         weights = state_dict()
     finally:
         _CURRENT = None
-    expected = spec_outputs(text)
+    expected = text.outputs if net else spec_outputs(text)
     assert list(outputs) == expected, (name, list(outputs), expected)
     for k, v in outputs.items():
         assert torch.isfinite(v).all(), (name, k)
 
     d = Path(root) / kind / name
     d.mkdir(parents=True, exist_ok=True)
-    (d / "model.yaml").write_text(text)
+    if net:
+        assert {k.split(".")[0] for k in weights} <= set(text.layer_names()), \
+            (name, sorted({k.split(".")[0] for k in weights} - set(text.layer_names())))
+        (d / "case.json").write_text(text.json())
+    else:
+        (d / "model.yaml").write_text(text)
     save_file(_tensors(inputs), str(d / "inputs.safetensors"))
     save_file(_tensors(outputs), str(d / "outputs.safetensors"))
     wfile = d / "weights.safetensors"

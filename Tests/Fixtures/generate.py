@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Regenerate the PyTorch reference fixtures in Tests/Fixtures/{ops,blocks}/<case>/.
+"""Regenerate the PyTorch reference fixtures in Tests/Fixtures/{ops,blocks,networks}/<case>/.
 
     python Tests/Fixtures/generate.py            # all cases
-    python Tests/Fixtures/generate.py conv pool  # only cases whose name contains a word
+    python Tests/Fixtures/generate.py conv pool  # only cases whose kind/name contains a word
+    python Tests/Fixtures/generate.py networks   # one group
 
-Each case folder holds model.yaml, inputs.safetensors, outputs.safetensors and (when the
-model has parameters) weights.safetensors. Output is deterministic: reruns are byte-identical.
-See README.md for the environment.
+Each case folder holds model.yaml (networks/: case.json), inputs.safetensors,
+outputs.safetensors and (when the model has parameters) weights.safetensors. Output is
+deterministic: reruns are byte-identical. See README.md for the environment.
 """
 import shutil
 import sys
@@ -20,6 +21,7 @@ import fixturelib  # noqa: E402
 import op_cases  # noqa: E402,F401  (registers cases)
 import op_cases_shape  # noqa: E402,F401  (registers cases)
 import block_cases  # noqa: E402,F401  (registers cases)
+import network_cases  # noqa: E402,F401  (registers cases)
 
 ROOT = Path(__file__).resolve().parent
 
@@ -29,7 +31,7 @@ def main(argv):
     torch.set_default_dtype(torch.float32)
     names = [f"{k}/{n}" for k, n, *_ in fixturelib.CASES]
     assert len(set(names)) == len(names), "duplicate case names"
-    selected = [c for c in fixturelib.CASES if not argv or any(w in c[1] for w in argv)]
+    selected = [c for c in fixturelib.CASES if not argv or any(w in f"{c[0]}/{c[1]}" for w in argv)]
 
     if not argv:  # full run: drop folders of cases that no longer exist
         for kind in sorted({k for k, *_ in fixturelib.CASES}):

@@ -1,0 +1,96 @@
+"""Network fixtures: the example models in Models/*.yaml, with `--set` overrides, against the
+timm modules they are written after. The weights are the timm module's own state_dict, so
+its key names must be the names the model file produces (layer path + parameter name)."""
+from functools import partial
+
+import torch
+import torch.nn as nn
+from timm.layers import LayerNorm, set_fused_attn
+from timm.models.resnet import BasicBlock, Bottleneck
+from timm.models.vision_transformer import Block
+
+from fixturelib import mod, network
+
+NETWORKS = "networks"
+
+# Explicit softmax(q k^T * scale) v, not F.scaled_dot_product_attention.
+set_fused_attn(False)
+
+
+@torch.no_grad()
+def _calibrate(m, x, revive=()):
+    """Visit the modules in forward (= registration) order. Set each BatchNorm's running stats
+    near the statistics of the input it actually sees: mean + N(0, 0.3) * std and
+    var * U(0.5, 2). Every term still matters, while activations stay O(1) and the SE / CBAM
+    sigmoid gates are not saturated (random running_var down to 10**-2.5 would blow up a
+    stack of convs). For each conv in `revive` (an SE / CBAM fc1, followed by a ReLU), negate
+    the filters whose output is never positive, so that no hidden unit is dead (with CBAM's
+    2 or 3 hidden units the whole channel gate could otherwise be a constant 0.5)."""
+    revive = set(revive)
+    for sub in m.modules():
+        is_bn = isinstance(sub, nn.modules.batchnorm._BatchNorm)
+        if not is_bn and sub not in revive:
+            continue
+        seen = []
+        if is_bn:
+            hook = sub.register_forward_pre_hook(lambda _, args: seen.append(args[0].clone()))
+        else:
+            hook = sub.register_forward_hook(lambda _, args, out: seen.append(out.clone()))
+        m(x.clone())
+        hook.remove()
+        y = torch.cat(seen).transpose(0, 1).flatten(1)  # channels x values
+        if is_bn:
+            mean, std, var = y.mean(1), y.std(1), y.var(1)
+            sub.running_mean.copy_(mean + torch.randn_like(mean) * 0.3 * std)
+            sub.running_var.copy_(var * (torch.rand_like(var) * 1.5 + 0.5))
+        else:
+            dead = y.amax(1) <= 0
+            sub.weight[dead] *= -1
+            if sub.bias is not None:
+                sub.bias[dead] *= -1
+
+
+# ---------------------------------------------------------------- se_resnet_block
+
+def _se_resnet_case(name, width, size):
+    @network(NETWORKS, name, "Models/se_resnet_block.yaml", {"width": width, "size": size},
+             x=("offset", 1.0))
+    def _(x):
+        m = mod("", BasicBlock(width, width, attn_layer="se"))
+        _calibrate(m, x, revive=[m.se.fc1])
+        return {"act2": m(x)}
+
+
+_se_resnet_case("se_resnet_w16_s9", 16, 9)   # SE hidden = make_divisible(1, 8) = 8
+_se_resnet_case("se_resnet_w24_s7", 24, 7)   # hidden = make_divisible(1.5, 8) = 8, not 1 or 2
+_se_resnet_case("se_resnet_w20_s6", 20, 6)   # width not a multiple of 8; hidden 8
+
+# ---------------------------------------------------------------- cbam_bottleneck
+
+def _cbam_bottleneck_case(name, width, size):
+    @network(NETWORKS, name, "Models/cbam_bottleneck.yaml", {"width": width, "size": size},
+             x=("offset", 1.0))
+    def _(x):
+        m = mod("", Bottleneck(4 * width, width, attn_layer="cbam"))
+        _calibrate(m, x, revive=[m.se.channel.fc1])  # BNs include se.spatial.conv.bn
+        return {"act3": m(x)}
+
+
+_cbam_bottleneck_case("cbam_bottleneck_w8_s9", 8, 9)    # 32 channels, CBAM hidden 2
+_cbam_bottleneck_case("cbam_bottleneck_w12_s7", 12, 7)  # 48 channels, CBAM hidden 3
+
+# ---------------------------------------------------------------- vit_block
+
+def _vit_block_case(name, dim, heads, tokens):
+    @network(NETWORKS, name, "Models/vit_block.yaml", {"dim": dim, "heads": heads, "tokens": tokens})
+    def _(x):
+        # timm's Block default norm_layer is timm.layers.LayerNorm, eps 1e-6 (as the model
+        # file's layernorms); spelled out so that a change of that default shows up here.
+        m = mod("", Block(dim, num_heads=heads, qkv_bias=True, norm_layer=partial(LayerNorm, eps=1e-6)))
+        assert not m.attn.fused_attn
+        return {"out": m(x)}
+
+
+_vit_block_case("vit_block_d48_h3_n10", 48, 3, 10)  # 3 heads of 16
+# 8 heads of 5 (scale 5 ** -0.5). dim 64 would make the weights alone 12 * 64**2 floats = 196 KB.
+_vit_block_case("vit_block_d40_h8_n17", 40, 8, 17)
