@@ -1,4 +1,17 @@
 /// Declarations of linear algebra, normalization, reduction and parameter ops.
 enum OpGroupA {
-    static let declarations: [any Op] = []
+    static let declarations: [any Op] = [
+        LinearOp(),
+        MatmulOp(),
+        SoftmaxOp(),
+        LayerNormOp(),
+        BatchNormOp(),
+        GroupNormOp(),
+        ReductionOp(.mean),
+        ReductionOp(.sum),
+        ReductionOp(.max),
+        IdentityOp(),
+        DropoutOp(),
+        ParameterOp(),
+    ]
 }

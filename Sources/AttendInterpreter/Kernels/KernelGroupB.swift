@@ -1,6 +1,21 @@
 import AttendIR
 
-/// Kernels for pooling, layout and resampling ops (filled in op by op).
+/// Kernels for pooling, layout and resampling ops.
 enum KernelGroupB {
-    static let table: [String: Kernel] = [:]
+    static let table: [String: Kernel] = [
+        "avgpool2d": PoolingKernels.avgPool2d,
+        "maxpool2d": PoolingKernels.maxPool2d,
+        "adaptive_avgpool2d": PoolingKernels.adaptiveAvgPool2d,
+        "adaptive_maxpool2d": PoolingKernels.adaptiveMaxPool2d,
+        "reshape": LayoutKernels.reshape,
+        "flatten": LayoutKernels.reshape,
+        "permute": LayoutKernels.permute,
+        "transpose": LayoutKernels.transpose,
+        "concat": LayoutKernels.concat,
+        "split": LayoutKernels.split,
+        "unbind": LayoutKernels.unbind,
+        "slice": LayoutKernels.slice,
+        "pad": ResampleKernels.pad,
+        "interpolate": ResampleKernels.interpolate,
+    ]
 }

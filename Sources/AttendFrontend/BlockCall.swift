@@ -1,0 +1,115 @@
+import AttendBasic
+import AttendIR
+import AttendSpec
+
+/// One call of a user block: binds arguments, matches input shape patterns (binding shape
+/// symbols), evaluates `let`s, and elaborates the block's layers under the caller's layer path.
+struct BlockCall {
+    let block: BlockSpec
+    let layer: LayerSpec
+    let inputs: [ValueID]
+    let path: String
+    let caller: Scope
+
+    mutating func run(_ elaborator: inout Elaborator) throws(Diagnostic) -> [ValueID] {
+        let name = block.name.text
+        if let cycle = caller.callStack.firstIndex(where: { $0.block == name }) {
+            let chain = caller.callStack[cycle...].map(\.block) + [name]
+            throw .error("block '\(name)' calls itself: \(chain.joined(separator: " -> "))", at: layer.kind.location)
+        }
+        guard inputs.count == block.inputs.count else {
+            let expected = block.inputs.map(\.name.text).joined(separator: ", ")
+            throw .error("block '\(name)' takes \(block.inputs.count) input\(block.inputs.count == 1 ? "" : "s") (\(expected)), got \(inputs.count)", at: layer.location)
+        }
+        var env: [String: ExprValue] = [:]
+        try bindShapes(into: &env, graph: elaborator.graph)
+        try bindArguments(into: &env)
+        for entry in block.lets {
+            do {
+                env[entry.key.text] = try Values.evaluate(entry.value, in: env)
+            } catch {
+                throw withCallNote(error)
+            }
+        }
+        var scope = Scope(env: env, path: path, callStack: caller.callStack + [(name, layer.location)])
+        for (spec, value) in zip(block.inputs, inputs) {
+            scope.tensors[spec.name.text] = [value]
+            scope.inputNames.append(spec.name.text)
+        }
+        do {
+            let last = try elaborator.elaborate(block.layers, in: &scope)
+            guard let outputs = block.outputs else { return last }
+            var result: [ValueID] = []
+            for reference in outputs { result += try scope.resolve(reference) }
+            return result
+        } catch {
+            throw withCallNote(error)
+        }
+    }
+
+    /// Errors inside a block point at the block's own line; a note names the call site.
+    private func withCallNote(_ error: Diagnostic) -> Diagnostic {
+        var error = error
+        error.notes.append(.note("in block '\(block.name.text)' called as '\(path)' here", at: layer.location))
+        return error
+    }
+
+    /// Matches each input's shape against the block's pattern: ints must be equal, names
+    /// bind shape symbols (and must agree where repeated), `_` matches anything.
+    private func bindShapes(into env: inout [String: ExprValue], graph: Graph) throws(Diagnostic) {
+        var origin: [String: String] = [:]
+        for (spec, value) in zip(block.inputs, inputs) {
+            let actual = graph.shape(of: value)
+            let pattern = "[" + spec.dims.map(\.text).joined(separator: ", ") + "]"
+            func mismatch(_ why: String) -> Diagnostic {
+                .error("block '\(block.name.text)' expects \(spec.name.text): \(pattern), got \(formatShape(actual))\(why)", at: layer.location,
+                       notes: [.note("the block's input is declared here", at: spec.location)])
+            }
+            guard actual.count == spec.dims.count else {
+                throw mismatch(" (rank \(actual.count), expected \(spec.dims.count))")
+            }
+            for (dim, size) in zip(spec.dims, actual) {
+                let text = dim.text
+                if text == "_" || text == "*" { continue }
+                if let literal = Int(text) {
+                    if literal != size { throw mismatch("") }
+                } else if Self.isIdentifier(text) {
+                    if case .int(let bound)? = env[text] {
+                        if bound != size { throw mismatch(" (\(text) is \(bound) from \(origin[text] ?? "an earlier input"))") }
+                    } else {
+                        env[text] = .int(size)
+                        origin[text] = spec.name.text
+                    }
+                } else {
+                    let expected = try Values.wholeNumber(dim, in: env, what: "a dimension")
+                    if expected != size { throw mismatch(" (\(text) = \(expected))") }
+                }
+            }
+        }
+    }
+
+    /// Call-site arguments (evaluated in the caller's scope) over the block's defaults
+    /// (evaluated in the block's scope, after shape symbols, so a default may read `C`).
+    private func bindArguments(into env: inout [String: ExprValue]) throws(Diagnostic) {
+        let known = block.arguments.map(\.key.text)
+        for entry in layer.arguments {
+            guard known.contains(entry.key.text) else {
+                let list = known.isEmpty ? "it takes no arguments" : "known: \(known.joined(separator: ", "))"
+                throw .error("unknown argument '\(entry.key.text)' for block '\(block.name.text)'\(didYouMean(entry.key.text, in: known)); \(list)", at: entry.key.location)
+            }
+            env[entry.key.text] = try Values.evaluate(entry.value, in: caller.env)
+        }
+        for entry in block.arguments where !layer.arguments.contains(where: { $0.key.text == entry.key.text }) {
+            do {
+                env[entry.key.text] = try Values.evaluate(entry.value, in: env)
+            } catch {
+                throw withCallNote(error)
+            }
+        }
+    }
+
+    static func isIdentifier(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, first == "_" || (first.properties.isAlphabetic && first.isASCII) else { return false }
+        return text.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
+    }
+}

@@ -1,0 +1,177 @@
+import AttendBasic
+import AttendIR
+import AttendSpec
+
+/// Turns layer lists into graph nodes: resolves `from`, orders layers by their references
+/// (reporting cycles), expands `repeat`, and calls ops and blocks.
+struct Elaborator {
+    var graph: Graph
+    let library: BlockLibrary
+
+    /// Elaborates `layers` in `scope` and returns the outputs of the list's last layer.
+    mutating func elaborate(_ layers: [LayerSpec], in scope: inout Scope) throws(Diagnostic) -> [ValueID] {
+        let order = try executionOrder(layers, scope: scope)
+        var outputsByIndex: [Int: [ValueID]] = [:]
+        for index in order {
+            let layer = layers[index]
+            let previous: [ValueID]? = index > 0 ? outputsByIndex[index - 1] : nil
+            let inputs = try inputs(of: layer, at: index, previous: previous, scope: scope)
+            let outputs = try call(layer, index: index, inputs: inputs, scope: &scope)
+            outputsByIndex[index] = outputs
+            if let name = layer.name?.text { scope.tensors[name] = outputs }
+        }
+        return outputsByIndex[layers.count - 1] ?? []
+    }
+
+    // MARK: inputs and order
+
+    private func inputs(of layer: LayerSpec, at index: Int, previous: [ValueID]?, scope: Scope) throws(Diagnostic) -> [ValueID] {
+        guard let from = layer.from else {
+            if let previous { return previous }
+            return try onlyInput(scope, for: layer)
+        }
+        var result: [ValueID] = []
+        for reference in from {
+            if reference.text == "_" {
+                if let previous { result += previous } else { result += try onlyInput(scope, for: layer) }
+            } else {
+                result += try scope.resolve(reference)
+            }
+        }
+        return result
+    }
+
+    private func onlyInput(_ scope: Scope, for layer: LayerSpec) throws(Diagnostic) -> [ValueID] {
+        if OpRegistry.op(named: layer.kind.text)?.arity == .exactly(0) { return [] }
+        guard scope.inputNames.count == 1, let values = scope.tensors[scope.inputNames[0]] else {
+            throw .error("the first layer needs 'from:' when there are \(scope.inputNames.count) inputs", at: layer.location)
+        }
+        return values
+    }
+
+    /// Layers run after the layers they reference (a forward reference is allowed); `_` and
+    /// a missing `from` reference the layer before. A cycle is an error naming its path.
+    private func executionOrder(_ layers: [LayerSpec], scope: Scope) throws(Diagnostic) -> [Int] {
+        var indexByName: [String: Int] = [:]
+        for (index, layer) in layers.enumerated() {
+            guard let name = layer.name else { continue }
+            try checkName(name)
+            if let earlier = indexByName[name.text] {
+                throw .error("duplicate layer name '\(name.text)'", at: name.location,
+                             notes: [.note("first defined here", at: layers[earlier].location)])
+            }
+            if scope.tensors[name.text] != nil {
+                throw .error("layer name '\(name.text)' is already the name of an input", at: name.location)
+            }
+            indexByName[name.text] = index
+        }
+        func dependencies(_ index: Int) -> [Int] {
+            let layer = layers[index]
+            var result: [Int] = []
+            for reference in layer.from ?? [SpecScalar(text: "_", location: layer.location)] {
+                if reference.text == "_" {
+                    if index > 0 { result.append(index - 1) }
+                } else if let target = indexByName[reference.text] ?? Self.baseName(reference.text).flatMap({ indexByName[$0] }) {
+                    result.append(target)
+                }
+            }
+            return result
+        }
+        enum Mark { case visiting, done }
+        var marks: [Int: Mark] = [:]
+        var order: [Int] = []
+        var stack: [Int] = []
+        func visit(_ index: Int) throws(Diagnostic) {
+            if marks[index] == .done { return }
+            if marks[index] == .visiting {
+                let cycle = (stack.drop(while: { $0 != index }) + [index]).map { layers[$0].name?.text ?? "#\($0)" }
+                throw .error("cycle between layers: \(cycle.joined(separator: " -> "))", at: layers[index].location)
+            }
+            marks[index] = .visiting
+            stack.append(index)
+            for dependency in dependencies(index) { try visit(dependency) }
+            stack.removeLast()
+            marks[index] = .done
+            order.append(index)
+        }
+        for index in layers.indices { try visit(index) }
+        return order
+    }
+
+    /// `layer.3` → `layer`, `split.1` → `split`: the layer a dotted reference belongs to.
+    static func baseName(_ reference: String) -> String? {
+        guard let dot = reference.lastIndex(of: "."), Int(reference[reference.index(after: dot)...]) != nil else { return nil }
+        return String(reference[..<dot])
+    }
+
+    private func checkName(_ name: SpecScalar) throws(Diagnostic) {
+        let text = name.text
+        guard !text.isEmpty, text != "_", !text.contains("."), !text.contains(where: { $0.isWhitespace }) else {
+            throw .error("'\(text)' is not a valid layer name (names are non-empty, without '.', spaces, or '_' alone)", at: name.location)
+        }
+    }
+
+    // MARK: calls
+
+    /// Calls the layer's op or block, `repeat` times in a chain; registers `NAME.i` copies.
+    private mutating func call(_ layer: LayerSpec, index: Int, inputs: [ValueID], scope: inout Scope) throws(Diagnostic) -> [ValueID] {
+        let localName = layer.name?.text ?? String(index)
+        var current = inputs
+        guard let countScalar = layer.repeatCount else {
+            return try invoke(layer, inputs: current, path: scope.qualified(localName), scope: scope)
+        }
+        let count = try Values.wholeNumber(countScalar, in: scope.env, what: "repeat")
+        guard count >= 1 else { throw .error("repeat must be at least 1, got \(count)", at: countScalar.location) }
+        for copy in 0..<count {
+            current = try invoke(layer, inputs: current, path: scope.qualified("\(localName).\(copy)"), scope: scope)
+            if let name = layer.name?.text { scope.tensors["\(name).\(copy)"] = current }
+        }
+        return current
+    }
+
+    private mutating func invoke(_ layer: LayerSpec, inputs: [ValueID], path: String, scope: Scope) throws(Diagnostic) -> [ValueID] {
+        let kind = layer.kind.text
+        if let op = OpRegistry.op(named: kind) {
+            return try applyOp(op, layer: layer, inputs: inputs, path: path, scope: scope)
+        }
+        if let block = library.block(named: kind) {
+            var calls = BlockCall(block: block, layer: layer, inputs: inputs, path: path, caller: scope)
+            return try calls.run(&self)
+        }
+        let candidates = OpRegistry.names + library.blocks.keys.sorted()
+        throw .error("unknown op or block '\(kind)'\(didYouMean(kind, in: candidates))", at: layer.kind.location)
+    }
+
+    private mutating func applyOp(_ op: any Op, layer: LayerSpec, inputs: [ValueID], path: String, scope: Scope) throws(Diagnostic) -> [ValueID] {
+        var given: [(name: String, value: ArgValue)] = []
+        for entry in layer.arguments {
+            guard let spec = op.arguments.first(where: { $0.name == entry.key.text }) else {
+                let known = op.arguments.map(\.name) + LayerSpec.reservedKeys
+                throw .error("unknown argument '\(entry.key.text)' for op '\(op.name)'\(didYouMean(entry.key.text, in: known))", at: entry.key.location)
+            }
+            do {
+                given.append((spec.name, try Values.argument(entry.value, kind: spec.kind, in: scope.env)))
+            } catch {
+                var error = error
+                error.message = "argument '\(spec.name)' of '\(op.name)': " + error.message
+                throw error
+            }
+        }
+        let attributes: Attributes
+        do {
+            attributes = try op.typeArguments(given)
+        } catch {
+            let node = layer.arguments.first { $0.key.text == error.argument }?.value
+            throw error.diagnostic.located(at: node?.location ?? layer.location)
+        }
+        do {
+            return try graph.apply(op, inputs: inputs, attributes: attributes, layer: path, location: layer.location)
+        } catch {
+            let shapes = inputs.map { formatShape(graph.shape(of: $0)) }.joined(separator: ", ")
+            var diagnostic = error.located(at: layer.location)
+            diagnostic.message = "layer '\(path)': \(diagnostic.message)"
+            if !inputs.isEmpty { diagnostic.notes.append(.note("input shapes: \(shapes)", at: layer.location)) }
+            throw diagnostic
+        }
+    }
+}

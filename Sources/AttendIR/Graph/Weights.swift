@@ -1,0 +1,70 @@
+import AttendBasic
+
+/// Parameter values for a graph, keyed by state_dict name: loaded strictly from safetensors
+/// (like `load_state_dict(strict=True)`) or drawn from seeded PyTorch-style initializers.
+public enum Weights {
+    /// Loads and checks a safetensors file against the graph's parameters. Missing keys,
+    /// unexpected keys and shape mismatches are all named in one error, as PyTorch does.
+    public static func load(path: String, for graph: Graph) throws(Diagnostic) -> [String: Tensor] {
+        let file = try SafetensorsFile.read(path: path)
+        return try bind(file, source: path, for: graph)
+    }
+
+    public static func bind(_ file: SafetensorsFile, source: String, for graph: Graph) throws(Diagnostic) -> [String: Tensor] {
+        let expected = Dictionary(uniqueKeysWithValues: graph.parameters.map { ($0.name, $0) })
+        let ignored = Set(graph.parameters.flatMap(\.ignoredKeys))
+        let present = Set(file.entries.map(\.name))
+        let missing = graph.parameters.map(\.name).filter { !present.contains($0) }
+        let unexpected = file.entries.map(\.name).filter { expected[$0] == nil && !ignored.contains($0) }
+        var mismatched: [String] = []
+        for entry in file.entries {
+            guard let parameter = expected[entry.name], parameter.shape != entry.shape else { continue }
+            mismatched.append("\(entry.name): checkpoint has \(formatShape(entry.shape)), model needs \(formatShape(parameter.shape))")
+        }
+        var problems: [String] = []
+        if !missing.isEmpty { problems.append("missing keys: " + missing.joined(separator: ", ")) }
+        if !unexpected.isEmpty { problems.append("unexpected keys: " + unexpected.joined(separator: ", ")) }
+        if !mismatched.isEmpty { problems.append("size mismatch for " + mismatched.joined(separator: "; ")) }
+        if !problems.isEmpty {
+            throw .error("weights do not match model '\(graph.name)': " + problems.joined(separator: "; "), at: .unknown(source))
+        }
+        var result: [String: Tensor] = [:]
+        for parameter in graph.parameters {
+            result[parameter.name] = try file.tensor(named: parameter.name)
+        }
+        return result
+    }
+
+    /// Deterministic weights: each parameter from its declared initializer, with a generator
+    /// seeded by `seed` and the parameter's name (so adding a layer changes no other weight).
+    public static func initialize(_ graph: Graph, seed: UInt64 = 0) -> [String: Tensor] {
+        var result: [String: Tensor] = [:]
+        for parameter in graph.parameters {
+            var random = SeededRandom(seed: seed, name: parameter.name)
+            let count = ShapeRules.elementCount(parameter.shape)
+            let data: [Float]
+            switch parameter.initializer {
+            case .uniformFanIn(let fanIn):
+                let bound = Float(1 / Double(max(fanIn, 1)).squareRoot())
+                data = (0..<count).map { _ in random.uniform(-bound, bound) }
+            case .constant(let value):
+                data = [Float](repeating: Float(value), count: count)
+            case .normal(let std):
+                data = (0..<count).map { _ in random.normal() * Float(std) }
+            }
+            result[parameter.name] = Tensor(shape: parameter.shape, data: data)
+        }
+        return result
+    }
+
+    /// Seeded standard-normal inputs for a graph, for runs without `--input`.
+    public static func randomInputs(_ graph: Graph, seed: UInt64 = 0) -> [String: Tensor] {
+        var result: [String: Tensor] = [:]
+        for (name, id) in graph.inputs {
+            var random = SeededRandom(seed: seed, name: "input:" + name)
+            let shape = graph.shape(of: id)
+            result[name] = Tensor(shape: shape, data: (0..<ShapeRules.elementCount(shape)).map { _ in random.normal() })
+        }
+        return result
+    }
+}

@@ -1,0 +1,299 @@
+import AttendBasic
+
+/// Recursive descent over the grammar in `Grammar/expressions.ebnf`, one function per
+/// precedence level, lowest first. Function calls are checked here (known name, argument
+/// count, keywords), so such mistakes surface when a spec is read, not when it is used.
+struct ExprParser {
+    /// How many levels of nesting (brackets, unary operators, `**`, `not`, conditionals)
+    /// the parser follows before giving up; keeps hostile input from exhausting the stack
+    /// (each level costs a few stack frames; a debug build uses a few KiB per level).
+    static let maxDepth = 200
+
+    /// Python keywords the language does not have: they cannot be variable names either.
+    static let unsupportedKeywords: Set<String> = [
+        "in", "is", "lambda", "for", "while", "def", "class", "return", "import", "from", "as", "with",
+        "yield", "await", "async", "pass", "break", "continue", "del", "global", "nonlocal", "assert",
+        "raise", "try", "except", "finally", "elif",
+    ]
+
+    private let tokens: [ExprToken]
+    private var index = 0
+    private var depth = 0
+
+    private init(tokens: [ExprToken]) {
+        self.tokens = tokens
+    }
+
+    static func parse(_ text: String) throws(ExprFailure) -> ExprNode {
+        var parser = ExprParser(tokens: try ExprLexer.tokenize(text))
+        if parser.current.kind == .end { throw ExprFailure("empty expression", at: 0) }
+        let node = try parser.expression()
+        let token = parser.current
+        switch token.kind {
+        case .end: return node
+        case .symbol(")"), .symbol("]"): throw ExprFailure("unmatched '\(token.spelling)'", at: token.offset)
+        default: throw parser.unexpected(token)
+        }
+    }
+
+    // MARK: Tokens
+
+    /// The token at hand; the token list always ends with `.end`, which is never passed.
+    private var current: ExprToken { tokens[index] }
+
+    @discardableResult
+    private mutating func advance() -> ExprToken {
+        let token = tokens[index]
+        if index < tokens.count - 1 { index += 1 }
+        return token
+    }
+
+    private func isSymbol(_ symbol: String) -> Bool { current.kind == .symbol(symbol) }
+    private func isKeyword(_ keyword: String) -> Bool { current.kind == .keyword(keyword) }
+
+    private func unexpected(_ token: ExprToken, expecting: String? = nil) -> ExprFailure {
+        var message: String
+        switch token.kind {
+        case .name(let name) where ExprParser.unsupportedKeywords.contains(name):
+            message = "'\(name)' is not supported in expressions"
+        case .symbol("="):
+            message = "unexpected '=' (use '==' to compare)"
+        default:
+            message = "unexpected \(token.quoted)"
+        }
+        if let expecting { message += " (expected \(expecting))" }
+        return ExprFailure(message, at: token.offset)
+    }
+
+    private mutating func enter() throws(ExprFailure) {
+        depth += 1
+        if depth > ExprParser.maxDepth {
+            throw ExprFailure("expression is nested too deeply (more than \(ExprParser.maxDepth) levels)", at: current.offset)
+        }
+    }
+
+    /// Consumes `closer`, or explains why the bracket opened at `opener` is not closed.
+    private mutating func close(_ closer: String, opener: ExprToken, expecting: String) throws(ExprFailure) {
+        if isSymbol(closer) {
+            advance()
+            return
+        }
+        switch current.kind {
+        case .end:
+            throw ExprFailure("'\(opener.spelling)' was never closed", at: opener.offset)
+        case .symbol(")"), .symbol("]"):
+            throw ExprFailure("closing '\(current.spelling)' does not match opening '\(opener.spelling)'", at: current.offset)
+        default:
+            throw unexpected(current, expecting: expecting)
+        }
+    }
+
+    // MARK: Grammar
+    //
+    // Precedence climbing over the levels of `Grammar/expressions.ebnf`, so that a bracket
+    // costs a handful of stack frames rather than one per precedence level, and runs of
+    // operators on one level become one flat node (`a + b - c` is one `.arithmetic`).
+
+    /// Binary operator levels, loosest first; `not` sits between `and` and comparisons,
+    /// unary `+`/`-` and `**` bind tighter than all of them.
+    private enum Level {
+        static let or = 1, and = 2, not = 3, comparison = 4, sum = 5, term = 6, unary = 7
+    }
+
+    /// The level of the binary operator at hand, if it is one.
+    private var binaryLevel: Int? {
+        switch current.kind {
+        case .keyword("or"): return Level.or
+        case .keyword("and"): return Level.and
+        case .symbol("<"), .symbol("<="), .symbol(">"), .symbol(">="), .symbol("=="), .symbol("!="): return Level.comparison
+        case .symbol("+"), .symbol("-"): return Level.sum
+        case .symbol("*"), .symbol("/"), .symbol("//"), .symbol("%"): return Level.term
+        default: return nil
+        }
+    }
+
+    /// `expression ::= disjunction ["if" disjunction "else" expression]`
+    private mutating func expression() throws(ExprFailure) -> ExprNode {
+        try enter()
+        defer { depth -= 1 }
+        let then = try binary(Level.or)
+        guard isKeyword("if") else { return then }
+        return try conditional(then)
+    }
+
+    private mutating func conditional(_ then: ExprNode) throws(ExprFailure) -> ExprNode {
+        let ifToken = advance()
+        let condition = try binary(Level.or)
+        guard isKeyword("else") else {
+            if current.kind == .end || isSymbol(")") || isSymbol("]") || isSymbol(",") {
+                throw ExprFailure("expected 'else' after 'if' expression", at: current.offset)
+            }
+            throw unexpected(current, expecting: "'else'")
+        }
+        advance()
+        let otherwise = try expression()
+        return try ExprNode(.conditional(then: then, condition: condition, otherwise: otherwise), at: ifToken.offset)
+    }
+
+    /// An operand followed by binary operators of level `minimum` or tighter: the
+    /// `disjunction`, `conjunction`, `comparison`, `sum` and `term` rules.
+    private mutating func binary(_ minimum: Int) throws(ExprFailure) -> ExprNode {
+        var left = try prefixed(minimum)
+        while let level = binaryLevel, level >= minimum {
+            // Operators tighter than `level` were consumed by the operands' own calls, so
+            // this collects one level's run and then continues with a looser level.
+            switch level {
+            case Level.or, Level.and: left = try logicalRun(left, level)
+            case Level.comparison: left = try comparisonRun(left)
+            default: left = try arithmeticRun(left, level)
+            }
+        }
+        return left
+    }
+
+    /// `disjunction ::= conjunction ("or" conjunction)*`, `conjunction ::= inversion ("and" inversion)*`
+    private mutating func logicalRun(_ first: ExprNode, _ level: Int) throws(ExprFailure) -> ExprNode {
+        let keyword = level == Level.or ? "or" : "and"
+        let offset = current.offset
+        var operands = [first]
+        while isKeyword(keyword) {
+            advance()
+            operands.append(try binary(level + 1))
+        }
+        return try ExprNode(level == Level.or ? .or(operands) : .and(operands), at: offset)
+    }
+
+    /// `comparison ::= sum (("<" | "<=" | ">" | ">=" | "==" | "!=") sum)*`
+    private mutating func comparisonRun(_ first: ExprNode) throws(ExprFailure) -> ExprNode {
+        let offset = current.offset
+        var rest: [ExprComparison] = []
+        while case .symbol(let symbol) = current.kind, let op = ExprComparisonOperator(rawValue: symbol) {
+            let token = advance()
+            rest.append(ExprComparison(op: op, operand: try binary(Level.sum), offset: token.offset))
+        }
+        return try ExprNode(.comparison(first, rest), at: offset)
+    }
+
+    /// `sum ::= term (("+" | "-") term)*`, `term ::= factor (("*" | "/" | "//" | "%") factor)*`
+    private mutating func arithmeticRun(_ first: ExprNode, _ level: Int) throws(ExprFailure) -> ExprNode {
+        let offset = current.offset
+        var rest: [ExprOperation] = []
+        while binaryLevel == level, case .symbol(let symbol) = current.kind, let op = ExprBinaryOperator(rawValue: symbol) {
+            let token = advance()
+            rest.append(ExprOperation(op: op, operand: try binary(level + 1), offset: token.offset))
+        }
+        return try ExprNode(.arithmetic(first, rest), at: offset)
+    }
+
+    /// `inversion ::= "not" inversion | comparison` where the level allows it (`a < not b`
+    /// is an error, as in Python); `factor ::= ("+" | "-") factor | power`;
+    /// `power ::= primary ["**" factor]`: right-associative, tighter than a unary minus
+    /// on its left (`-2**2 == -4`) but not on its right (`2**-1 == 0.5`).
+    private mutating func prefixed(_ minimum: Int) throws(ExprFailure) -> ExprNode {
+        if isKeyword("not") {
+            guard minimum <= Level.comparison else { throw unexpected(current) }
+            let token = advance()
+            try enter()
+            defer { depth -= 1 }
+            return try ExprNode(.not(try binary(Level.comparison)), at: token.offset)
+        }
+        if case .symbol(let symbol) = current.kind, let op = ExprUnaryOperator(rawValue: symbol) {
+            let token = advance()
+            try enter()
+            defer { depth -= 1 }
+            return try ExprNode(.unary(op, try prefixed(Level.unary)), at: token.offset)
+        }
+        let base = try primary()
+        guard isSymbol("**") else { return base }
+        let token = advance()
+        try enter()
+        defer { depth -= 1 }
+        let exponent = ExprOperation(op: .power, operand: try prefixed(Level.unary), offset: token.offset)
+        return try ExprNode(.arithmetic(base, [exponent]), at: token.offset)
+    }
+
+    /// `primary ::= atom | call | "(" expression ")" | list`
+    private mutating func primary() throws(ExprFailure) -> ExprNode {
+        switch current.kind {
+        case .symbol("("): return try parenthesized()
+        case .symbol("["): return try list()
+        case .name where tokens[index + 1].kind == .symbol("("): return try call()
+        default: return try atom()
+        }
+    }
+
+    private mutating func parenthesized() throws(ExprFailure) -> ExprNode {
+        let open = advance()
+        let inner = try expression()
+        try close(")", opener: open, expecting: "')'")
+        return inner
+    }
+
+    /// `list ::= "[" [expression ("," expression)* [","]] "]"`
+    private mutating func list() throws(ExprFailure) -> ExprNode {
+        let open = advance()
+        var items: [ExprNode] = []
+        while !isSymbol("]") {
+            items.append(try expression())
+            guard isSymbol(",") else { break }
+            advance()
+        }
+        try close("]", opener: open, expecting: "',' or ']'")
+        return try ExprNode(.list(items), at: open.offset)
+    }
+
+    /// `atom ::= NUMBER | STRING | "True" | "False" | "None" | "true" | "false" | NAME`
+    private mutating func atom() throws(ExprFailure) -> ExprNode {
+        let token = current
+        let value: ExprValue
+        switch token.kind {
+        case .number(let number): value = number
+        case .string(let text): value = .string(text)
+        case .keyword("True"), .keyword("true"): value = .bool(true)
+        case .keyword("False"), .keyword("false"): value = .bool(false)
+        case .keyword("None"): value = .none
+        case .name(let name) where !ExprParser.unsupportedKeywords.contains(name):
+            advance()
+            return try ExprNode(.name(name), at: token.offset)
+        default:
+            throw unexpected(token)
+        }
+        advance()
+        return try ExprNode(.literal(value), at: token.offset)
+    }
+
+    /// `call ::= NAME "(" [argument ("," argument)* [","]] ")"` with
+    /// `argument ::= [NAME "="] expression`; keywords follow positional arguments.
+    private mutating func call() throws(ExprFailure) -> ExprNode {
+        let nameToken = advance()
+        let name = nameToken.spelling
+        guard let function = ExprBuiltin(rawValue: name) else {
+            let suggestion = didYouMean(name, in: ExprBuiltin.allCases.map(\.rawValue))
+            throw ExprFailure("unknown function '\(name)'\(suggestion)", at: nameToken.offset)
+        }
+        let open = advance()
+        var arguments: [ExprNode] = []
+        var positional = 0
+        var keywords: [(name: String, offset: Int)] = []
+        while !isSymbol(")") {
+            if case .name(let keyword) = current.kind, tokens[index + 1].kind == .symbol("=") {
+                let keywordToken = advance()
+                advance()
+                if keywords.contains(where: { $0.name == keyword }) {
+                    throw ExprFailure("keyword argument repeated: '\(keyword)'", at: keywordToken.offset)
+                }
+                keywords.append((keyword, keywordToken.offset))
+            } else if !keywords.isEmpty {
+                throw ExprFailure("positional argument follows keyword argument", at: current.offset)
+            } else {
+                positional += 1
+            }
+            arguments.append(try expression())
+            guard isSymbol(",") else { break }
+            advance()
+        }
+        try close(")", opener: open, expecting: "',' or ')'")
+        let slots = try function.bind(positional: positional, keywords: keywords, at: nameToken.offset)
+        return try ExprNode(.call(function, arguments: arguments, slots: slots), at: nameToken.offset)
+    }
+}
