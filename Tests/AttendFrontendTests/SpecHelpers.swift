@@ -19,10 +19,10 @@ enum SpecHelpers {
         let folder = directory.appendingPathComponent(UUID().uuidString)
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         for (file, contents) in extra {
-            FileManager.default.createFile(atPath: folder.appendingPathComponent(file).path, contents: Data(contents.utf8))
+            _ = FileManager.default.createFile(atPath: folder.appendingPathComponent(file).path, contents: Data(contents.utf8))
         }
         let path = folder.appendingPathComponent(name).path
-        FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
         return path
     }
 

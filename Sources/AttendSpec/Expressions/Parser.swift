@@ -132,7 +132,7 @@ struct ExprParser {
         }
         advance()
         let otherwise = try expression()
-        return try ExprNode(.conditional(then: then, condition: condition, otherwise: otherwise), at: ifToken.offset)
+        return try ExprNode(ConditionalBody(then: then, condition: condition, otherwise: otherwise), at: ifToken.offset)
     }
 
     /// An operand followed by binary operators of level `minimum` or tighter: the
@@ -160,7 +160,7 @@ struct ExprParser {
             advance()
             operands.append(try binary(level + 1))
         }
-        return try ExprNode(level == Level.or ? .or(operands) : .and(operands), at: offset)
+        return try ExprNode(LogicalBody(operands: operands, isOr: level == Level.or), at: offset)
     }
 
     /// `comparison ::= sum (("<" | "<=" | ">" | ">=" | "==" | "!=") sum)*`
@@ -171,7 +171,7 @@ struct ExprParser {
             let token = advance()
             rest.append(ExprComparison(op: op, operand: try binary(Level.sum), offset: token.offset))
         }
-        return try ExprNode(.comparison(first, rest), at: offset)
+        return try ExprNode(ComparisonBody(first: first, rest: rest), at: offset)
     }
 
     /// `sum ::= term (("+" | "-") term)*`, `term ::= factor (("*" | "/" | "//" | "%") factor)*`
@@ -182,44 +182,61 @@ struct ExprParser {
             let token = advance()
             rest.append(ExprOperation(op: op, operand: try binary(level + 1), offset: token.offset))
         }
-        return try ExprNode(.arithmetic(first, rest), at: offset)
+        return try ExprNode(ArithmeticBody(first: first, rest: rest), at: offset)
     }
 
     /// `inversion ::= "not" inversion | comparison` where the level allows it (`a < not b`
-    /// is an error, as in Python); `factor ::= ("+" | "-") factor | power`;
-    /// `power ::= primary ["**" factor]`: right-associative, tighter than a unary minus
-    /// on its left (`-2**2 == -4`) but not on its right (`2**-1 == 0.5`).
+    /// is an error, as in Python); `factor ::= ("+" | "-") factor | power`.
+    /// (A dispatcher with few locals: it is on the recursive path of every bracket.)
     private mutating func prefixed(_ minimum: Int) throws(ExprFailure) -> ExprNode {
-        if isKeyword("not") {
-            guard minimum <= Level.comparison else { throw unexpected(current) }
-            let token = advance()
-            try enter()
-            defer { depth -= 1 }
-            return try ExprNode(.not(try binary(Level.comparison)), at: token.offset)
-        }
-        if case .symbol(let symbol) = current.kind, let op = ExprUnaryOperator(rawValue: symbol) {
-            let token = advance()
-            try enter()
-            defer { depth -= 1 }
-            return try ExprNode(.unary(op, try prefixed(Level.unary)), at: token.offset)
-        }
+        if isKeyword("not") { return try inversion(minimum) }
+        if isSymbol("-") { return try negation(.minus) }
+        if isSymbol("+") { return try negation(.plus) }
+        return try power()
+    }
+
+    private mutating func inversion(_ minimum: Int) throws(ExprFailure) -> ExprNode {
+        guard minimum <= Level.comparison else { throw unexpected(current) }
+        let token = advance()
+        try enter()
+        defer { depth -= 1 }
+        return try ExprNode(NotBody(operand: try binary(Level.comparison)), at: token.offset)
+    }
+
+    private mutating func negation(_ op: ExprUnaryOperator) throws(ExprFailure) -> ExprNode {
+        let token = advance()
+        try enter()
+        defer { depth -= 1 }
+        return try ExprNode(UnaryBody(op: op, operand: try prefixed(Level.unary)), at: token.offset)
+    }
+
+    /// `power ::= primary ["**" factor]`: right-associative, tighter than a unary minus on
+    /// its left (`-2**2 == -4`) but not on its right (`2**-1 == 0.5`).
+    private mutating func power() throws(ExprFailure) -> ExprNode {
         let base = try primary()
         guard isSymbol("**") else { return base }
+        return try exponent(base)
+    }
+
+    private mutating func exponent(_ base: ExprNode) throws(ExprFailure) -> ExprNode {
         let token = advance()
         try enter()
         defer { depth -= 1 }
         let exponent = ExprOperation(op: .power, operand: try prefixed(Level.unary), offset: token.offset)
-        return try ExprNode(.arithmetic(base, [exponent]), at: token.offset)
+        return try ExprNode(ArithmeticBody(first: base, rest: [exponent]), at: token.offset)
     }
 
     /// `primary ::= atom | call | "(" expression ")" | list`
     private mutating func primary() throws(ExprFailure) -> ExprNode {
-        switch current.kind {
-        case .symbol("("): return try parenthesized()
-        case .symbol("["): return try list()
-        case .name where tokens[index + 1].kind == .symbol("("): return try call()
-        default: return try atom()
-        }
+        if isSymbol("(") { return try parenthesized() }
+        if isSymbol("[") { return try list() }
+        if isCall { return try call() }
+        return try atom()
+    }
+
+    private var isCall: Bool {
+        guard case .name = current.kind else { return false }
+        return tokens[index + 1].kind == .symbol("(")
     }
 
     private mutating func parenthesized() throws(ExprFailure) -> ExprNode {
@@ -239,7 +256,7 @@ struct ExprParser {
             advance()
         }
         try close("]", opener: open, expecting: "',' or ']'")
-        return try ExprNode(.list(items), at: open.offset)
+        return try ExprNode(ListBody(items: items), at: open.offset)
     }
 
     /// `atom ::= NUMBER | STRING | "True" | "False" | "None" | "true" | "false" | NAME`
@@ -254,12 +271,12 @@ struct ExprParser {
         case .keyword("None"): value = .none
         case .name(let name) where !ExprParser.unsupportedKeywords.contains(name):
             advance()
-            return try ExprNode(.name(name), at: token.offset)
+            return try ExprNode(NameBody(name: name), at: token.offset)
         default:
             throw unexpected(token)
         }
         advance()
-        return try ExprNode(.literal(value), at: token.offset)
+        return try ExprNode(LiteralBody(value: value), at: token.offset)
     }
 
     /// `call ::= NAME "(" [argument ("," argument)* [","]] ")"` with
@@ -294,6 +311,6 @@ struct ExprParser {
         }
         try close(")", opener: open, expecting: "',' or ')'")
         let slots = try function.bind(positional: positional, keywords: keywords, at: nameToken.offset)
-        return try ExprNode(.call(function, arguments: arguments, slots: slots), at: nameToken.offset)
+        return try ExprNode(CallBody(function: function, arguments: arguments, slots: slots), at: nameToken.offset)
     }
 }
