@@ -41,7 +41,9 @@ enum Report {
         lines.append("")
         lines += table(rows)
         lines.append("")
-        lines.append("parameters: \(grouped(graph.parameterCount)) in \(graph.parameters.count) tensors")
+        let buffers = graph.parameters.filter(\.isBuffer).count
+        lines.append("parameters: \(grouped(graph.parameterCount)) in \(graph.parameters.count - buffers) tensors"
+                     + (buffers > 0 ? " (plus \(grouped(graph.bufferCount)) buffer elements in \(buffers) tensors)" : ""))
         lines.append("FLOPs: \(grouped(totalFlops)) (\(String(format: "%.3f", Double(totalFlops) / 1e9)) GFLOPs; a multiply-add counts 2)")
         lines.append("ops: \(graph.nodes.count)")
         return lines.joined(separator: "\n")

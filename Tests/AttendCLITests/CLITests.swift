@@ -14,6 +14,15 @@ struct CLITests {
         #expect(result.stdout.contains("FLOPs:"))
     }
 
+    /// Parameter counts equal `sum(p.numel() for p in m.parameters())` of the timm modules
+    /// (Bottleneck(256, 64, attn_layer='cbam'), BasicBlock(64, 64, attn_layer='se'),
+    /// Block(192, 3, qkv_bias=True)); BatchNorm running statistics are buffers, not parameters.
+    @Test(arguments: zip(models, ["75,080", "78,692", "444,864"]))
+    func parameterCountsMatchTimm(_ model: String, _ count: String) throws {
+        let result = try CLI.run(["check", model])
+        #expect(result.stdout.contains("parameters: \(count) in"), "\(result.stdout)")
+    }
+
     @Test func checkALibraryFileRunsItsExamples() throws {
         let result = try CLI.run(["check", "Models/library/channel_spatial/cbam.yaml"])
         #expect(result.status == 0, "\(result.stderr)")

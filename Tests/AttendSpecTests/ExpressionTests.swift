@@ -303,35 +303,60 @@ private func expectPython(_ expression: String, _ python: String, sourceLocation
     }
 }
 
-/// Hostile nesting must end in a diagnostic, not a stack overflow.
+/// Hostile nesting must end in a diagnostic, not a stack overflow: the parser stops at 100
+/// levels, and everything up to that limit must fit a small (512 KiB, as on Darwin's
+/// concurrency threads) stack even in a debug build.
 @Suite struct DeepNesting {
+    static func repeated(_ open: String, _ count: Int, _ middle: String, _ close: String = "") -> String {
+        String(repeating: open, count: count) + middle + String(repeating: close, count: count)
+    }
+
     static let tooDeep: [String] = [
-        String(repeating: "(", count: 10_000) + "1" + String(repeating: ")", count: 10_000),
-        String(repeating: "(", count: 10_000),
-        String(repeating: "-", count: 10_000) + "1",
-        String(repeating: "not ", count: 10_000) + "x",
-        String(repeating: "2 ** ", count: 10_000) + "2",
-        String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000),
-        String(repeating: "max(", count: 10_000) + "1" + String(repeating: ")", count: 10_000),
-        String(repeating: "1 if 1 else ", count: 10_000) + "1",
-        "1" + String(repeating: " + 1", count: 10_000),
-        "x" + String(repeating: " and x", count: 10_000),
+        repeated("(", 10_000, "1", ")"),
+        repeated("(", 10_000, ""),
+        repeated("-", 10_000, "1"),
+        repeated("not ", 10_000, "x"),
+        repeated("2 ** ", 10_000, "2"),
+        repeated("[", 10_000, "", "]"),
+        repeated("max(", 10_000, "1", ")"),
+        repeated("1 if 1 else ", 10_000, "1"),
+        repeated("1 + (", 10_000, "1", ")"),
+        repeated("(", 101, "1", ")"),
     ]
 
-    /// The messages for `tooDeep`, computed on a thread with a small (512 KiB) stack.
-    static func messagesOnSmallStack() async -> [String] {
+    /// The deepest accepted nesting of each kind, and the value it has.
+    static let deepest: [(String, String)] = [
+        (repeated("(", 99, "1", ")"), "1"),
+        (repeated("-", 99, "1"), "-1"),
+        (repeated("not ", 99, "x"), "False"),
+        (repeated("1 ** ", 99, "2"), "1"),
+        (repeated("[", 99, "", "]"), repeated("[", 99, "", "]")),
+        (repeated("max(0, ", 98, "1", ")"), "1"),
+        (repeated("round(ndigits=0, number=", 98, "1.5", ")"), "2.0"),
+        (repeated("1 if 0 else ", 99, "7"), "7"),
+        (repeated("1 if (", 98, "1", ") else 0"), "1"),
+        (repeated("1 + (", 98, "1", ")"), "99"),
+        (repeated("1 < (", 98, "1", ")"), "False"),
+        (repeated("0 or (", 98, "1", ")"), "1"),
+        ("1" + String(repeating: " + 1", count: 10_000), "10001"), // a run is one level, however long
+        ("x" + String(repeating: " and x", count: 10_000), "1"),
+        ("1" + String(repeating: " < 2", count: 10_000), "False"),
+    ]
+
+    /// Parses and evaluates each text on a thread with a 512 KiB stack; the results'
+    /// descriptions, or the error messages.
+    static func onSmallStack(_ texts: [String]) async -> [String] {
         await withCheckedContinuation { continuation in
             let thread = Thread {
-                var messages: [String] = []
-                for text in tooDeep {
+                var results: [String] = []
+                for text in texts {
                     do throws(Diagnostic) {
-                        _ = try Expression.parse(text, at: here).evaluate(in: ["x": .int(1)])
-                        messages.append("no error")
+                        results.append(try Expression.parse(text, at: here).evaluate(in: ["x": .int(1)]).description)
                     } catch {
-                        messages.append(error.message)
+                        results.append(error.message)
                     }
                 }
-                continuation.resume(returning: messages)
+                continuation.resume(returning: results)
             }
             thread.stackSize = 512 * 1024
             thread.start()
@@ -339,18 +364,21 @@ private func expectPython(_ expression: String, _ python: String, sourceLocation
     }
 
     @Test func tooDeepIsADiagnostic() async {
-        let messages = await DeepNesting.messagesOnSmallStack()
+        let messages = await DeepNesting.onSmallStack(DeepNesting.tooDeep)
         #expect(messages.count == DeepNesting.tooDeep.count)
         for message in messages {
-            #expect(message.contains("expression is nested too deeply (more than 200 levels)"), "\(message)")
+            #expect(message.contains("expression is nested too deeply (more than 100 levels)"), "\(message.suffix(80))")
         }
     }
 
-    @Test func reasonableNestingWorks() throws {
-        let parens = String(repeating: "(", count: 150) + "1" + String(repeating: ")", count: 150)
-        #expect(try evaluate(parens) == .int(1))
-        #expect(try evaluate("1" + String(repeating: " + 1", count: 150)) == .int(151))
-        #expect(try evaluate(String(repeating: "-", count: 150) + "1") == .int(1))
+    @Test func deepestAcceptedNestingFitsASmallStack() async {
+        let results = await DeepNesting.onSmallStack(DeepNesting.deepest.map(\.0))
+        #expect(results == DeepNesting.deepest.map(\.1))
+    }
+
+    @Test func tooDeepPointsAtTheTokenPastTheLimit() throws {
+        let error = try #require(failure(DeepNesting.repeated("(", 101, "1", ")")))
+        #expect(error.location == here.advanced(by: 100))
     }
 }
 

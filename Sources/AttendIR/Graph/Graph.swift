@@ -20,12 +20,15 @@ public struct Parameter: Hashable, Sendable {
     /// State-dict keys beside this parameter that loading accepts and ignores
     /// (`bn1.num_batches_tracked`).
     public var ignoredKeys: [String]
+    /// A buffer (running statistics), not a learned parameter; see `ParameterSlot.isBuffer`.
+    public var isBuffer: Bool
 
-    public init(name: String, shape: [Int], initializer: ParameterInit, ignoredKeys: [String] = []) {
+    public init(name: String, shape: [Int], initializer: ParameterInit, ignoredKeys: [String] = [], isBuffer: Bool = false) {
         self.name = name
         self.shape = shape
         self.initializer = initializer
         self.ignoredKeys = ignoredKeys
+        self.isBuffer = isBuffer
     }
 }
 
@@ -86,8 +89,14 @@ public struct Graph: Sendable {
         parameters.first { $0.name == name }
     }
 
+    /// Learned parameters, counted as `sum(p.numel() for p in model.parameters())` counts them.
     public var parameterCount: Int {
-        parameters.reduce(0) { $0 + ShapeRules.elementCount($1.shape) }
+        parameters.filter { !$0.isBuffer }.reduce(0) { $0 + ShapeRules.elementCount($1.shape) }
+    }
+
+    /// Elements of buffers (running statistics) in the state_dict.
+    public var bufferCount: Int {
+        parameters.filter(\.isBuffer).reduce(0) { $0 + ShapeRules.elementCount($1.shape) }
     }
 
     /// Adds a node applying `op`: checks arity, infers output shapes, creates its
@@ -109,7 +118,7 @@ public struct Graph: Sendable {
             if parameter(named: fullName) != nil { throw .error("parameter '\(fullName)' is defined twice") }
             let ignored = op.ignoredStateNames.map { [layer, $0].filter { !$0.isEmpty }.joined(separator: ".") }
             parameters.append(Parameter(name: fullName, shape: slot.shape, initializer: slot.initializer,
-                                        ignoredKeys: slot == slots.last ? ignored : []))
+                                        ignoredKeys: slot == slots.last ? ignored : [], isBuffer: slot.isBuffer))
             bound.append((slot.name, fullName))
         }
         let outputs = outputShapes.map { makeValue(shape: $0) }

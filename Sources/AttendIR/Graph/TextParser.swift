@@ -108,8 +108,14 @@ private struct IRTextParser {
                 try skipNewlines()
                 let end = try next()
                 guard end.kind == .end else { throw unexpected(end, "end of file after the graph") }
-                // Parameters in declaration order, with their declared initializers and ignored keys.
-                graph.parameters = declared.map(\.parameter)
+                // Parameters in declaration order, with their declared initializers and ignored keys;
+                // whether one is a buffer follows from the op that binds it.
+                let created = Dictionary(uniqueKeysWithValues: graph.parameters.map { ($0.name, $0.isBuffer) })
+                graph.parameters = declared.map { entry in
+                    var parameter = entry.parameter
+                    parameter.isBuffer = created[parameter.name] ?? false
+                    return parameter
+                }
                 return graph
             case .word("input") where following?.kind != .punct("("): try parseInput()
             case .word("param") where following?.kind != .punct("("): try parseParam()

@@ -103,8 +103,8 @@ public struct BatchNormOp: Op {
             slots.append(ParameterSlot("weight", [channels], .constant(1)))
             slots.append(ParameterSlot("bias", [channels], .constant(0)))
         }
-        slots.append(ParameterSlot("running_mean", [channels], .constant(0)))
-        slots.append(ParameterSlot("running_var", [channels], .constant(1)))
+        slots.append(ParameterSlot("running_mean", [channels], .constant(0), isBuffer: true))
+        slots.append(ParameterSlot("running_var", [channels], .constant(1), isBuffer: true))
         return slots
     }
 

@@ -35,7 +35,7 @@ public enum Arity: Hashable, Sendable {
         switch self {
         case .exactly(let n): return n == 1 ? "1 input" : "\(n) inputs"
         case .range(let low, let high): return "\(low) to \(high) inputs"
-        case .atLeast(let n): return "at least \(n) inputs"
+        case .atLeast(let n): return n == 1 ? "at least 1 input" : "at least \(n) inputs"
         }
     }
 }
@@ -55,11 +55,15 @@ public struct ParameterSlot: Hashable, Sendable {
     public var name: String
     public var shape: [Int]
     public var initializer: ParameterInit
+    /// A state_dict buffer rather than a learned parameter (BatchNorm's running statistics):
+    /// loaded and saved the same way, but not counted as a parameter, as in PyTorch.
+    public var isBuffer: Bool
 
-    public init(_ name: String, _ shape: [Int], _ initializer: ParameterInit) {
+    public init(_ name: String, _ shape: [Int], _ initializer: ParameterInit, isBuffer: Bool = false) {
         self.name = name
         self.shape = shape
         self.initializer = initializer
+        self.isBuffer = isBuffer
     }
 }
 

@@ -49,14 +49,17 @@ extension ArithmeticBody {
     func evaluate(at offset: Int, in scope: [String: ExprValue]) throws(ExprFailure) -> ExprValue {
         var value = try first.evaluate(in: scope)
         for operation in rest {
-            let operand = try operation.operand.evaluate(in: scope)
-            do {
-                value = try ExprOps.binary(operation.op, value, operand)
-            } catch {
-                throw error.located(at: operation.offset)
-            }
+            value = try ArithmeticBody.apply(operation, value, try operation.operand.evaluate(in: scope))
         }
         return value
+    }
+
+    private static func apply(_ operation: ExprOperation, _ a: ExprValue, _ b: ExprValue) throws(ExprFailure) -> ExprValue {
+        do {
+            return try ExprOps.binary(operation.op, a, b)
+        } catch {
+            throw error.located(at: operation.offset)
+        }
     }
 }
 
@@ -76,16 +79,18 @@ extension ComparisonBody {
         var left = try first.evaluate(in: scope)
         for comparison in rest {
             let right = try comparison.operand.evaluate(in: scope)
-            let holds: Bool
-            do {
-                holds = try ExprOps.compare(comparison.op, left, right)
-            } catch {
-                throw error.located(at: comparison.offset)
-            }
-            if !holds { return .bool(false) }
+            if !(try ComparisonBody.holds(comparison, left, right)) { return .bool(false) }
             left = right
         }
         return .bool(true)
+    }
+
+    private static func holds(_ comparison: ExprComparison, _ a: ExprValue, _ b: ExprValue) throws(ExprFailure) -> Bool {
+        do {
+            return try ExprOps.compare(comparison.op, a, b)
+        } catch {
+            throw error.located(at: comparison.offset)
+        }
     }
 }
 

@@ -1,13 +1,13 @@
 import AttendBasic
 
-/// Recursive descent over the grammar in `Grammar/expressions.ebnf`, one function per
-/// precedence level, lowest first. Function calls are checked here (known name, argument
+/// Recursive descent over the grammar in `Grammar/expressions.ebnf`, with precedence
+/// climbing for the binary operators. Function calls are checked here (known name, argument
 /// count, keywords), so such mistakes surface when a spec is read, not when it is used.
 struct ExprParser {
     /// How many levels of nesting (brackets, unary operators, `**`, `not`, conditionals)
     /// the parser follows before giving up; keeps hostile input from exhausting the stack
     /// (each level costs a few stack frames; a debug build uses a few KiB per level).
-    static let maxDepth = 200
+    static let maxDepth = 100
 
     /// Python keywords the language does not have: they cannot be variable names either.
     static let unsupportedKeywords: Set<String> = [
@@ -138,61 +138,61 @@ struct ExprParser {
     /// An operand followed by binary operators of level `minimum` or tighter: the
     /// `disjunction`, `conjunction`, `comparison`, `sum` and `term` rules.
     private mutating func binary(_ minimum: Int) throws(ExprFailure) -> ExprNode {
-        var left = try prefixed(minimum)
+        let left = try prefixed(minimum)
+        guard let level = binaryLevel, level >= minimum else { return left }
+        return try runs(from: left, minimum)
+    }
+
+    /// The `disjunction`, `conjunction`, `comparison`, `sum` and `term` rules: runs of
+    /// binary operators, each run one flat node. Operators tighter than a run's level were
+    /// consumed by its operands' own calls, so a run ends at a looser operator, which then
+    /// starts the next run with everything so far as its first operand.
+    private mutating func runs(from first: ExprNode, _ minimum: Int) throws(ExprFailure) -> ExprNode {
+        var left = first
         while let level = binaryLevel, level >= minimum {
-            // Operators tighter than `level` were consumed by the operands' own calls, so
-            // this collects one level's run and then continues with a looser level.
-            switch level {
-            case Level.or, Level.and: left = try logicalRun(left, level)
-            case Level.comparison: left = try comparisonRun(left)
-            default: left = try arithmeticRun(left, level)
+            var operands = [left]
+            var operators: [ExprToken] = []
+            while binaryLevel == level {
+                operators.append(advance())
+                operands.append(try binary(level + 1))
             }
+            left = try run(level, operands, operators)
         }
         return left
     }
 
-    /// `disjunction ::= conjunction ("or" conjunction)*`, `conjunction ::= inversion ("and" inversion)*`
-    private mutating func logicalRun(_ first: ExprNode, _ level: Int) throws(ExprFailure) -> ExprNode {
-        let keyword = level == Level.or ? "or" : "and"
-        let offset = current.offset
-        var operands = [first]
-        while isKeyword(keyword) {
-            advance()
-            operands.append(try binary(level + 1))
+    private func run(_ level: Int, _ operands: [ExprNode], _ operators: [ExprToken]) throws(ExprFailure) -> ExprNode {
+        let offset = operators.first?.offset ?? operands[0].offset
+        switch level {
+        case Level.or, Level.and:
+            return try ExprNode(LogicalBody(operands: operands, isOr: level == Level.or), at: offset)
+        case Level.comparison:
+            var rest: [ExprComparison] = []
+            for (token, operand) in zip(operators, operands.dropFirst()) {
+                guard let op = ExprComparisonOperator(rawValue: token.spelling) else { throw unexpected(token) }
+                rest.append(ExprComparison(op: op, operand: operand, offset: token.offset))
+            }
+            return try ExprNode(ComparisonBody(first: operands[0], rest: rest), at: offset)
+        default:
+            var rest: [ExprOperation] = []
+            for (token, operand) in zip(operators, operands.dropFirst()) {
+                guard let op = ExprBinaryOperator(rawValue: token.spelling) else { throw unexpected(token) }
+                rest.append(ExprOperation(op: op, operand: operand, offset: token.offset))
+            }
+            return try ExprNode(ArithmeticBody(first: operands[0], rest: rest), at: offset)
         }
-        return try ExprNode(LogicalBody(operands: operands, isOr: level == Level.or), at: offset)
-    }
-
-    /// `comparison ::= sum (("<" | "<=" | ">" | ">=" | "==" | "!=") sum)*`
-    private mutating func comparisonRun(_ first: ExprNode) throws(ExprFailure) -> ExprNode {
-        let offset = current.offset
-        var rest: [ExprComparison] = []
-        while case .symbol(let symbol) = current.kind, let op = ExprComparisonOperator(rawValue: symbol) {
-            let token = advance()
-            rest.append(ExprComparison(op: op, operand: try binary(Level.sum), offset: token.offset))
-        }
-        return try ExprNode(ComparisonBody(first: first, rest: rest), at: offset)
-    }
-
-    /// `sum ::= term (("+" | "-") term)*`, `term ::= factor (("*" | "/" | "//" | "%") factor)*`
-    private mutating func arithmeticRun(_ first: ExprNode, _ level: Int) throws(ExprFailure) -> ExprNode {
-        let offset = current.offset
-        var rest: [ExprOperation] = []
-        while binaryLevel == level, case .symbol(let symbol) = current.kind, let op = ExprBinaryOperator(rawValue: symbol) {
-            let token = advance()
-            rest.append(ExprOperation(op: op, operand: try binary(level + 1), offset: token.offset))
-        }
-        return try ExprNode(ArithmeticBody(first: first, rest: rest), at: offset)
     }
 
     /// `inversion ::= "not" inversion | comparison` where the level allows it (`a < not b`
-    /// is an error, as in Python); `factor ::= ("+" | "-") factor | power`.
+    /// is an error, as in Python); `factor ::= ("+" | "-") factor | power`; `power`.
     /// (A dispatcher with few locals: it is on the recursive path of every bracket.)
     private mutating func prefixed(_ minimum: Int) throws(ExprFailure) -> ExprNode {
         if isKeyword("not") { return try inversion(minimum) }
         if isSymbol("-") { return try negation(.minus) }
         if isSymbol("+") { return try negation(.plus) }
-        return try power()
+        let base = try primary()
+        guard isSymbol("**") else { return base }
+        return try exponent(base)
     }
 
     private mutating func inversion(_ minimum: Int) throws(ExprFailure) -> ExprNode {
@@ -212,12 +212,6 @@ struct ExprParser {
 
     /// `power ::= primary ["**" factor]`: right-associative, tighter than a unary minus on
     /// its left (`-2**2 == -4`) but not on its right (`2**-1 == 0.5`).
-    private mutating func power() throws(ExprFailure) -> ExprNode {
-        let base = try primary()
-        guard isSymbol("**") else { return base }
-        return try exponent(base)
-    }
-
     private mutating func exponent(_ base: ExprNode) throws(ExprFailure) -> ExprNode {
         let token = advance()
         try enter()
@@ -228,7 +222,12 @@ struct ExprParser {
 
     /// `primary ::= atom | call | "(" expression ")" | list`
     private mutating func primary() throws(ExprFailure) -> ExprNode {
-        if isSymbol("(") { return try parenthesized() }
+        if isSymbol("(") {
+            let open = advance()
+            let inner = try expression()
+            try close(")", opener: open, expecting: "')'")
+            return inner
+        }
         if isSymbol("[") { return try list() }
         if isCall { return try call() }
         return try atom()
@@ -237,13 +236,6 @@ struct ExprParser {
     private var isCall: Bool {
         guard case .name = current.kind else { return false }
         return tokens[index + 1].kind == .symbol("(")
-    }
-
-    private mutating func parenthesized() throws(ExprFailure) -> ExprNode {
-        let open = advance()
-        let inner = try expression()
-        try close(")", opener: open, expecting: "')'")
-        return inner
     }
 
     /// `list ::= "[" [expression ("," expression)* [","]] "]"`
@@ -283,25 +275,14 @@ struct ExprParser {
     /// `argument ::= [NAME "="] expression`; keywords follow positional arguments.
     private mutating func call() throws(ExprFailure) -> ExprNode {
         let nameToken = advance()
-        let name = nameToken.spelling
-        guard let function = ExprBuiltin(rawValue: name) else {
-            let suggestion = didYouMean(name, in: ExprBuiltin.allCases.map(\.rawValue))
-            throw ExprFailure("unknown function '\(name)'\(suggestion)", at: nameToken.offset)
-        }
+        let function = try builtin(nameToken)
         let open = advance()
         var arguments: [ExprNode] = []
         var positional = 0
         var keywords: [(name: String, offset: Int)] = []
         while !isSymbol(")") {
-            if case .name(let keyword) = current.kind, tokens[index + 1].kind == .symbol("=") {
-                let keywordToken = advance()
-                advance()
-                if keywords.contains(where: { $0.name == keyword }) {
-                    throw ExprFailure("keyword argument repeated: '\(keyword)'", at: keywordToken.offset)
-                }
-                keywords.append((keyword, keywordToken.offset))
-            } else if !keywords.isEmpty {
-                throw ExprFailure("positional argument follows keyword argument", at: current.offset)
+            if let keyword = try keywordPrefix(after: keywords) {
+                keywords.append(keyword)
             } else {
                 positional += 1
             }
@@ -312,5 +293,28 @@ struct ExprParser {
         try close(")", opener: open, expecting: "',' or ')'")
         let slots = try function.bind(positional: positional, keywords: keywords, at: nameToken.offset)
         return try ExprNode(CallBody(function: function, arguments: arguments, slots: slots), at: nameToken.offset)
+    }
+
+    private func builtin(_ token: ExprToken) throws(ExprFailure) -> ExprBuiltin {
+        guard let function = ExprBuiltin(rawValue: token.spelling) else {
+            let suggestion = didYouMean(token.spelling, in: ExprBuiltin.allCases.map(\.rawValue))
+            throw ExprFailure("unknown function '\(token.spelling)'\(suggestion)", at: token.offset)
+        }
+        return function
+    }
+
+    /// Consumes `NAME "="` before a keyword argument and returns the keyword, or returns nil
+    /// before a positional one; enforces Python's rules on their order and repetition.
+    private mutating func keywordPrefix(after keywords: [(name: String, offset: Int)]) throws(ExprFailure) -> (name: String, offset: Int)? {
+        guard case .name(let keyword) = current.kind, tokens[index + 1].kind == .symbol("=") else {
+            if !keywords.isEmpty { throw ExprFailure("positional argument follows keyword argument", at: current.offset) }
+            return nil
+        }
+        let token = advance()
+        advance()
+        if keywords.contains(where: { $0.name == keyword }) {
+            throw ExprFailure("keyword argument repeated: '\(keyword)'", at: token.offset)
+        }
+        return (keyword, token.offset)
     }
 }
