@@ -54,6 +54,7 @@ public struct Frontend: Sendable {
                 guard size >= 1 else { throw .error("dimensions must be at least 1, got \(size)", at: dim.location) }
                 shape.append(size)
             }
+            do { try ShapeRules.checkSize(shape, "input '\(input.name.text)'") } catch { throw error.located(at: input.location) }
             if scope.tensors[input.name.text] != nil { throw .error("duplicate input '\(input.name.text)'", at: input.name.location) }
             scope.tensors[input.name.text] = [elaborator.graph.addInput(name: input.name.text, shape: shape)]
             scope.inputNames.append(input.name.text)

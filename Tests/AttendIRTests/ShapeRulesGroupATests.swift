@@ -146,7 +146,7 @@ private func slots(_ name: String, _ inputs: [[Int]], _ args: [(String, ArgValue
     #expect(try slots("batchnorm", [[2, 3, 4, 4]]).map(\.name) == ["weight", "bias", "running_mean", "running_var"])
     #expect(try slots("batchnorm", [[2, 3, 4, 4]]) == [
         ParameterSlot("weight", [3], .constant(1)), ParameterSlot("bias", [3], .constant(0)),
-        ParameterSlot("running_mean", [3], .constant(0)), ParameterSlot("running_var", [3], .constant(1)),
+        ParameterSlot("running_mean", [3], .constant(0), isBuffer: true), ParameterSlot("running_var", [3], .constant(1), isBuffer: true),
     ])
     #expect(try slots("batchnorm", [[2, 3, 4]], [("affine", .bool(false))]).map(\.name) == ["running_mean", "running_var"])
     #expect(try op("batchnorm").ignoredStateNames == ["num_batches_tracked"])

@@ -79,6 +79,23 @@ public struct Graph: Sendable {
         return ValueID(values.count - 1)
     }
 
+    /// Sizes and counts in arguments (kernels, strides, pads) are bounded so that no shape or
+    /// fan-in computation can overflow, whatever a spec or IR file says.
+    private func checkWindowArguments(_ attributes: Attributes, op: String) throws(Diagnostic) {
+        let limit = 1 << 24
+        for (name, value) in attributes.entries {
+            let numbers: [Int]
+            switch value {
+            case .int(let v): numbers = [v]
+            case .ints(let v): numbers = v
+            default: continue
+            }
+            if let bad = numbers.first(where: { abs($0) > limit }) {
+                throw .error("argument '\(name)' of '\(op)' is out of range: \(bad) (limit ±\(limit))")
+            }
+        }
+    }
+
     public mutating func addInput(name: String, shape: [Int]) -> ValueID {
         let id = makeValue(shape: shape)
         inputs.append((name, id))
@@ -109,10 +126,13 @@ public struct Graph: Sendable {
             throw .error("op '\(op.name)' takes \(op.arity.description), got \(inputs.count)")
         }
         let inputShapes = inputs.map(shape(of:))
+        try checkWindowArguments(attributes, op: op.name)
         let outputShapes = try op.outputShapes(inputs: inputShapes, attributes: attributes)
+        for shape in outputShapes { try ShapeRules.checkSize(shape, "the output of '\(op.name)'") }
         var bound: [(slot: String, name: String)] = []
         let slots = op.parameters(inputs: inputShapes, attributes: attributes)
         for slot in slots {
+            try ShapeRules.checkSize(slot.shape, "parameter '\(slot.name)' of '\(op.name)'")
             let fullName = [layer, slot.name].filter { !$0.isEmpty }.joined(separator: ".")
             guard !fullName.isEmpty else { throw .error("op '\(op.name)' has parameters, so its layer needs a name") }
             if parameter(named: fullName) != nil { throw .error("parameter '\(fullName)' is defined twice") }

@@ -165,4 +165,21 @@ public enum ShapeRules {
     }
 
     public static func elementCount(_ shape: [Int]) -> Int { shape.reduce(1, *) }
+
+    /// The largest tensor a graph may hold (2^31 - 1 elements, 8 GiB of float32): larger
+    /// shapes are an error, never an overflowing multiplication or an impossible allocation.
+    public static let maxElements = Int(Int32.max)
+
+    /// Checks that a shape has non-negative dims and at most `maxElements` elements.
+    public static func checkSize(_ shape: [Int], _ what: String) throws(Diagnostic) {
+        var count = 1
+        for dim in shape {
+            guard dim >= 0 else { throw .error("\(what) has a negative dimension: \(formatShape(shape))") }
+            let (product, overflow) = count.multipliedReportingOverflow(by: dim)
+            guard !overflow, product <= maxElements else {
+                throw .error("\(what) \(formatShape(shape)) is too large (more than \(maxElements) elements)")
+            }
+            count = product
+        }
+    }
 }

@@ -7,55 +7,57 @@ enum ExprOps {
         guard let x = a.number, let y = b.number else {
             throw ExprFailure("unsupported operand type(s) for \(op.rawValue): '\(a.typeName)' and '\(b.typeName)'")
         }
-        if case .int(let i) = x, case .int(let j) = y { return try integer(op, i, j) }
-        return try float(op, x.double, y.double)
+        if case .int(let i) = x, case .int(let j) = y { return try integer(op, i, j, a, b) }
+        return try float(op, x.double, y.double, a, b)
     }
 
-    private static func integer(_ op: ExprBinaryOperator, _ i: Int, _ j: Int) throws(ExprFailure) -> ExprValue {
+    /// `a op b` on the operands as integers `i` and `j` (messages show `a` and `b`).
+    private static func integer(_ op: ExprBinaryOperator, _ i: Int, _ j: Int, _ a: ExprValue, _ b: ExprValue) throws(ExprFailure) -> ExprValue {
         let result: (partialValue: Int, overflow: Bool)
         switch op {
         case .add: result = i.addingReportingOverflow(j)
         case .subtract: result = i.subtractingReportingOverflow(j)
         case .multiply: result = i.multipliedReportingOverflow(by: j)
         case .divide:
-            guard j != 0 else { throw divisionByZero(op, .int(i), .int(j)) }
+            guard j != 0 else { throw divisionByZero(op, a, b) }
             return .float(trueQuotient(i, j))
         case .floorDivide:
-            guard j != 0 else { throw divisionByZero(op, .int(i), .int(j)) }
+            guard j != 0 else { throw divisionByZero(op, a, b) }
             let (quotient, overflow) = i.dividedReportingOverflow(by: j)
-            if overflow { throw overflowError(op, .int(i), .int(j)) } // Int.min // -1
+            if overflow { throw overflowError(op, a, b) } // Int.min // -1
             let remainder = i - quotient * j
             return .int(remainder != 0 && (remainder < 0) != (j < 0) ? quotient - 1 : quotient)
         case .modulo:
-            guard j != 0 else { throw divisionByZero(op, .int(i), .int(j)) }
+            guard j != 0 else { throw divisionByZero(op, a, b) }
             let (remainder, overflow) = i.remainderReportingOverflow(dividingBy: j)
             if overflow { return .int(0) } // Int.min % -1
             return .int(remainder != 0 && (remainder < 0) != (j < 0) ? remainder + j : remainder)
         case .power:
-            if j < 0 { return .float(try floatPower(Double(i), Double(j), .int(i), .int(j))) }
-            guard let value = integerPower(i, j) else { throw overflowError(op, .int(i), .int(j)) }
+            if j < 0 { return .float(try floatPower(Double(i), Double(j), a, b)) }
+            guard let value = integerPower(i, j) else { throw overflowError(op, a, b) }
             return .int(value)
         }
-        if result.overflow { throw overflowError(op, .int(i), .int(j)) }
+        if result.overflow { throw overflowError(op, a, b) }
         return .int(result.partialValue)
     }
 
-    private static func float(_ op: ExprBinaryOperator, _ x: Double, _ y: Double) throws(ExprFailure) -> ExprValue {
+    /// `a op b` on the operands converted to floats `x` and `y` (messages show `a` and `b`).
+    private static func float(_ op: ExprBinaryOperator, _ x: Double, _ y: Double, _ a: ExprValue, _ b: ExprValue) throws(ExprFailure) -> ExprValue {
         switch op {
         case .add: return .float(x + y)
         case .subtract: return .float(x - y)
         case .multiply: return .float(x * y)
         case .divide:
-            guard y != 0 else { throw divisionByZero(op, .float(x), .float(y)) }
+            guard y != 0 else { throw divisionByZero(op, a, b) }
             return .float(x / y)
         case .floorDivide:
-            guard y != 0 else { throw divisionByZero(op, .float(x), .float(y)) }
+            guard y != 0 else { throw divisionByZero(op, a, b) }
             return .float(floatDivMod(x, y).quotient)
         case .modulo:
-            guard y != 0 else { throw divisionByZero(op, .float(x), .float(y)) }
+            guard y != 0 else { throw divisionByZero(op, a, b) }
             return .float(floatDivMod(x, y).remainder)
         case .power:
-            return .float(try floatPower(x, y, .float(x), .float(y)))
+            return .float(try floatPower(x, y, a, b))
         }
     }
 
