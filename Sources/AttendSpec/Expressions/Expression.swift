@@ -19,7 +19,7 @@ public struct Expression: Sendable, CustomStringConvertible {
         do {
             return Expression(text: text, location: location, root: try ExprParser.parse(text))
         } catch {
-            throw Diagnostic.error("bad expression '\(text)': \(error.message)", at: location.advanced(by: error.offset ?? 0))
+            throw Diagnostic.error("bad expression '\(Expression.shortened(text))': \(error.message)", at: location.advanced(by: error.offset ?? 0))
         }
     }
 
@@ -38,7 +38,16 @@ public struct Expression: Sendable, CustomStringConvertible {
         do {
             return try root.evaluate(in: scope)
         } catch {
-            throw Diagnostic.error("cannot evaluate '\(description)': \(error.message)", at: location.advanced(by: error.offset ?? root.offset))
+            throw Diagnostic.error("cannot evaluate '\(Expression.shortened(description))': \(error.message)", at: location.advanced(by: error.offset ?? root.offset))
         }
+    }
+
+    /// The text for messages: cut short when it is long (hostile input can be megabytes).
+    private static func shortened(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        guard scalars.count > 120 else { return text }
+        var short = ""
+        short.unicodeScalars.append(contentsOf: scalars.prefix(100))
+        return short + "..."
     }
 }

@@ -92,10 +92,11 @@ struct ExprParser {
     //
     // Precedence climbing over the levels of `Grammar/expressions.ebnf`, so that a bracket
     // costs a handful of stack frames rather than one per precedence level, and runs of
-    // operators on one level become one flat node (`a + b - c` is one `.arithmetic`).
+    // operators on one level become one flat node (`a + b - c` is one `ArithmeticBody`).
 
-    /// Binary operator levels, loosest first; `not` sits between `and` and comparisons,
-    /// unary `+`/`-` and `**` bind tighter than all of them.
+    /// Binary operator levels, loosest first. `not` sits between `and` and comparisons: it
+    /// may start an operand parsed at level `comparison` or looser. Unary `+`/`-` and `**`
+    /// bind tighter than all binary operators.
     private enum Level {
         static let or = 1, and = 2, not = 3, comparison = 4, sum = 5, term = 6, unary = 7
     }
