@@ -6,24 +6,10 @@ import Testing
 
 // Reference kernels of the group A ops, checked on small hand-computed cases.
 
-/// Runs one op on the given inputs (named x0, x1, ...) with parameters keyed by slot name
-/// (bound under layer "l") and returns its first output.
+/// The first output of one op (see `runOp`).
 private func run(_ name: String, _ inputs: [Tensor], _ args: [(String, ArgValue)] = [],
                  parameters: [String: Tensor] = [:]) throws -> Tensor {
-    let op = try #require(OpRegistry.op(named: name))
-    let attrs = try op.typeArguments(args.map { (name: $0.0, value: $0.1) })
-    var g = Graph(name: "t")
-    var feeds: [String: Tensor] = [:]
-    var ids: [ValueID] = []
-    for (index, tensor) in inputs.enumerated() {
-        ids.append(g.addInput(name: "x\(index)", shape: tensor.shape))
-        feeds["x\(index)"] = tensor
-    }
-    let outputs = try g.apply(op, inputs: ids, attributes: attrs, layer: "l")
-    g.outputs = [("y", outputs[0])]
-    var bound: [String: Tensor] = [:]
-    for (slot, tensor) in parameters { bound[slot.isEmpty ? "l" : "l." + slot] = tensor }
-    return try Interpreter(graph: g).run(parameters: bound, inputs: feeds)[0].tensor
+    try #require(try runOp(name, inputs, args, parameters: parameters).first)
 }
 
 private func tensor(_ shape: [Int], _ values: [Float]) -> Tensor { Tensor(shape: shape, data: values) }

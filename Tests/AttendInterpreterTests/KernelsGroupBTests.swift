@@ -6,20 +6,8 @@ import Testing
 // Reference kernels of the group B ops (pooling, layout, resampling), checked on small
 // hand-computed cases.
 
-/// Runs one op on the given inputs (named x0, x1, ...) and returns all its outputs.
 private func runAll(_ name: String, _ inputs: [Tensor], _ args: [(String, ArgValue)] = []) throws -> [Tensor] {
-    let op = try #require(OpRegistry.op(named: name))
-    let attrs = try op.typeArguments(args.map { (name: $0.0, value: $0.1) })
-    var g = Graph(name: "t")
-    var feeds: [String: Tensor] = [:]
-    var ids: [ValueID] = []
-    for (index, tensor) in inputs.enumerated() {
-        ids.append(g.addInput(name: "x\(index)", shape: tensor.shape))
-        feeds["x\(index)"] = tensor
-    }
-    let outputs = try g.apply(op, inputs: ids, attributes: attrs, layer: "l")
-    g.outputs = outputs.enumerated().map { (name: "y\($0.offset)", value: $0.element) }
-    return try Interpreter(graph: g).run(parameters: [:], inputs: feeds).map(\.tensor)
+    try runOp(name, inputs, args)
 }
 
 private func run(_ name: String, _ inputs: [Tensor], _ args: [(String, ArgValue)] = []) throws -> Tensor {

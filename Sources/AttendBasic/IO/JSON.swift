@@ -57,6 +57,9 @@ enum JSONNumberProblem: Error, CustomStringConvertible {
     }
 }
 
+/// `text` as a JSON string literal (see `JSON.quoted`), for every stage that writes JSON.
+public func jsonStringLiteral(_ text: String) -> String { JSON.quoted(text) }
+
 enum JSON {
     struct Failure: Error {
         var reason: String
