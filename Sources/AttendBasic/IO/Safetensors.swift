@@ -239,7 +239,7 @@ public struct SafetensorsFile: Sendable {
     /// JSON padded with spaces to a multiple of 8 bytes. Names must be unique and must not be
     /// `__metadata__` (`write` reports those; here they are programming errors).
     public static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]) -> [UInt8] {
-        precondition(namingProblem(tensors) == nil, namingProblem(tensors) ?? "") // caller contract, checked by `write`
+        precondition(namingProblem(tensors) == nil, namingProblem(tensors) ?? "") // internal invariant: callers pass unique names (`write` checks them first)
         let sorted = tensors.sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
         var members: [String] = []
         if !metadata.isEmpty {
