@@ -26,9 +26,11 @@ let package = Package(
         .target(name: "AttendFrontend", dependencies: ["AttendBasic", "AttendSpec", "AttendIR"]),
         // Plain-Swift reference semantics for every op: the oracle.
         .target(name: "AttendInterpreter", dependencies: ["AttendBasic", "AttendIR"]),
+        // Kernel IR, lowering of every op to loop nests, and the C printer.
+        .target(name: "AttendCodegen", dependencies: ["AttendBasic", "AttendIR"]),
         // The command line: thin glue over the stages.
         .executableTarget(name: "attend", dependencies: [
-            "AttendBasic", "AttendSpec", "AttendIR", "AttendFrontend", "AttendInterpreter",
+            "AttendBasic", "AttendSpec", "AttendIR", "AttendFrontend", "AttendInterpreter", "AttendCodegen",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "AttendBasicTests", dependencies: ["AttendBasic"]),
@@ -36,6 +38,7 @@ let package = Package(
         .testTarget(name: "AttendIRTests", dependencies: ["AttendIR"]),
         .testTarget(name: "AttendFrontendTests", dependencies: ["AttendFrontend", "AttendIR"]),
         .testTarget(name: "AttendInterpreterTests", dependencies: ["AttendInterpreter", "AttendFrontend", "AttendIR"]),
+        .testTarget(name: "AttendCodegenTests", dependencies: ["AttendCodegen", "AttendInterpreter", "AttendFrontend", "AttendIR"]),
         .testTarget(name: "AttendCLITests", dependencies: ["attend"]),
     ]
 )

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AttendBasic
+import AttendCodegen
 import AttendIR
 import AttendInterpreter
 import Foundation
@@ -23,8 +24,8 @@ struct Run: ParsableCommand {
     @Option(help: "Where to write an output as .npy: NAME=PATH, or PATH for the first output (repeatable).")
     var output: [String] = []
 
-    @Option(help: "Execution backend: interpreter (c and swift come with code generation).")
-    var backend: Backend = .interpreter
+    @Option(help: "Execution backend: c (generated C, built and cached) or interpreter (the reference).")
+    var backend: Backend = .c
 
     @Option(help: "Worker threads (backends that support them).")
     var threads: Int = 1
@@ -34,15 +35,17 @@ struct Run: ParsableCommand {
 
     func run() throws {
         try Attend.reporting { () throws(Diagnostic) in
-            guard backend == .interpreter else {
-                throw .error("backend '\(backend.rawValue)' is not available in this build; use --backend interpreter", at: .unknown("--backend"))
+            guard backend != .swift else {
+                throw .error("backend 'swift' is not available yet; use --backend c or interpreter", at: .unknown("--backend"))
             }
             guard threads >= 1 else { throw .error("--threads must be at least 1", at: .unknown("--threads")) }
             let graph = try ModelLoading.graph(options)
             let parameters = try weights.map { path throws(Diagnostic) in try Weights.load(path: path, for: graph) }
                 ?? Weights.initialize(graph, seed: seed)
             let inputs = try TensorArguments.inputs(input, for: graph, seed: seed)
-            let outputs = try Interpreter(graph: graph).run(parameters: parameters, inputs: inputs)
+            let outputs = backend == .c
+                ? try CBackend.run(graph, parameters: parameters, weightsFile: weights, inputs: inputs, threads: threads)
+                : try Interpreter(graph: graph).run(parameters: parameters, inputs: inputs)
             let destinations = try TensorArguments.outputPaths(output, for: graph)
             for (name, tensor) in outputs {
                 if let path = destinations[name] {

@@ -1,0 +1,155 @@
+import AttendBasic
+import Foundation
+
+/// Builds generated C with the system compiler: writes the model's sources beside the
+/// bundled runtime's, compiles them (`$CC`, else `cc`, at -O3), and links the standalone
+/// executable `DIR/<stem>` and the library `DIR/lib<stem>.a`.
+public struct CBuild: Sendable {
+    public var compiler: String
+    public var flags: [String]
+
+    /// `portable: false` adds `-march=native`.
+    public init(portable: Bool = false, extraFlags: [String] = []) throws(Diagnostic) {
+        compiler = try Self.findCompiler()
+        flags = ["-O3", "-std=c11"] + (portable ? [] : ["-march=native"]) + extraFlags
+    }
+
+    /// The runtime sources: `$ATTEND_RUNTIME`, else `Sources/AttendRuntime` in the nearest
+    /// folder above the executable or above this source file.
+    public static func runtimeRoot() throws(Diagnostic) -> String {
+        if let explicit = ProcessInfo.processInfo.environment["ATTEND_RUNTIME"], !explicit.isEmpty { return explicit }
+        let starts = [URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent(),
+                      URL(fileURLWithPath: #filePath).deletingLastPathComponent()]
+        for start in starts {
+            var folder = start
+            for _ in 0..<8 {
+                let candidate = folder.appendingPathComponent("Sources/AttendRuntime")
+                if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("include/attend_runtime.h").path) {
+                    return candidate.path
+                }
+                folder = folder.deletingLastPathComponent()
+            }
+        }
+        throw .error("cannot find the Attend C runtime (Sources/AttendRuntime); set ATTEND_RUNTIME", at: .unknown("attend"))
+    }
+
+    /// The runtime's files (headers and sources), by file name, in a stable order.
+    public static func runtimeFiles() throws(Diagnostic) -> [(name: String, contents: Data)] {
+        let root = try runtimeRoot()
+        var files: [(String, Data)] = []
+        for folder in [root, root + "/include"] {
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".c") || $0.hasSuffix(".h") }
+            for name in names.sorted() {
+                guard let data = FileManager.default.contents(atPath: folder + "/" + name) else {
+                    throw .error("cannot read runtime file", at: .unknown(folder + "/" + name))
+                }
+                files.append((name, data))
+            }
+        }
+        return files
+    }
+
+    static func findCompiler() throws(Diagnostic) -> String {
+        let environment = ProcessInfo.processInfo.environment
+        if let cc = environment["CC"], !cc.isEmpty {
+            guard let path = which(cc) else { throw .error("the C compiler \(cc) (from $CC) was not found", at: .unknown("$CC")) }
+            return path
+        }
+        for candidate in ["cc", "clang", "gcc"] { if let path = which(candidate) { return path } }
+        throw .error("no C compiler found: install cc (gcc or clang) or set $CC", at: .unknown("attend"))
+    }
+
+    static func which(_ program: String) -> String? {
+        if program.contains("/") { return FileManager.default.isExecutableFile(atPath: program) ? program : nil }
+        for folder in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let path = "\(folder)/\(program)"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }
+
+    /// Writes the program and the runtime into `directory` (created if needed).
+    public func write(_ program: CProgram, to directory: String) throws(Diagnostic) {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw .error("cannot create folder: \(error.localizedDescription)", at: .unknown(directory))
+        }
+        var files: [(String, Data)] = [("\(program.stem).c", Data(program.source.utf8)), ("\(program.stem).h", Data(program.header.utf8)),
+                                       ("\(program.stem)_main.c", Data(program.main.utf8))]
+        files += try Self.runtimeFiles()
+        for (name, data) in files {
+            let path = directory + "/" + name
+            guard FileManager.default.createFile(atPath: path, contents: data) else { throw .error("cannot write file", at: .unknown(path)) }
+        }
+    }
+
+    /// Compiles and links: returns the executable's path. Compiler failures are diagnostics
+    /// with the compiler's first error lines.
+    @discardableResult
+    public func build(_ program: CProgram, in directory: String) throws(Diagnostic) -> String {
+        let runtimeSources = try Self.runtimeFiles().map(\.name).filter { $0.hasSuffix(".c") }
+        let sources = ["\(program.stem).c"] + runtimeSources
+        var objects: [String] = []
+        for source in sources {
+            let object = directory + "/" + source.replacingOccurrences(of: ".c", with: ".o")
+            try run(compiler, flags + ["-I", directory, "-c", directory + "/" + source, "-o", object])
+            objects.append(object)
+        }
+        let library = directory + "/lib\(program.stem).a"
+        try? FileManager.default.removeItem(atPath: library)
+        try run(Self.which("ar") ?? "/usr/bin/ar", ["rcs", library] + objects)
+        let executable = directory + "/" + program.stem
+        try run(compiler, flags + ["-I", directory, directory + "/\(program.stem)_main.c", library, "-lm", "-lpthread", "-o", executable])
+        for object in objects { try? FileManager.default.removeItem(atPath: object) }
+        return executable
+    }
+
+    func run(_ tool: String, _ arguments: [String]) throws(Diagnostic) {
+        let result = try Subprocess.run(tool, arguments)
+        guard result.status == 0 else {
+            let detail = result.stderr.split(separator: "\n").prefix(3).joined(separator: " | ")
+            throw .error("\((tool as NSString).lastPathComponent) failed (exit \(result.status)): \(detail)", at: .unknown(arguments.last ?? tool))
+        }
+    }
+}
+
+/// Running a program and capturing its output.
+public enum Subprocess {
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+    }
+
+    public static func run(_ executable: String, _ arguments: [String]) throws(Diagnostic) -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        do { try process.run() } catch {
+            throw .error("cannot run \(executable): \(error.localizedDescription)", at: .unknown(executable))
+        }
+        // Read both pipes concurrently so a chatty child cannot block on a full pipe.
+        let errorBox = DataBox()
+        let done = DispatchSemaphore(value: 0)
+        let errorHandle = err.fileHandleForReading
+        DispatchQueue.global().async {
+            errorBox.data = errorHandle.readDataToEndOfFile()
+            done.signal()
+        }
+        let outputData = out.fileHandleForReading.readDataToEndOfFile()
+        done.wait()
+        let errorData = errorBox.data
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: outputData, as: UTF8.self),
+                      stderr: String(decoding: errorData, as: UTF8.self))
+    }
+}
+
+/// Holds bytes read on another thread; the semaphore orders the write before the read.
+private final class DataBox: @unchecked Sendable {
+    var data = Data()
+}

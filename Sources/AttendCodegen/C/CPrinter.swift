@@ -1,0 +1,169 @@
+import AttendIR
+
+/// Prints kernel IR as C11. Kernels are `static` functions over `restrict` float buffers;
+/// a top-level parallel loop is outlined into a task that the runtime's thread pool splits.
+/// Everything here is syntax: the Swift printer shares the same kernel IR.
+public struct CPrinter {
+    public init() {}
+
+    public func kernel(_ kernel: Kernel) -> String {
+        var lines = ["/* \(Naming.comment(kernel.comment)) */"]
+        let parameters = kernel.parameters.map(declaration)
+        var tasks: [String] = []
+        var body: [String] = []
+        var taskIndex = 0
+        for stmt in kernel.body {
+            if case .loop(let variable, let lower, let upper, .parallel, let loopBody) = stmt {
+                let task = "\(kernel.name)_task\(taskIndex)"
+                taskIndex += 1
+                tasks.append(outlined(task, kernel: kernel, variable: variable, body: loopBody))
+                let context = kernel.parameters.map(\.buffer.name).joined(separator: ", ")
+                body.append("    { \(kernel.name)_context context = { \(context) };")
+                body.append("      attend_parallel_for(pool, \(index(lower)), \(index(upper)), \(task), &context); }")
+            } else {
+                body += statements([stmt], indent: 1)
+            }
+        }
+        if taskIndex > 0 {
+            lines.append("typedef struct {")
+            for parameter in kernel.parameters { lines.append("    \(declaration(parameter));") }
+            lines.append("} \(kernel.name)_context;")
+            lines += tasks
+        }
+        lines.append("static void \(kernel.name)(\((parameters + ["attend_pool *pool"]).joined(separator: ", "))) {")
+        if taskIndex == 0 { lines.append("    (void)pool;") }
+        lines += body
+        lines.append("}")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func outlined(_ name: String, kernel: Kernel, variable: String, body: [Stmt]) -> String {
+        var lines = ["static void \(name)(void *opaque, int64_t begin, int64_t end) {",
+                     "    const \(kernel.name)_context *context = opaque;"]
+        for parameter in kernel.parameters {
+            lines.append("    \(declaration(parameter)) = context->\(parameter.buffer.name);")
+        }
+        lines.append("    for (int64_t \(variable) = begin; \(variable) < end; \(variable)++) {")
+        lines += statements(body, indent: 2)
+        lines.append("    }")
+        lines.append("}")
+        return lines.joined(separator: "\n")
+    }
+
+    private func declaration(_ parameter: Kernel.Parameter) -> String {
+        parameter.role == .output ? "float *restrict \(parameter.buffer.name)" : "const float *restrict \(parameter.buffer.name)"
+    }
+
+    func statements(_ stmts: [Stmt], indent: Int) -> [String] {
+        let pad = String(repeating: "    ", count: indent)
+        var lines: [String] = []
+        for stmt in stmts {
+            switch stmt {
+            case .loop(let variable, let lower, let upper, _, let body):
+                lines.append("\(pad)for (int64_t \(variable) = \(index(lower)); \(variable) < \(index(upper)); \(variable)++) {")
+                lines += statements(body, indent: indent + 1)
+                lines.append("\(pad)}")
+            case .letIndex(let name, let value):
+                lines.append("\(pad)const int64_t \(name) = \(index(value));")
+            case .declare(let name, let initial):
+                lines.append("\(pad)float \(name) = \(value(initial));")
+            case .assign(let name, let newValue):
+                lines.append("\(pad)\(name) = \(value(newValue));")
+            case .store(let buffer, let position, let stored):
+                lines.append("\(pad)\(buffer.name)[\(index(position))] = \(value(stored));")
+            case .when(let test, let then, let otherwise):
+                lines.append("\(pad)if (\(condition(test))) {")
+                lines += statements(then, indent: indent + 1)
+                if !otherwise.isEmpty {
+                    lines.append("\(pad)} else {")
+                    lines += statements(otherwise, indent: indent + 1)
+                }
+                lines.append("\(pad)}")
+            case .call(let function, let buffers, let sizes):
+                let arguments = buffers.map(\.name) + sizes.map(index)
+                lines.append("\(pad)\(function)(\(arguments.joined(separator: ", ")));")
+            case .comment(let text):
+                lines.append("\(pad)/* \(Naming.comment(text)) */")
+            }
+        }
+        return lines
+    }
+
+    func index(_ expr: IndexExpr) -> String {
+        switch expr {
+        case .constant(let v): return v < 0 ? "(\(v))" : String(v)
+        case .variable(let name): return name
+        case .add(let a, let b): return "(\(index(a)) + \(index(b)))"
+        case .sub(let a, let b): return "(\(index(a)) - \(index(b)))"
+        case .mul(let a, let b): return "(\(index(a)) * \(index(b)))"
+        case .div(let a, let b): return "(\(index(a)) / \(index(b)))"
+        case .mod(let a, let b): return "(\(index(a)) % \(index(b)))"
+        case .min(let a, let b): return "attend_min_i64(\(index(a)), \(index(b)))"
+        case .max(let a, let b): return "attend_max_i64(\(index(a)), \(index(b)))"
+        case .floor(let v): return "((int64_t)floorf(\(value(v))))"
+        }
+    }
+
+    func condition(_ test: Condition) -> String {
+        switch test {
+        case .less(let a, let b): return "\(index(a)) < \(index(b))"
+        case .lessEqual(let a, let b): return "\(index(a)) <= \(index(b))"
+        case .equal(let a, let b): return "\(index(a)) == \(index(b))"
+        case .and(let a, let b): return "(\(condition(a))) && (\(condition(b)))"
+        case .or(let a, let b): return "(\(condition(a))) || (\(condition(b)))"
+        case .not(let a): return "!(\(condition(a)))"
+        }
+    }
+
+    func value(_ expr: ValueExpr) -> String {
+        switch expr {
+        case .constant(let v): return Self.floatLiteral(v)
+        case .scalar(let name): return name
+        case .load(let buffer, let position): return "\(buffer.name)[\(index(position))]"
+        case .index(let i): return "(float)\(index(i))"
+        case .select(let test, let a, let b): return "((\(condition(test))) ? \(value(a)) : \(value(b)))"
+        case .unary(let function, let a):
+            let inner = value(a)
+            switch function {
+            case .neg: return "(-\(inner))"
+            case .abs: return "fabsf(\(inner))"
+            case .sqrt: return "sqrtf(\(inner))"
+            case .exp: return "expf(\(inner))"
+            case .log: return "logf(\(inner))"
+            case .tanh: return "tanhf(\(inner))"
+            case .erf: return "erff(\(inner))"
+            }
+        case .binary(let function, let a, let b):
+            let (x, y) = (value(a), value(b))
+            switch function {
+            case .add: return "(\(x) + \(y))"
+            case .sub: return "(\(x) - \(y))"
+            case .mul: return "(\(x) * \(y))"
+            case .div: return "(\(x) / \(y))"
+            case .pow: return "powf(\(x), \(y))"
+            case .max: return "attend_maxf(\(x), \(y))"
+            case .min: return "attend_minf(\(x), \(y))"
+            }
+        }
+    }
+
+    /// A float literal that reads back as the same float32 (`%.9g` digits), or a macro.
+    static func floatLiteral(_ v: Double) -> String {
+        let f = Float(v)
+        if f.isNaN { return "NAN" }
+        if f.isInfinite { return f > 0 ? "INFINITY" : "(-INFINITY)" }
+        var text = "\(f)"
+        if !text.contains(".") && !text.contains("e") { text += ".0" }
+        return (f < 0 || text.hasPrefix("-") ? "(\(text)f)" : "\(text)f")
+    }
+
+    /// Helpers every generated file defines once: NaN-propagating min/max as the interpreter
+    /// computes them, and integer min/max for index arithmetic.
+    public static let prelude = """
+    static inline float attend_maxf(float a, float b) { return (a != a || b != b) ? NAN : (a > b ? a : b); }
+    static inline float attend_minf(float a, float b) { return (a != a || b != b) ? NAN : (a < b ? a : b); }
+    static inline int64_t attend_max_i64(int64_t a, int64_t b) { return a > b ? a : b; }
+    static inline int64_t attend_min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+    """
+}

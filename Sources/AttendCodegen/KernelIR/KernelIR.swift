@@ -1,0 +1,185 @@
+import AttendIR
+
+/// The kernel IR: small loop nests over flat float32 buffers, the form every op (and, once
+/// the optimizer fuses them, every fused group) lowers to. Printers (C today, Swift next)
+/// turn it into source; they share everything but syntax.
+///
+/// It is built for the performance work that follows: loops carry a schedule hint
+/// (`serial`, `parallel` outermost loops the runtime splits across threads, `vectorized`
+/// innermost loops the C compiler can vectorize), bounds are static expressions, and a
+/// `call` statement leaves room for hand-tuned microkernels.
+
+/// A buffer a kernel reads or writes: flat, row-major float32.
+public struct BufferRef: Hashable, Sendable {
+    public var name: String
+    public init(_ name: String) { self.name = name }
+}
+
+/// Integer index arithmetic (64-bit). Division and remainder are only emitted on
+/// non-negative operands, where C's truncation equals flooring.
+public indirect enum IndexExpr: Hashable, Sendable, ExpressibleByIntegerLiteral {
+    case constant(Int)
+    case variable(String)
+    case add(IndexExpr, IndexExpr)
+    case sub(IndexExpr, IndexExpr)
+    case mul(IndexExpr, IndexExpr)
+    case div(IndexExpr, IndexExpr)
+    case mod(IndexExpr, IndexExpr)
+    case min(IndexExpr, IndexExpr)
+    case max(IndexExpr, IndexExpr)
+    /// `floor(value)` of a float32 value as an index (resampling: source coordinates
+    /// computed in float32 exactly as PyTorch does, then floored).
+    case floor(ValueExpr)
+
+    public init(integerLiteral value: Int) { self = .constant(value) }
+
+    /// Builders that fold constants, so generated code stays readable (`i * 1 + 0` is `i`).
+    public static func + (a: IndexExpr, b: IndexExpr) -> IndexExpr {
+        switch (a, b) {
+        case (.constant(0), _): return b
+        case (_, .constant(0)): return a
+        case (.constant(let x), .constant(let y)): return .constant(x + y)
+        default: return .add(a, b)
+        }
+    }
+
+    public static func - (a: IndexExpr, b: IndexExpr) -> IndexExpr {
+        switch (a, b) {
+        case (_, .constant(0)): return a
+        case (.constant(let x), .constant(let y)): return .constant(x - y)
+        default: return .sub(a, b)
+        }
+    }
+
+    public static func * (a: IndexExpr, b: IndexExpr) -> IndexExpr {
+        switch (a, b) {
+        case (.constant(0), _), (_, .constant(0)): return .constant(0)
+        case (.constant(1), _): return b
+        case (_, .constant(1)): return a
+        case (.constant(let x), .constant(let y)): return .constant(x * y)
+        default: return .mul(a, b)
+        }
+    }
+
+    public static func / (a: IndexExpr, b: IndexExpr) -> IndexExpr {
+        switch (a, b) {
+        case (_, .constant(1)): return a
+        case (.constant(let x), .constant(let y)) where y > 0 && x >= 0: return .constant(x / y)
+        default: return .div(a, b)
+        }
+    }
+
+    public static func % (a: IndexExpr, b: IndexExpr) -> IndexExpr {
+        switch (a, b) {
+        case (_, .constant(1)): return .constant(0)
+        case (.constant(let x), .constant(let y)) where y > 0 && x >= 0: return .constant(x % y)
+        default: return .mod(a, b)
+        }
+    }
+
+    public static func v(_ name: String) -> IndexExpr { .variable(name) }
+}
+
+/// A comparison of indices, for bounds checks (padding) and conditional reads.
+public indirect enum Condition: Hashable, Sendable {
+    case less(IndexExpr, IndexExpr)
+    case lessEqual(IndexExpr, IndexExpr)
+    case equal(IndexExpr, IndexExpr)
+    case and(Condition, Condition)
+    case or(Condition, Condition)
+    case not(Condition)
+
+    /// `low <= index < high`.
+    public static func inRange(_ index: IndexExpr, _ low: IndexExpr, _ high: IndexExpr) -> Condition {
+        .and(.lessEqual(low, index), .less(index, high))
+    }
+}
+
+/// A float32 value.
+public indirect enum ValueExpr: Hashable, Sendable {
+    case constant(Double)
+    /// A scalar declared by `.declare` (accumulators, temporaries).
+    case scalar(String)
+    case load(BufferRef, IndexExpr)
+    case unary(ScalarFormula.UnaryFunction, ValueExpr)
+    case binary(ScalarFormula.BinaryFunction, ValueExpr, ValueExpr)
+    case select(Condition, ValueExpr, ValueExpr)
+    /// An index converted to float (interpolation weights).
+    case index(IndexExpr)
+
+    /// The value of an op's scalar formula with its operands replaced by `operands`.
+    public static func formula(_ formula: ScalarFormula, operands: [ValueExpr], arguments: Attributes = Attributes()) -> ValueExpr {
+        switch formula {
+        case .operand(let i): return operands[Swift.min(i, operands.count - 1)]
+        case .constant(let v): return .constant(v)
+        case .argument(let name): return .constant(arguments.optionalFloat(name) ?? 0)
+        case .unary(let f, let a): return .unary(f, Self.formula(a, operands: operands, arguments: arguments))
+        case .binary(let f, let a, let b):
+            return .binary(f, Self.formula(a, operands: operands, arguments: arguments), Self.formula(b, operands: operands, arguments: arguments))
+        }
+    }
+
+    public static func + (a: ValueExpr, b: ValueExpr) -> ValueExpr { .binary(.add, a, b) }
+    public static func - (a: ValueExpr, b: ValueExpr) -> ValueExpr { .binary(.sub, a, b) }
+    public static func * (a: ValueExpr, b: ValueExpr) -> ValueExpr { .binary(.mul, a, b) }
+    public static func / (a: ValueExpr, b: ValueExpr) -> ValueExpr { .binary(.div, a, b) }
+}
+
+/// How a loop may be executed.
+public enum LoopSchedule: Hashable, Sendable {
+    case serial
+    /// Iterations are independent and may run on different threads (outermost loops only).
+    case parallel
+    /// The innermost loop: contiguous, independent iterations the C compiler can vectorize.
+    case vectorized
+}
+
+/// A statement of a kernel body.
+public indirect enum Stmt: Hashable, Sendable {
+    /// `for (variable = lower; variable < upper; variable += 1)`.
+    case loop(variable: String, lower: IndexExpr, upper: IndexExpr, schedule: LoopSchedule, body: [Stmt])
+    /// `int64_t name = value;`
+    case letIndex(String, IndexExpr)
+    /// `float name = value;` (a new scalar).
+    case declare(String, ValueExpr)
+    /// `name = value;` (an existing scalar).
+    case assign(String, ValueExpr)
+    /// `buffer[index] = value;`
+    case store(BufferRef, IndexExpr, ValueExpr)
+    case when(Condition, then: [Stmt], otherwise: [Stmt])
+    /// A call of a runtime microkernel by name with buffers and sizes, for hand-tuned code.
+    case call(String, buffers: [BufferRef], sizes: [IndexExpr])
+    /// A comment in the generated source.
+    case comment(String)
+}
+
+/// One kernel: a function over named buffers.
+public struct Kernel: Hashable, Sendable {
+    public enum Role: Hashable, Sendable { case input, output, weight }
+
+    public struct Parameter: Hashable, Sendable {
+        public var buffer: BufferRef
+        public var role: Role
+        /// Elements of the buffer the kernel may touch (checked in tests, documented in code).
+        public var count: Int
+        public init(_ buffer: BufferRef, _ role: Role, count: Int) {
+            self.buffer = buffer
+            self.role = role
+            self.count = count
+        }
+    }
+
+    /// A C identifier (already mangled and unique).
+    public var name: String
+    /// What the kernel computes, e.g. the layers it covers; printed as a comment (sanitized).
+    public var comment: String
+    public var parameters: [Parameter]
+    public var body: [Stmt]
+
+    public init(name: String, comment: String, parameters: [Parameter], body: [Stmt]) {
+        self.name = name
+        self.comment = comment
+        self.parameters = parameters
+        self.body = body
+    }
+}

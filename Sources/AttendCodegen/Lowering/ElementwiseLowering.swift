@@ -1,0 +1,28 @@
+import AttendBasic
+import AttendIR
+
+/// Every elementwise op lowers the same way: one loop nest over the output, operands read
+/// through broadcast strides, the op's declared scalar formula in the middle.
+enum ElementwiseLowering {
+    static let table: [String: Lowering] = Dictionary(uniqueKeysWithValues: OpRegistry.all.compactMap { op in
+        (op as? ElementwiseOp).map { ($0.name, lower as Lowering) }
+    })
+
+    static func lower(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
+        guard let op = context.op as? ElementwiseOp else { throw .error("'\(context.op.name)' is not elementwise") }
+        let formula = op.formula(for: context.attributes)
+        let outShape = context.outputShapes[0]
+        let outStrides = Loops.strides(outShape)
+        return Loops.nest(outShape, prefix: "i") { coordinates in
+            var operands: [ValueExpr] = context.inputs.indices.map { k in
+                let strides = Loops.broadcastStrides(context.inputShapes[k], to: outShape)
+                return .load(context.inputs[k], Loops.offset(coordinates, strides))
+            }
+            if operands.count == 1, op.isBinary, let other = context.attributes.optionalFloat("other") {
+                operands.append(.constant(other))
+            }
+            let value = ValueExpr.formula(formula, operands: operands, arguments: context.attributes)
+            return [.store(context.outputs[0], Loops.offset(coordinates, outStrides), value)]
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import AttendBasic
+import AttendIR
+
+/// What a lowering sees of one node: buffer names for its inputs, outputs and parameters
+/// (by PyTorch slot name), shapes, and typed arguments.
+public struct LoweringContext: Sendable {
+    public var op: any Op
+    public var attributes: Attributes
+    public var inputs: [BufferRef]
+    public var inputShapes: [[Int]]
+    public var outputs: [BufferRef]
+    public var outputShapes: [[Int]]
+    public var weights: [String: BufferRef]
+    public var weightShapes: [String: [Int]]
+
+    public func weight(_ slot: String) throws(Diagnostic) -> BufferRef {
+        guard let buffer = weights[slot] else { throw .error("'\(op.name)' has no parameter '\(slot)'") }
+        return buffer
+    }
+}
+
+/// How one op becomes loops: one function per op, listed in `LoweringTable`; a test checks
+/// that every op in the registry has one.
+public typealias Lowering = @Sendable (LoweringContext) throws(Diagnostic) -> [Stmt]
+
+public enum LoweringTable {
+    public static let all: [String: Lowering] = {
+        var table: [String: Lowering] = [:]
+        for group in [ElementwiseLowering.table, ConvLowering.table, LoweringGroupA.table, LoweringGroupB.table] {
+            table.merge(group) { first, _ in first }
+        }
+        return table
+    }()
+
+    public static func lowering(for op: any Op) -> Lowering? { all[op.name] }
+}
+
+/// Building blocks for loop nests over row-major tensors.
+public enum Loops {
+    /// Row-major strides of a shape as index constants.
+    public static func strides(_ shape: [Int]) -> [Int] { Tensor.strides(of: shape) }
+
+    /// `sum(coordinates[i] * strides[i])`, skipping axes of stride 0 or extent 1.
+    public static func offset(_ coordinates: [IndexExpr], _ strides: [Int]) -> IndexExpr {
+        var result: IndexExpr = 0
+        for (coordinate, stride) in zip(coordinates, strides) where stride != 0 {
+            result = result + coordinate * .constant(stride)
+        }
+        return result
+    }
+
+    /// A loop nest over every element of `shape`: loop variables `prefix0, prefix1, …`
+    /// (outermost first); the outermost loop is parallel and the innermost vectorized when
+    /// asked. `body` receives the coordinates. A rank-0 shape runs the body once.
+    public static func nest(_ shape: [Int], prefix: String, parallel: Bool = true,
+                            body: ([IndexExpr]) -> [Stmt]) -> [Stmt] {
+        let variables = shape.indices.map { "\(prefix)\($0)" }
+        var inner = body(variables.map(IndexExpr.variable))
+        for axis in shape.indices.reversed() {
+            let schedule: LoopSchedule = axis == 0 && parallel ? .parallel : (axis == shape.count - 1 ? .vectorized : .serial)
+            inner = [.loop(variable: variables[axis], lower: 0, upper: .constant(shape[axis]), schedule: schedule, body: inner)]
+        }
+        return inner
+    }
+
+    /// Strides of an operand broadcast (NumPy rules) to `outShape`: 0 on broadcast axes.
+    public static func broadcastStrides(_ shape: [Int], to outShape: [Int]) -> [Int] {
+        let padded = [Int](repeating: 1, count: outShape.count - shape.count) + shape
+        let strides = Tensor.strides(of: padded)
+        return zip(padded, strides).map { $0 == 1 ? 0 : $1 }
+    }
+}

@@ -1,0 +1,6 @@
+import AttendIR
+
+/// Lowerings of linear algebra, normalization, reduction and parameter ops.
+enum LoweringGroupA {
+    static let table: [String: Lowering] = [:]
+}

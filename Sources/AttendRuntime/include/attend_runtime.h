@@ -1,0 +1,102 @@
+/*
+ * The Attend runtime: the small, portable C11 library every generated model links.
+ * Dependencies: libc, libm, pthreads. Nothing else.
+ *
+ * Generated code (`attend compile`) calls the weights and thread-pool functions; the
+ * standalone executable's main() is `attend_main`, driven by the model's descriptor.
+ */
+#ifndef ATTEND_RUNTIME_H
+#define ATTEND_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ATTEND_MAX_RANK 8
+#define ATTEND_ERROR_SIZE 512
+
+/* ---- Errors ---------------------------------------------------------------------------
+ * Functions that can fail return 0 on success and nonzero on failure, writing a one-line
+ * message (no trailing newline) into `error` (ATTEND_ERROR_SIZE bytes). */
+
+/* ---- Arena ----------------------------------------------------------------------------
+ * One allocation for all intermediates, 64-byte aligned, made once at model creation. */
+float *attend_arena_create(size_t floats, char *error);
+void attend_arena_destroy(float *arena);
+
+/* ---- Weights (safetensors) ------------------------------------------------------------
+ * The file is mapped read-only (mmap) and its header validated as untrusted input: header
+ * length against the file size, JSON syntax, dtypes, shapes, offsets in bounds, no
+ * overlaps. F32 tensors are used in place when 4-byte aligned (copied otherwise); F16 and
+ * BF16 are converted to float32 into owned memory. */
+typedef struct attend_weights attend_weights;
+
+attend_weights *attend_weights_open(const char *path, char *error);
+/* The float32 data of tensor `name`, which must have exactly this shape (strict, like
+ * load_state_dict): a missing tensor, a wrong shape or an unsupported dtype is an error
+ * naming the tensor and both shapes. The pointer lives as long as `weights`. */
+int attend_weights_get(attend_weights *weights, const char *name, int rank, const int64_t *shape,
+                       const float **data, char *error);
+/* Every tensor name in the file not in `known` (and not in `ignored`) is an "unexpected
+ * key" error listing them all; call after all gets. */
+int attend_weights_check_unexpected(const attend_weights *weights, const char *const *known, int known_count,
+                                    const char *const *ignored, int ignored_count, char *error);
+void attend_weights_close(attend_weights *weights);
+
+/* ---- .npy (float32, C order) ------------------------------------------------------------ */
+/* Reads a float32 ('<f4', or '<f8' converted) C-order array whose shape must equal
+ * `shape`; any other dtype, order or shape is an error. `data` holds `count` floats. */
+int attend_npy_read(const char *path, int rank, const int64_t *shape, float *data, char *error);
+int attend_npy_write(const char *path, int rank, const int64_t *shape, const float *data, char *error);
+
+/* ---- Threads ----------------------------------------------------------------------------
+ * A fixed pool. `attend_parallel_for` splits [begin, end) into contiguous chunks, runs
+ * `task(context, chunk_begin, chunk_end)` on the workers and the caller, and returns when
+ * all are done. A pool of 1 thread (or NULL) runs the task inline. */
+typedef struct attend_pool attend_pool;
+typedef void (*attend_task)(void *context, int64_t begin, int64_t end);
+
+attend_pool *attend_pool_create(int threads, char *error);
+int attend_pool_threads(const attend_pool *pool);
+void attend_parallel_for(attend_pool *pool, int64_t begin, int64_t end, attend_task task, void *context);
+void attend_pool_destroy(attend_pool *pool);
+
+/* ---- Time -------------------------------------------------------------------------------- */
+/* A monotonic clock in nanoseconds. */
+int64_t attend_now_ns(void);
+
+/* ---- The model interface and the standalone executable ---------------------------------- */
+typedef struct {
+    const char *name;
+    int rank;
+    int64_t shape[ATTEND_MAX_RANK];
+} attend_tensor_info;
+
+typedef struct {
+    const char *name;
+    int input_count;
+    const attend_tensor_info *inputs;
+    int output_count;
+    const attend_tensor_info *outputs;
+    /* Creates a model instance from a weights file with `threads` workers; NULL on error. */
+    void *(*create)(const char *weights_path, int threads, char *error);
+    /* Runs on caller buffers (inputs and outputs in descriptor order); 0 on success. */
+    int (*run)(void *model, const float *const *inputs, float *const *outputs, char *error);
+    void (*destroy)(void *model);
+} attend_model_info;
+
+/* main() of a compiled model:
+ *   NAME --weights W.safetensors [--input [NAME=]IN.npy]... [--output [NAME=]OUT.npy]...
+ *        [--threads N] [--bench N]
+ * Without --input, inputs are zero. Outputs without --output are summarized on stdout.
+ * --bench N runs N timed iterations after a warm-up and prints min/median/p90 latency.
+ * Errors print one line `NAME: error: MESSAGE` on stderr and exit 1. */
+int attend_main(const attend_model_info *model, int argc, char **argv);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,45 @@
+import AttendBasic
+import AttendCodegen
+import AttendIR
+import Foundation
+
+/// `attend run --backend c`: generate, build (cached), and run the executable on files.
+enum CBackend {
+    static func run(_ graph: AttendIR.Graph, parameters: [String: Tensor], weightsFile: String?,
+                    inputs: [String: Tensor], threads: Int) throws(Diagnostic) -> [(name: String, tensor: Tensor)] {
+        let program = try CGenerator.generate(graph)
+        let executable = try CompiledModelCache.executable(for: program, build: try CBuild())
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("attend-run-\(UUID().uuidString)").path
+        do { try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true) } catch {
+            throw .error("cannot create a temporary folder", at: .unknown(scratch))
+        }
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        var arguments = ["--threads", String(threads)]
+        if !graph.parameters.isEmpty {
+            // The user's file as given, else the seeded weights the interpreter would use.
+            let path = weightsFile ?? scratch + "/weights.safetensors"
+            if weightsFile == nil {
+                try SafetensorsFile.write(graph.parameters.compactMap { p in parameters[p.name].map { (p.name, $0) } }, to: path)
+            }
+            arguments += ["--weights", path]
+        }
+        for (k, input) in graph.inputs.enumerated() {
+            guard let tensor = inputs[input.name] else { throw .error("no value for input '\(input.name)'") }
+            let path = scratch + "/input\(k).npy"
+            try NPY.write(tensor, to: path)
+            arguments += ["--input", "\(input.name)=\(path)"]
+        }
+        for (k, output) in graph.outputs.enumerated() { arguments += ["--output", "\(output.name)=\(scratch)/output\(k).npy"] }
+        let result = try Subprocess.run(executable, arguments)
+        guard result.status == 0 else {
+            // The executable's own one-line error (`NAME: error: ...`) carries the reason.
+            let line = result.stderr.split(separator: "\n").first.map(String.init) ?? "exit status \(result.status)"
+            throw .error("the compiled model failed: \(line)", at: .unknown(weightsFile ?? executable))
+        }
+        var outputs: [(name: String, tensor: Tensor)] = []
+        for (k, output) in graph.outputs.enumerated() {
+            outputs.append((output.name, try NPY.read(path: "\(scratch)/output\(k).npy")))
+        }
+        return outputs
+    }
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import AttendBasic
+import AttendCodegen
+import Foundation
+
+/// `attend compile`: a model to C sources, the runtime beside them, a standalone executable
+/// and a static library.
+struct Compile: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Generate C for a model and build a standalone executable and library.")
+
+    enum Emit: String, ExpressibleByArgument { case c }
+
+    @OptionGroup var options: ModelOptions
+
+    @Option(name: .shortAndLong, help: "Output folder.")
+    var output: String
+
+    @Option(help: "What to emit: c.")
+    var emit: Emit = .c
+
+    @Flag(help: "Build without -march=native, to run on other machines of the same architecture.")
+    var portable = false
+
+    @Flag(help: "Write the sources only; do not run the C compiler.")
+    var noBuild = false
+
+    func run() throws {
+        try Attend.reporting { () throws(Diagnostic) in
+            let graph = try ModelLoading.graph(options)
+            let program = try CGenerator.generate(graph)
+            let build = try CBuild(portable: portable)
+            try build.write(program, to: output)
+            print("wrote \(output)/\(program.stem).c, \(program.stem).h, \(program.stem)_main.c and the runtime")
+            guard !noBuild else { return }
+            let executable = try build.build(program, in: output)
+            print("built \(executable) and \(output)/lib\(program.stem).a (\(program.kernelCount) kernels, arena \(program.plan.size * 4) bytes)")
+        }
+    }
+}
+
+/// Compiled models cached by a hash of everything that decides the binary.
+enum CompiledModelCache {
+    static var root: String {
+        if let explicit = ProcessInfo.processInfo.environment["ATTEND_CACHE"], !explicit.isEmpty { return explicit }
+        let base = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (NSHomeDirectory() + "/.cache")
+        return base + "/attend"
+    }
+
+    /// The executable for `program`, building it only when no build of the same sources,
+    /// runtime, compiler and flags exists.
+    static func executable(for program: CProgram, build: CBuild) throws(Diagnostic) -> String {
+        var hasher = StableHash()
+        for text in [program.source, program.header, program.main, build.compiler] + build.flags { hasher.add(text) }
+        for file in try CBuild.runtimeFiles() { hasher.add(file.name); hasher.add(file.contents) }
+        let directory = root + "/" + program.stem + "-" + hasher.hex
+        let executable = directory + "/" + program.stem
+        if FileManager.default.isExecutableFile(atPath: executable) { return executable }
+        // Build in a private folder, then move it into place, so a failed or concurrent build
+        // never leaves a half-written cache entry.
+        let staging = directory + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+        try? FileManager.default.removeItem(atPath: staging)
+        try build.write(program, to: staging)
+        try build.build(program, in: staging)
+        if (try? FileManager.default.moveItem(atPath: staging, toPath: directory)) == nil {
+            try? FileManager.default.removeItem(atPath: staging)
+            guard FileManager.default.isExecutableFile(atPath: executable) else {
+                throw .error("cannot write the build cache", at: .unknown(directory))
+            }
+        }
+        return executable
+    }
+}
+
+/// FNV-1a, 128 bits as two 64-bit lanes: a stable content hash for cache keys.
+struct StableHash {
+    private var a: UInt64 = 0xcbf2_9ce4_8422_2325
+    private var b: UInt64 = 0x8422_2325_cbf2_9ce4
+
+    mutating func add(_ text: String) { add(Data(text.utf8)); add(Data([0])) }
+
+    mutating func add(_ data: Data) {
+        for byte in data {
+            a = (a ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+            b = (b ^ UInt64(byte)) &* 0x0000_0001_0000_01b3 ^ (b >> 29)
+        }
+    }
+
+    var hex: String { String(a, radix: 16) + String(b, radix: 16) }
+}

@@ -1,0 +1,90 @@
+import AttendBasic
+import AttendCodegen
+import AttendInterpreter
+import AttendIR
+import Foundation
+import Testing
+
+/// End to end through the C backend: generate a graph's C, build it with the bundled
+/// runtime (warnings are errors), run the executable on files, and compare with the
+/// interpreter, the oracle.
+enum CBackendHarness {
+    /// Flags for tests: fast to compile, and no warning tolerated in generated or runtime code.
+    static let flags = ["-O1", "-std=c11", "-Wall", "-Wextra", "-Werror"]
+
+    static func folder() -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("attend-c-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url.path
+    }
+
+    /// Builds and runs `graph` in C on these parameters and inputs; returns outputs by name.
+    static func run(_ graph: Graph, parameters: [String: Tensor], inputs: [String: Tensor],
+                    flags: [String] = flags, threads: Int = 2) throws -> [String: Tensor] {
+        let directory = folder()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let program = try CGenerator.generate(graph)
+        var build = try CBuild(portable: true)
+        build.flags = flags
+        try build.write(program, to: directory)
+        let executable = try build.build(program, in: directory)
+        var arguments = ["--threads", String(threads)]
+        if !graph.parameters.isEmpty {
+            let weights = directory + "/weights.safetensors"
+            try SafetensorsFile.write(graph.parameters.compactMap { p in parameters[p.name].map { (p.name, $0) } }, to: weights)
+            arguments += ["--weights", weights]
+        }
+        for (k, input) in graph.inputs.enumerated() {
+            let path = directory + "/input\(k).npy"
+            guard let tensor = inputs[input.name] else { throw Diagnostic.error("no value for input \(input.name)") }
+            try NPY.write(tensor, to: path)
+            arguments += ["--input", "\(input.name)=\(path)"]
+        }
+        for (k, output) in graph.outputs.enumerated() {
+            arguments += ["--output", "\(output.name)=\(directory)/output\(k).npy"]
+        }
+        let result = try Subprocess.run(executable, arguments)
+        guard result.status == 0 else { throw Diagnostic.error("the compiled model failed: \(result.stderr)") }
+        var outputs: [String: Tensor] = [:]
+        for (k, output) in graph.outputs.enumerated() {
+            outputs[output.name] = try NPY.read(path: "\(directory)/output\(k).npy")
+        }
+        return outputs
+    }
+
+    /// Runs `graph` on seeded random weights and inputs in both the interpreter and C, and
+    /// records an issue for every output element beyond max(1e-5 relative, 1e-5 absolute).
+    static func expectAgreement(_ graph: Graph, seed: UInt64 = 1, threads: Int = 2,
+                                sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
+        let parameters = Weights.initialize(graph, seed: seed)
+        let inputs = Weights.randomInputs(graph, seed: seed)
+        let expected = try Interpreter(graph: graph).run(parameters: parameters, inputs: inputs)
+        let actual = try run(graph, parameters: parameters, inputs: inputs, threads: threads)
+        for (name, reference) in expected {
+            guard let tensor = actual[name] else {
+                Issue.record("C produced no output '\(name)'", sourceLocation: sourceLocation)
+                continue
+            }
+            #expect(tensor.shape == reference.shape, "\(name): shape", sourceLocation: sourceLocation)
+            if let problem = difference(tensor, reference) {
+                Issue.record("\(graph.name) output \(name): \(problem)", sourceLocation: sourceLocation)
+            }
+        }
+    }
+
+    /// nil when every element agrees to max(1e-5 relative, 1e-5 absolute) (NaN matches NaN).
+    static func difference(_ actual: Tensor, _ reference: Tensor) -> String? {
+        guard actual.shape == reference.shape else { return "shape \(actual.shape) vs \(reference.shape)" }
+        var failures = 0, worst = 0, worstError: Float = 0
+        for i in actual.data.indices {
+            let a = actual.data[i], r = reference.data[i]
+            if a.isNaN && r.isNaN { continue }
+            let error = abs(a - r)
+            if !(error <= max(1e-5, 1e-5 * abs(r))) {
+                failures += 1
+                if failures == 1 || !(error <= worstError) { (worst, worstError) = (i, error) }
+            }
+        }
+        return failures == 0 ? nil : "\(failures) elements differ; worst at \(worst): C \(actual.data[worst]) vs interpreter \(reference.data[worst])"
+    }
+}
