@@ -7,6 +7,19 @@ import Foundation
 enum CBackend {
     static func run(_ graph: AttendIR.Graph, parameters: [String: Tensor], weightsFile: String?,
                     inputs: [String: Tensor], threads: Int) throws(Diagnostic) -> [(name: String, tensor: Tensor)] {
+        try execute(graph, parameters: parameters, weightsFile: weightsFile, inputs: inputs, extra: ["--threads", String(threads)]).outputs
+    }
+
+    /// The executable's own `--bench` line.
+    static func bench(_ graph: AttendIR.Graph, parameters: [String: Tensor], inputs: [String: Tensor],
+                      runs: Int, threads: Int) throws(Diagnostic) -> String {
+        let result = try execute(graph, parameters: parameters, weightsFile: nil, inputs: inputs,
+                                 extra: ["--threads", String(threads), "--bench", String(runs)])
+        return result.stdout.split(separator: "\n").first { $0.hasPrefix("latency") }.map(String.init) ?? result.stdout
+    }
+
+    private static func execute(_ graph: AttendIR.Graph, parameters: [String: Tensor], weightsFile: String?,
+                                inputs: [String: Tensor], extra: [String]) throws(Diagnostic) -> (outputs: [(name: String, tensor: Tensor)], stdout: String) {
         let program = try CGenerator.generate(graph)
         let executable = try CompiledModelCache.executable(for: program, build: try CBuild())
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("attend-run-\(UUID().uuidString)").path
@@ -14,7 +27,7 @@ enum CBackend {
             throw .error("cannot create a temporary folder", at: .unknown(scratch))
         }
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        var arguments = ["--threads", String(threads)]
+        var arguments = extra
         if !graph.parameters.isEmpty {
             // The user's file as given, else the seeded weights the interpreter would use.
             let path = weightsFile ?? scratch + "/weights.safetensors"
@@ -40,6 +53,6 @@ enum CBackend {
         for (k, output) in graph.outputs.enumerated() {
             outputs.append((output.name, try NPY.read(path: "\(scratch)/output\(k).npy")))
         }
-        return outputs
+        return (outputs, result.stdout)
     }
 }

@@ -1,9 +1,10 @@
 import AttendBasic
 import AttendIR
 
-/// Direct convolution (1-, 2- or 3-D, zero padding, groups, dilation): parallel over
-/// batch x output channels, an accumulator per output element, bounds checks only where
-/// padding can be reached.
+/// Direct convolution (1-, 2- or 3-D, zero padding, groups, dilation), shaped for the C
+/// compiler: parallel over batch x output channels; the output plane starts at the bias and
+/// gathers one tap at a time, with the innermost loop running over the last spatial axis
+/// between bounds computed so it never needs a check (and so vectorizes).
 enum ConvLowering {
     static let table: [String: Lowering] = ["conv1d": lower, "conv2d": lower, "conv3d": lower]
 
@@ -20,51 +21,51 @@ enum ConvLowering {
         let inPerGroup = inChannels / groups, outPerGroup = outChannels / groups
         let inSpatial = Array(inShape[2...]), outSpatial = Array(outShape[2...])
         let inPlane = inSpatial.reduce(1, *), outPlane = outSpatial.reduce(1, *)
-        let kernelVolume = kernel.reduce(1, *)
-        let inSpatialStrides = Loops.strides(inSpatial), outSpatialStrides = Loops.strides(outSpatial)
-        let kernelStrides = Loops.strides(kernel)
+        let inStrides = Loops.strides(inSpatial), outStrides = Loops.strides(outSpatial), kernelStrides = Loops.strides(kernel)
+        let last = rank - 1
 
-        // Inner body for one output position: sum over input channels of the group and taps.
-        let outCoordinates = (0..<rank).map { IndexExpr.v("o\($0)") }
-        var tapBody: [Stmt] = []
-        var inCoordinates: [IndexExpr] = []
-        var inBounds: Condition?
-        for d in 0..<rank {
-            let coordinate = outCoordinates[d] * .constant(stride[d]) - .constant(pad[d]) + .v("k\(d)") * .constant(dilation[d])
-            inCoordinates.append(.v("p\(d)"))
-            tapBody.append(.letIndex("p\(d)", coordinate))
-            // Only positions that padding can reach need a check.
-            if pad[d] > 0 || (outSpatial[d] - 1) * stride[d] + (kernel[d] - 1) * dilation[d] - pad[d] >= inSpatial[d] {
-                let test = Condition.inRange(.v("p\(d)"), 0, .constant(inSpatial[d]))
-                inBounds = inBounds.map { .and($0, test) } ?? test
-            }
-        }
-        let load = ValueExpr.load(x, .v("xbase") + Loops.offset(inCoordinates, inSpatialStrides))
+        // Innermost: the last spatial axis, from the first to one past the last output
+        // position whose input position is inside the (unpadded) input.
+        let shift = IndexExpr.constant(pad[last]) - .v("k\(last)") * .constant(dilation[last])  // pad - k*dilation
+        let lowerBound = IndexExpr.max(0, (shift + .constant(stride[last] - 1)) / .constant(stride[last]))
+        let upperBound = IndexExpr.min(.constant(outSpatial[last]),
+                                       (.constant(inSpatial[last]) + shift + .constant(stride[last] - 1)) / .constant(stride[last]))
+        let inLast = IndexExpr.v("o\(last)") * .constant(stride[last]) - shift
+        let outer = (0..<last)
+        let inRow = outer.reduce(IndexExpr.v("xbase")) { $0 + .v("p\($1)") * .constant(inStrides[$1]) }
+        let outRow = outer.reduce(IndexExpr.v("ybase")) { $0 + .v("o\($1)") * .constant(outStrides[$1]) }
         let tap = ValueExpr.load(weight, .v("wbase") + Loops.offset((0..<rank).map { .v("k\($0)") }, kernelStrides))
-        let accumulate = Stmt.assign("acc", .scalar("acc") + tap * load)
-        tapBody.append(inBounds.map { .when($0, then: [accumulate], otherwise: []) } ?? accumulate)
-        var taps = tapBody
-        for d in (0..<rank).reversed() {
-            taps = [.loop(variable: "k\(d)", lower: 0, upper: .constant(kernel[d]), schedule: .serial, body: taps)]
-        }
-        let channelLoop = Stmt.loop(variable: "c", lower: 0, upper: .constant(inPerGroup), schedule: .serial, body: [
-            .letIndex("xbase", (.v("n") * .constant(inChannels) + .v("g") * .constant(inPerGroup) + .v("c")) * .constant(inPlane)),
-            .letIndex("wbase", (.v("oc") * .constant(inPerGroup) + .v("c")) * .constant(kernelVolume)),
-        ] + taps)
-        let initial: ValueExpr = bias.map { .load($0, .v("oc")) } ?? .constant(0)
-        var positions: [Stmt] = [
-            .declare("acc", initial),
-            channelLoop,
-            .store(y, .v("ybase") + Loops.offset(outCoordinates, outSpatialStrides), .scalar("acc")),
+        var body: [Stmt] = [
+            .declare("tap", tap),
+            .loop(variable: "o\(last)", lower: lowerBound, upper: upperBound, schedule: .vectorized, body: [
+                .store(y, outRow + .v("o\(last)"), .load(y, outRow + .v("o\(last)")) + .scalar("tap") * .load(x, inRow + inLast)),
+            ]),
         ]
-        for d in (0..<rank).reversed() {
-            positions = [.loop(variable: "o\(d)", lower: 0, upper: .constant(outSpatial[d]), schedule: .serial, body: positions)]
+        // Outer spatial axes: loop over output positions, skipping rows in the padding.
+        for d in outer.reversed() {
+            let position = IndexExpr.v("o\(d)") * .constant(stride[d]) - .constant(pad[d]) + .v("k\(d)") * .constant(dilation[d])
+            body = [.loop(variable: "o\(d)", lower: 0, upper: .constant(outSpatial[d]), schedule: .serial, body: [
+                .letIndex("p\(d)", position),
+                .when(.inRange(.v("p\(d)"), 0, .constant(inSpatial[d])), then: body, otherwise: []),
+            ])]
         }
+        for d in (0..<rank).reversed() {
+            body = [.loop(variable: "k\(d)", lower: 0, upper: .constant(kernel[d]), schedule: .serial, body: body)]
+        }
+        let channels = Stmt.loop(variable: "c", lower: 0, upper: .constant(inPerGroup), schedule: .serial, body: [
+            .letIndex("xbase", (.v("n") * .constant(inChannels) + .v("g") * .constant(inPerGroup) + .v("c")) * .constant(inPlane)),
+            .letIndex("wbase", (.v("oc") * .constant(inPerGroup) + .v("c")) * .constant(kernel.reduce(1, *))),
+        ] + body)
+        let initial: ValueExpr = bias.map { .load($0, .v("oc")) } ?? .constant(0)
         return [.loop(variable: "noc", lower: 0, upper: .constant(outShape[0] * outChannels), schedule: .parallel, body: [
             .letIndex("n", .v("noc") / .constant(outChannels)),
             .letIndex("oc", .v("noc") % .constant(outChannels)),
             .letIndex("g", .v("oc") / .constant(outPerGroup)),
             .letIndex("ybase", .v("noc") * .constant(outPlane)),
-        ] + positions)]
+            .loop(variable: "i", lower: 0, upper: .constant(outPlane), schedule: .vectorized, body: [
+                .store(y, .v("ybase") + .v("i"), initial),
+            ]),
+            channels,
+        ])]
     }
 }
