@@ -26,6 +26,8 @@ let package = Package(
         .target(name: "AttendFrontend", dependencies: ["AttendBasic", "AttendSpec", "AttendIR"]),
         // Plain-Swift reference semantics for every op: the oracle.
         .target(name: "AttendInterpreter", dependencies: ["AttendBasic", "AttendIR"]),
+        // The portable C11 runtime every compiled model links (libc, libm, pthreads).
+        .target(name: "AttendRuntime", linkerSettings: [.linkedLibrary("m"), .linkedLibrary("pthread")]),
         // Kernel IR, lowering of every op to loop nests, and the C printer.
         .target(name: "AttendCodegen", dependencies: ["AttendBasic", "AttendIR"]),
         // The command line: thin glue over the stages.
@@ -40,5 +42,6 @@ let package = Package(
         .testTarget(name: "AttendInterpreterTests", dependencies: ["AttendInterpreter", "AttendFrontend", "AttendIR"]),
         .testTarget(name: "AttendCodegenTests", dependencies: ["AttendCodegen", "AttendInterpreter", "AttendFrontend", "AttendIR"]),
         .testTarget(name: "AttendCLITests", dependencies: ["attend"]),
+        .testTarget(name: "AttendRuntimeTests", dependencies: ["AttendRuntime", "AttendBasic"]),
     ]
 )

@@ -26,16 +26,18 @@ public enum Naming {
         let readable = !name.isEmpty && name.utf8.allSatisfy { byte in
             (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
                 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "_")
-        } && !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(name.utf8.first!) && name.utf8.count <= 64
-        return readable ? name : identifier(String(name.prefix(48)), prefix: "model_")
+        } && !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(name.utf8.first ?? 0) && name.utf8.count <= 64
+        // Unreadable names are escaped and cut to a length every file system accepts.
+        return readable ? name : String(identifier(name, prefix: "model_").prefix(64))
     }
 
-    /// Text safe inside a C block comment.
+    /// Text safe inside a C block comment: printable ASCII without `?` (trigraphs) or `\\`.
     public static func comment(_ text: String) -> String {
         var out = ""
         for scalar in text.unicodeScalars {
             if scalar.value >= 0x20, scalar.value < 0x7F, scalar != "?", scalar != "\\" {
-                if scalar == "/", out.last == "*" { out += " " }
+                // Neither `*/` (ends the comment) nor `/*` (warns under -Wcomment) may form.
+                if (scalar == "/" && out.last == "*") || (scalar == "*" && out.last == "/") { out += " " }
                 out.unicodeScalars.append(scalar)
             } else {
                 out += "_"

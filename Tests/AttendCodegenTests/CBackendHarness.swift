@@ -12,6 +12,21 @@ enum CBackendHarness {
     /// Flags for tests: fast to compile, and no warning tolerated in generated or runtime code.
     static let flags = ["-O1", "-std=c11", "-Wall", "-Wextra", "-Werror"]
 
+    /// The runtime, compiled once per test process with the test flags.
+    static let runtime: Result<String, Diagnostic> = {
+        let directory = folder()
+        do throws(Diagnostic) {
+            var build = try CBuild(portable: true)
+            build.flags = flags
+            for (name, data) in try CBuild.runtimeFiles() {
+                _ = FileManager.default.createFile(atPath: directory + "/" + name, contents: data)
+            }
+            return .success(try build.buildRuntime(in: directory))
+        } catch {
+            return .failure(error)
+        }
+    }()
+
     static func folder() -> String {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("attend-c-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -27,7 +42,7 @@ enum CBackendHarness {
         var build = try CBuild(portable: true)
         build.flags = flags
         try build.write(program, to: directory)
-        let executable = try build.build(program, in: directory)
+        let executable = try build.build(program, in: directory, runtimeLibrary: try runtime.get())
         var arguments = ["--threads", String(threads)]
         if !graph.parameters.isEmpty {
             let weights = directory + "/weights.safetensors"

@@ -38,22 +38,40 @@ struct CodegenTests {
         #expect(program.header.contains("#define SE_RESNET_BLOCK_ARENA_FLOATS"))
     }
 
+    /// C source with every block comment removed.
+    static func withoutComments(_ text: String) -> String {
+        var out = "", rest = Substring(text)
+        while let open = rest.range(of: "/*") {
+            out += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].range(of: "*/") else { return out }
+            rest = rest[close.upperBound...]
+        }
+        return out + rest
+    }
+
     @Test func hostileNamesCompileToHarmlessCode() throws {
         // Model, input, layer and output names with quotes, `;`, `*/`, newlines and `#include`.
         let spec = #"""
         attend: 1
         name: "evil\"; int x = 1; /* */ #include <stdlib.h>\n"
         inputs:
-          "in*/put\"; #define": [1, 3]
+          "in*/put\"; #define\nX": [1, 3]
         layers:
-          - "l\"; system(\"echo pwned\"); /*": {op: linear, out: 2}
-          - "*/\n#include \"x.h\"": relu
+          - "l\";system(\"echo_pwned\");/*": {op: linear, out: 2}
+          - "*/#include<stdio_h>": relu
         """#
         let graph = try Self.graph(spec)
         let program = try CGenerator.generate(graph)
-        #expect(!program.source.contains("system(\""))
-        #expect(!program.source.contains("#include <stdlib.h>\n\""))
-        #expect(!program.source.contains("#define\""))
+        // Outside comments (which cannot be closed from inside), no payload survives.
+        for text in [program.source, program.header, program.main] {
+            let code = Self.withoutComments(text)
+            #expect(!code.contains("system("))
+            #expect(!code.contains("#define\""))
+            #expect(!code.contains("int x = 1"))
+            #expect(code.components(separatedBy: "#include").count - 1 == (text == program.source ? 5 : text == program.main ? 1 : 2))
+        }
+        #expect(program.stem.count <= 64)
+        // And it compiles warning-free and computes what the interpreter computes.
         try CBackendHarness.expectAgreement(graph)
     }
 }

@@ -84,25 +84,47 @@ public struct CBuild: Sendable {
         }
     }
 
-    /// Compiles and links: returns the executable's path. Compiler failures are diagnostics
-    /// with the compiler's first error lines.
+    /// Compiles and links: returns the executable's path. Without `runtimeLibrary`, the
+    /// runtime is compiled too and `lib<stem>.a` holds model and runtime (standalone); with
+    /// one (a `buildRuntime` archive, for tests that build many models), only the model is
+    /// compiled. Compiler failures are diagnostics with the compiler's first error lines.
     @discardableResult
-    public func build(_ program: CProgram, in directory: String) throws(Diagnostic) -> String {
-        let runtimeSources = try Self.runtimeFiles().map(\.name).filter { $0.hasSuffix(".c") }
-        let sources = ["\(program.stem).c"] + runtimeSources
-        var objects: [String] = []
-        for source in sources {
-            let object = directory + "/" + source.replacingOccurrences(of: ".c", with: ".o")
-            try run(compiler, flags + ["-I", directory, "-c", directory + "/" + source, "-o", object])
-            objects.append(object)
+    public func build(_ program: CProgram, in directory: String, runtimeLibrary: String? = nil) throws(Diagnostic) -> String {
+        var objects = [try compile("\(program.stem).c", in: directory)]
+        if runtimeLibrary == nil {
+            for source in try Self.runtimeFiles().map(\.name) where source.hasSuffix(".c") {
+                objects.append(try compile(source, in: directory))
+            }
         }
         let library = directory + "/lib\(program.stem).a"
+        try archive(objects, as: library)
+        let executable = directory + "/" + program.stem
+        try run(compiler, flags + ["-I", directory, directory + "/\(program.stem)_main.c", library]
+                + (runtimeLibrary.map { [$0] } ?? []) + ["-lm", "-lpthread", "-o", executable])
+        return executable
+    }
+
+    /// The runtime alone as `DIR/libattend_runtime.a` (its files must be written there).
+    public func buildRuntime(in directory: String) throws(Diagnostic) -> String {
+        var objects: [String] = []
+        for source in try Self.runtimeFiles().map(\.name) where source.hasSuffix(".c") {
+            objects.append(try compile(source, in: directory))
+        }
+        let library = directory + "/libattend_runtime.a"
+        try archive(objects, as: library)
+        return library
+    }
+
+    private func compile(_ source: String, in directory: String) throws(Diagnostic) -> String {
+        let object = directory + "/" + String(source.dropLast(2)) + ".o"
+        try run(compiler, flags + ["-I", directory, "-c", directory + "/" + source, "-o", object])
+        return object
+    }
+
+    private func archive(_ objects: [String], as library: String) throws(Diagnostic) {
         try? FileManager.default.removeItem(atPath: library)
         try run(Self.which("ar") ?? "/usr/bin/ar", ["rcs", library] + objects)
-        let executable = directory + "/" + program.stem
-        try run(compiler, flags + ["-I", directory, directory + "/\(program.stem)_main.c", library, "-lm", "-lpthread", "-o", executable])
         for object in objects { try? FileManager.default.removeItem(atPath: object) }
-        return executable
     }
 
     func run(_ tool: String, _ arguments: [String]) throws(Diagnostic) {

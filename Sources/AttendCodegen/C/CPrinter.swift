@@ -160,10 +160,15 @@ public struct CPrinter {
     /// Helpers every generated file defines once: NaN-propagating min/max as the interpreter
     /// computes them, and integer min/max for index arithmetic.
     public static let prelude = """
-    static inline float attend_maxf(float a, float b) { return (a != a || b != b) ? NAN : (a > b ? a : b); }
-    static inline float attend_minf(float a, float b) { return (a != a || b != b) ? NAN : (a < b ? a : b); }
-    static inline int64_t attend_max_i64(int64_t a, int64_t b) { return a > b ? a : b; }
-    static inline int64_t attend_min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
+    #if defined(__GNUC__)
+    #define ATTEND_HELPER static inline __attribute__((unused))
+    #else
+    #define ATTEND_HELPER static inline
+    #endif
+    ATTEND_HELPER float attend_maxf(float a, float b) { return (a != a || b != b) ? NAN : (a > b ? a : b); }
+    ATTEND_HELPER float attend_minf(float a, float b) { return (a != a || b != b) ? NAN : (a < b ? a : b); }
+    ATTEND_HELPER int64_t attend_max_i64(int64_t a, int64_t b) { return a > b ? a : b; }
+    ATTEND_HELPER int64_t attend_min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
 
     """
 }

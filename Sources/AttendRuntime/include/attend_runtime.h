@@ -93,7 +93,10 @@ typedef struct {
  *        [--threads N] [--bench N]
  * Without --input, inputs are zero. Outputs without --output are summarized on stdout.
  * --bench N runs N timed iterations after a warm-up and prints min/median/p90 latency.
- * Errors print one line `NAME: error: MESSAGE` on stderr and exit 1. */
+ * Errors print one line `NAME: error: MESSAGE` on stderr and exit 1.
+ * The linked symbol is `attend_standalone_main`: SwiftPM names the entry point of the
+ * `attend` executable module `attend_main`, and both end up in one test binary. */
+#define attend_main attend_standalone_main
 int attend_main(const attend_model_info *model, int argc, char **argv);
 
 #ifdef __cplusplus

@@ -1,0 +1,166 @@
+import AttendBasic
+import AttendIR
+
+/// Layout ops as index maps: reshape and flatten are flat copies; permute, transpose, slice
+/// and pad loop over the output and read through an index expression of its coordinates;
+/// concat, split and unbind copy contiguous runs, one `if` chain picking the input (output)
+/// per row, so a single parallel task touches every buffer.
+enum LayoutLowering {
+    static let table: [String: Lowering] = [
+        "reshape": copy, "flatten": copy,
+        "permute": permute, "transpose": permute,
+        "concat": concat, "split": split, "unbind": split,
+        "slice": slice, "pad": pad,
+    ]
+
+    /// The node's `axis` argument wrapped into `0..<rank`.
+    static func axis(_ context: LoweringContext, rank: Int) -> Int {
+        let axis = context.attributes.int("axis")
+        return axis < 0 ? axis + rank : axis
+    }
+
+    /// reshape and flatten: the row-major data is unchanged.
+    static func copy(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
+        let count = ShapeRules.elementCount(context.outputShapes[0])
+        return GroupB.loop("i", count, .parallel) { i in
+            [.store(context.outputs[0], i, .load(context.inputs[0], i))]
+        }
+    }
+
+    /// permute and transpose: output axis k reads input axis perm[k].
+    static func permute(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
+        let inShape = context.inputShapes[0]
+        let perm = context.op.name == "transpose"
+            ? TransposeOp.permutation(context.attributes, rank: inShape.count)
+            : PermuteOp.permutation(context.attributes, rank: inShape.count)
+        let inStrides = Loops.strides(inShape)
+        return gather(context) { coordinates in Loops.offset(coordinates, perm.map { inStrides[$0] }) }
+    }
+
+    /// x[..., start:end:step] along one axis.
+    static func slice(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
+        let inShape = context.inputShapes[0]
+        let axis = axis(context, rank: inShape.count)
+        let (start, _) = SliceOp.resolve(context.attributes, size: inShape[axis])
+        let step = context.attributes.int("step")
+        return gather(context) { coordinates in
+            var source = coordinates
+            source[axis] = .constant(start) + coordinates[axis] * .constant(step)
+            return Loops.offset(source, Loops.strides(inShape))
+        }
+    }
+
+    /// Every output element read from `source(coordinates)` of the input.
+    static func gather(_ context: LoweringContext, source: ([IndexExpr]) -> IndexExpr) -> [Stmt] {
+        GroupB.pruned(GroupB.rows(context.outputShapes[0]) { coordinates, flat in
+            [.store(context.outputs[0], flat, .load(context.inputs[0], source(coordinates)))]
+        })
+    }
+
+    /// F.pad: constant (with cropping by negative pads), reflect or replicate, as index maps.
+    static func pad(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
+        let a = context.attributes
+        let inShape = context.inputShapes[0]
+        let pads = PadOp.axisPads(a.ints("pads"), rank: inShape.count)
+        let mode = a.string("mode")
+        let inStrides = Loops.strides(inShape)
+        return GroupB.pruned(GroupB.rows(context.outputShapes[0]) { coordinates, flat in
+            var prologue: [Stmt] = []
+            var source: [IndexExpr] = []
+            var inside: [Condition] = []
+            for (k, o) in coordinates.enumerated() {
+                let (before, after) = pads[k], size = inShape[k]
+                let i = GroupB.shifted(o, by: -before)
+                switch mode {
+                case "reflect":
+                    // Pads are smaller than the axis: |i| reflects the left border, and
+                    // min(i', 2 (size - 1) - i') the right one.
+                    var s = i
+                    if before > 0 {
+                        let bound = GroupB.bind("a\(k)", i)
+                        prologue += bound.stmts
+                        s = GroupB.absolute(bound.expr)
+                    }
+                    if after > 0 {
+                        let bound = GroupB.bind("s\(k)", s)
+                        prologue += bound.stmts
+                        s = .min(bound.expr, .constant(2 * (size - 1)) - bound.expr)
+                    }
+                    source.append(s)
+                case "replicate":
+                    var s = i
+                    if before > 0 { s = .max(s, 0) }
+                    if after > 0 { s = .min(s, .constant(size - 1)) }
+                    source.append(s)
+                default:
+                    // In range on a side only where that side is padded (negative pads crop).
+                    if before > 0 { inside.append(.lessEqual(.constant(before), o)) }
+                    if after > 0 { inside.append(.less(o, .constant(size + before))) }
+                    source.append(i)
+                }
+            }
+            let load = ValueExpr.load(context.inputs[0], Loops.offset(source, inStrides))
+            let value = GroupB.all(inside).map { ValueExpr.select($0, load, .constant(a.float("value"))) } ?? load
+            return prologue + [.store(context.outputs[0], flat, value)]
+        })
+    }
+
+    /// torch.cat. `outer` blocks (the axes before `axis`) of `sizes[k] * inner` elements per input.
+    static func concat(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
+        let shape = context.outputShapes[0]
+        let axis = axis(context, rank: shape.count)
+        let sizes = context.inputShapes.map { $0[axis] }
+        return pieces(joined: context.outputs[0], shape: shape, axis: axis, pieces: context.inputs, sizes: sizes, concat: true)
+    }
+
+    /// torch.split and torch.unbind (whose outputs have the same flat layout as pieces of 1).
+    static func split(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
+        let shape = context.inputShapes[0]
+        let axis = axis(context, rank: shape.count)
+        let sizes = context.op.name == "unbind"
+            ? Array(repeating: 1, count: shape[axis])
+            : SplitOp.sections(context.attributes.ints("sizes"), size: shape[axis])
+        return pieces(joined: context.inputs[0], shape: shape, axis: axis, pieces: context.outputs, sizes: sizes, concat: false)
+    }
+
+    /// Copies between a `joined` tensor and its `pieces` along `axis` (concat reads the pieces,
+    /// split writes them). With rows along the axis (inner > 1): one parallel loop over the
+    /// joined tensor's rows, an `if` chain picking the piece, a contiguous inner copy. With
+    /// pieces one element wide per block (inner == 1): a parallel loop over the blocks, a
+    /// contiguous copy per piece.
+    static func pieces(joined: BufferRef, shape: [Int], axis: Int, pieces: [BufferRef], sizes: [Int], concat: Bool) -> [Stmt] {
+        let outer = shape[..<axis].reduce(1, *)
+        let inner = shape[(axis + 1)...].reduce(1, *)
+        let total = shape[axis]
+        let starts = sizes.indices.map { sizes[..<$0].reduce(0, +) }
+        func move(_ joinedIndex: IndexExpr, _ piece: Int, _ pieceIndex: IndexExpr) -> Stmt {
+            concat ? .store(joined, joinedIndex, .load(pieces[piece], pieceIndex))
+                   : .store(pieces[piece], pieceIndex, .load(joined, joinedIndex))
+        }
+        if inner == 1 {
+            return GroupB.pruned(GroupB.loop("o", outer, .parallel) { o in
+                pieces.indices.flatMap { k in
+                    GroupB.loop("j", sizes[k], .vectorized) { j in
+                        [move(o * .constant(total) + .constant(starts[k]) + j, k, o * .constant(sizes[k]) + j)]
+                    }
+                }
+            })
+        }
+        return GroupB.pruned(GroupB.loop("r", outer * total, .parallel) { r in
+            // With one block the row is the index along the axis.
+            let o = outer == 1 ? GroupB.bound(0) : GroupB.bind("o", r / .constant(total))
+            let a = outer == 1 ? GroupB.bound(r) : GroupB.bind("a", r % .constant(total))
+            func copy(_ k: Int) -> [Stmt] {
+                let row = o.expr * .constant(sizes[k]) + a.expr - .constant(starts[k])
+                return GroupB.loop("j", inner, .vectorized) { j in
+                    [move(r * .constant(inner) + j, k, row * .constant(inner) + j)]
+                }
+            }
+            var chain = copy(pieces.count - 1)
+            for k in (0..<(pieces.count - 1)).reversed() {
+                chain = [.when(.less(a.expr, .constant(starts[k] + sizes[k])), then: copy(k), otherwise: chain)]
+            }
+            return o.stmts + a.stmts + chain
+        })
+    }
+}

@@ -1,0 +1,96 @@
+import AttendBasic
+import AttendIR
+
+/// linear and matmul. Products are accumulated in float (the interpreter uses Double);
+/// long dot products are summed blockwise to stay close to it.
+enum LinearAlgebraLowering {
+    static let table: [String: Lowering] = ["linear": linear, "matmul": matmul]
+
+    /// Output columns one matmul task updates: a block of B's rows stays in cache while a
+    /// row of A streams over it.
+    static let columnBlock = 256
+
+    /// y = x W^T + b: parallel over output elements (row, j), each a dot product of a row
+    /// of x with a row of W (weight is [out, in], so both run contiguously over k).
+    static func linear(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
+        let x = context.inputs[0], y = context.outputs[0]
+        let weight = try context.weight("weight")
+        let bias = context.weights["bias"]
+        let inShape = context.inputShapes[0]
+        let features = inShape.last ?? 1
+        let out = context.outputShapes[0].last ?? 1
+        let rows = ShapeRules.elementCount(Array(inShape.dropLast()))
+        let element = IndexExpr.v("rj")
+        let column = element % .constant(out)
+        let dot = GroupALoops.accumulate(into: "acc", count: features, prefix: "k") { k, target in
+            [GroupALoops.add(target, .load(x, .v("xrow") + k) * .load(weight, .v("wrow") + k))]
+        }
+        // The bias is added after the products, as the interpreter does.
+        let result: ValueExpr = bias.map { .scalar("acc") + .load($0, column) } ?? .scalar("acc")
+        return [.loop(variable: "rj", lower: 0, upper: .constant(rows * out), schedule: .parallel, body: [
+            .letIndex("xrow", element / .constant(out) * .constant(features)),
+            .letIndex("wrow", column * .constant(features)),
+            .declare("acc", .constant(0)),
+        ] + dot + [
+            .store(y, element, result),
+        ])]
+    }
+
+    /// torch.matmul with broadcast batch dims. Parallel over (batch, row, column block);
+    /// i-k-j order: the output row block is zeroed, then for each k a scaled row of B is
+    /// added to it, the innermost loop contiguous in both. A single output column
+    /// (matrix-vector) is a dot product instead.
+    static func matmul(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
+        let a = context.inputs[0], b = context.inputs[1], c = context.outputs[0]
+        let plan = try MatmulOp.plan(context.inputShapes[0], context.inputShapes[1])
+        let m = plan.m, k = plan.k, n = plan.n
+        let batchCount = ShapeRules.elementCount(plan.batch)
+        let row = IndexExpr.v("row")
+        let batch = row / .constant(m)
+        let aBase = matrix(batch, of: plan.leftBatch, in: plan.batch) * .constant(m * k) + (row % .constant(m)) * .constant(k)
+        let bBase = matrix(batch, of: plan.rightBatch, in: plan.batch) * .constant(k * n)
+        let bases: [Stmt] = [.letIndex("abase", aBase), .letIndex("bbase", bBase)]
+
+        if n == 1 {
+            let dot = GroupALoops.accumulate(into: "acc", count: k, prefix: "p") { p, target in
+                [GroupALoops.add(target, .load(a, .v("abase") + p) * .load(b, .v("bbase") + p))]
+            }
+            return [.loop(variable: "row", lower: 0, upper: .constant(batchCount * m), schedule: .parallel, body: bases + [
+                .declare("acc", .constant(0)),
+            ] + dot + [
+                .store(c, row, .scalar("acc")),
+            ])]
+        }
+
+        let blocks = GroupALoops.ceilDiv(n, columnBlock)
+        let (lower, upper) = GroupALoops.blockRange(.v("jb"), size: columnBlock, extent: n)
+        let target = IndexExpr.v("cbase") + .v("j")
+        let update = Stmt.store(c, target, .load(c, target) + .scalar("scale") * .load(b, .v("bbase") + .v("p") * .constant(n) + .v("j")))
+        var body: [Stmt] = []
+        let index: String
+        if blocks == 1 {
+            index = "row"
+        } else {
+            index = "rowblock"
+            body += [.letIndex("row", .v("rowblock") / .constant(blocks)), .letIndex("jb", .v("rowblock") % .constant(blocks))]
+        }
+        body += bases + [
+            .letIndex("cbase", row * .constant(n)),
+            .loop(variable: "j", lower: lower, upper: upper, schedule: .vectorized, body: [.store(c, target, .constant(0))]),
+            .loop(variable: "p", lower: 0, upper: .constant(k), schedule: .serial, body: [
+                .declare("scale", .load(a, .v("abase") + .v("p"))),
+                .loop(variable: "j", lower: lower, upper: upper, schedule: .vectorized, body: [update]),
+            ]),
+        ]
+        return [.loop(variable: index, lower: 0, upper: .constant(batchCount * m * blocks), schedule: .parallel, body: body)]
+    }
+
+    /// Which matrix of an operand with batch dims `operandBatch` (broadcast to `batch`)
+    /// the flat batch index `index` reads.
+    static func matrix(_ index: IndexExpr, of operandBatch: [Int], in batch: [Int]) -> IndexExpr {
+        if ShapeRules.elementCount(batch) == 1 { return 0 }
+        let padded = [Int](repeating: 1, count: batch.count - operandBatch.count) + operandBatch
+        if padded == batch { return index }
+        return GroupALoops.remap(index, shape: batch, strides: Loops.broadcastStrides(operandBatch, to: batch))
+    }
+}

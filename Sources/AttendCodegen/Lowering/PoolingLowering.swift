@@ -1,0 +1,136 @@
+import AttendBasic
+import AttendIR
+
+/// Fixed-window and adaptive 2-D pooling over [N, C, H, W]: a parallel loop over output rows
+/// (plane and output row), the row's input window computed once per row, the column's per
+/// element, and the window reduced in PyTorch's order (rows outer, columns inner).
+///
+/// Windows are loop bounds, not bounds checks: the valid part of a padded window is
+/// `max(start, 0) ..< min(start + kernel, size)`, clamped only on sides padding or ceil_mode
+/// can reach (the interpreter's clipped ranges). A dilated max-pool window loops over its
+/// valid taps `k` (first and last from integer division on non-negative operands).
+enum PoolingLowering {
+    static let table: [String: Lowering] = [
+        "avgpool2d": window, "maxpool2d": window,
+        "adaptive_avgpool2d": adaptive, "adaptive_maxpool2d": adaptive,
+    ]
+
+    /// The input range one output coordinate reduces along one axis: statements that bind it,
+    /// the loop over it (variable `name`, whose value is the input coordinate), and the count
+    /// that count_include_pad divides by.
+    struct AxisRange {
+        var stmts: [Stmt] = []
+        /// Loop bounds and the input coordinate of loop variable `index` (taps of a dilated window).
+        var lower: IndexExpr = 0, upper: IndexExpr = 0
+        var coordinate: (IndexExpr) -> IndexExpr = { $0 }
+        /// The clipped window size (count_include_pad) and the valid count.
+        var padded: IndexExpr = 0
+        var valid: IndexExpr { upper - lower }
+    }
+
+    /// The window of output coordinate `o` (of `output`) over an input axis of `size`.
+    static func fixed(_ o: IndexExpr, axis: Int, window w: PoolWindow, size: Int, output: Int, prefix p: String) -> AxisRange {
+        let (kernel, stride, pad, dilation) = (w.kernel[axis], w.stride[axis], w.pad[axis], w.dilation[axis])
+        var range = AxisRange()
+        let start = GroupB.bind("\(p)0", o * .constant(stride) - .constant(pad))
+        range.stmts = start.stmts
+        let lastStart = (output - 1) * stride - pad
+        let span = (kernel - 1) * dilation + 1
+        // Some window runs past the input's end (right pad or ceil_mode): clip it on the right.
+        let clipsRight = lastStart + span > size
+        if dilation == 1 {
+            let lower = GroupB.bind("\(p)s", pad > 0 ? GroupB.max(start.expr, 0) : start.expr)
+            let upper = GroupB.bind("\(p)e", clipsRight ? GroupB.min(start.expr + .constant(kernel), .constant(size)) : start.expr + .constant(kernel))
+            range.stmts += lower.stmts + upper.stmts
+            (range.lower, range.upper) = (lower.expr, upper.expr)
+        } else {
+            // Taps start + k * dilation inside 0..<size. A window starts before the input's
+            // end (PyTorch's ceil_mode rule, checked by the shape rule), so size - start > 0.
+            let d = IndexExpr.constant(dilation)
+            let lower = GroupB.bind("\(p)ks", pad > 0 ? (GroupB.max(.sub(0, start.expr), 0) + .constant(dilation - 1)) / d : 0)
+            let upper = GroupB.bind("\(p)ke", clipsRight
+                ? GroupB.min(.constant(kernel), (.constant(size + dilation - 1) - start.expr) / d) : .constant(kernel))
+            range.stmts += lower.stmts + upper.stmts
+            (range.lower, range.upper) = (lower.expr, upper.expr)
+            range.coordinate = { k in start.expr + k * d }
+        }
+        // Some window runs past the right padding too (ceil_mode): count_include_pad clips it there.
+        let clipsPadding = lastStart + kernel > size + pad
+        range.padded = clipsPadding ? GroupB.min(start.expr + .constant(kernel), .constant(size + pad)) - start.expr : .constant(kernel)
+        return range
+    }
+
+    /// The adaptive bin of output coordinate `o`: floor(o * size / output) ..< ceil((o + 1) * size / output).
+    static func bin(_ o: IndexExpr, size: Int, output: Int, prefix p: String) -> AxisRange {
+        var range = AxisRange()
+        let lower = GroupB.bind("\(p)s", o * .constant(size) / .constant(output))
+        let upper = GroupB.bind("\(p)e", ((o + 1) * .constant(size) + .constant(output - 1)) / .constant(output))
+        range.stmts = lower.stmts + upper.stmts
+        (range.lower, range.upper) = (lower.expr, upper.expr)
+        range.padded = range.valid
+        return range
+    }
+
+    static func window(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
+        let w = PoolWindow(context.attributes)
+        let inShape = context.inputShapes[0], outShape = context.outputShapes[0]
+        let average = context.op.name == "avgpool2d"
+        let countPad = average && context.attributes.bool("count_include_pad")
+        return pool(context, average: average) { oh, ow, row in
+            row ? fixed(oh, axis: 0, window: w, size: inShape[2], output: outShape[2], prefix: "h")
+                : fixed(ow, axis: 1, window: w, size: inShape[3], output: outShape[3], prefix: "w")
+        } divisor: { rows, columns in
+            countPad ? rows.padded * columns.padded : rows.valid * columns.valid
+        }
+    }
+
+    static func adaptive(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
+        let inShape = context.inputShapes[0], outShape = context.outputShapes[0]
+        return pool(context, average: context.op.name == "adaptive_avgpool2d") { oh, ow, row in
+            row ? bin(oh, size: inShape[2], output: outShape[2], prefix: "h")
+                : bin(ow, size: inShape[3], output: outShape[3], prefix: "w")
+        } divisor: { rows, columns in
+            rows.valid * columns.valid
+        }
+    }
+
+    /// The loop nest shared by all pooling ops: `range(oh, ow, isRow)` gives the row's range
+    /// (from `oh`) or the column's (from `ow`); averages divide the window's sum by `divisor`.
+    static func pool(_ context: LoweringContext, average: Bool,
+                     range: (IndexExpr, IndexExpr, Bool) -> AxisRange,
+                     divisor: (AxisRange, AxisRange) -> IndexExpr) -> [Stmt] {
+        let x = context.inputs[0], y = context.outputs[0]
+        let inShape = context.inputShapes[0], outShape = context.outputShapes[0]
+        let planes = outShape[0] * outShape[1], (inH, inW) = (inShape[2], inShape[3])
+        let (outH, outW) = (outShape[2], outShape[3])
+        return GroupB.pruned(GroupB.loop("r", planes * outH, .parallel) { r in
+            let plane = planes == 1 ? GroupB.bound(0) : GroupB.bind("plane", r / .constant(outH))
+            let oh = planes == 1 ? GroupB.bound(r) : GroupB.bind("oh", r % .constant(outH))
+            let base = GroupB.bind("xbase", plane.expr * .constant(inH * inW))
+            let rows = range(oh.expr, 0, true)
+            let prologue = plane.stmts + oh.stmts + base.stmts + rows.stmts
+            return prologue + GroupB.loop("ow", outW, .serial) { ow in
+                let columns = range(0, ow, false)
+                let load = ValueExpr.load(x, base.expr + rows.coordinate(.v("kh")) * .constant(inW) + columns.coordinate(.v("kw")))
+                let reduce: ValueExpr = average ? .scalar("acc") + load : .binary(.max, load, .scalar("acc"))
+                let taps = Stmt.loop(variable: "kh", lower: rows.lower, upper: rows.upper, schedule: .serial, body: [
+                    .loop(variable: "kw", lower: columns.lower, upper: columns.upper, schedule: .serial, body: [.assign("acc", reduce)]),
+                ])
+                let count = divisor(rows, columns)
+                let result: ValueExpr
+                if !average {
+                    result = .scalar("acc")
+                } else if case .constant(let n) = count {
+                    result = .scalar("acc") / .constant(Double(n))
+                } else {
+                    result = .scalar("acc") / .index(count)
+                }
+                return columns.stmts + [
+                    .declare("acc", .constant(average ? 0 : -Double.infinity)),
+                    taps,
+                    .store(y, r * .constant(outW) + ow, result),
+                ]
+            }
+        })
+    }
+}
