@@ -12,20 +12,31 @@ enum CBackendHarness {
     /// Flags for tests: fast to compile, and no warning tolerated in generated or runtime code.
     static let flags = ["-O1", "-std=c11", "-Wall", "-Wextra", "-Werror"]
 
-    /// The runtime, compiled once per test process with the test flags.
-    static let runtime: Result<String, Diagnostic> = {
+    /// The runtime compiled once per test process for each set of flags.
+    nonisolated(unsafe) private static var runtimes: [[String]: Result<String, Diagnostic>] = [:]
+    private static let lock = NSLock()
+
+    static func runtime(flags: [String], compiler: String? = nil) throws(Diagnostic) -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        let key = flags + [compiler ?? ""]
+        if let built = runtimes[key] { return try built.get() }
         let directory = folder()
+        let result: Result<String, Diagnostic>
         do throws(Diagnostic) {
             var build = try CBuild(portable: true)
             build.flags = flags
+            if let compiler { build.compiler = compiler }
             for (name, data) in try CBuild.runtimeFiles() {
                 _ = FileManager.default.createFile(atPath: directory + "/" + name, contents: data)
             }
-            return .success(try build.buildRuntime(in: directory))
+            result = .success(try build.buildRuntime(in: directory))
         } catch {
-            return .failure(error)
+            result = .failure(error)
         }
-    }()
+        runtimes[key] = result
+        return try result.get()
+    }
 
     static func folder() -> String {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("attend-c-\(UUID().uuidString)")
@@ -35,14 +46,15 @@ enum CBackendHarness {
 
     /// Builds and runs `graph` in C on these parameters and inputs; returns outputs by name.
     static func run(_ graph: Graph, parameters: [String: Tensor], inputs: [String: Tensor],
-                    flags: [String] = flags, threads: Int = 2) throws -> [String: Tensor] {
+                    flags: [String] = flags, compiler: String? = nil, threads: Int = 2) throws -> [String: Tensor] {
         let directory = folder()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let program = try CGenerator.generate(graph)
         var build = try CBuild(portable: true)
         build.flags = flags
+        if let compiler { build.compiler = compiler }
         try build.write(program, to: directory)
-        let executable = try build.build(program, in: directory, runtimeLibrary: try runtime.get())
+        let executable = try build.build(program, in: directory, runtimeLibrary: try runtime(flags: flags, compiler: compiler))
         var arguments = ["--threads", String(threads)]
         if !graph.parameters.isEmpty {
             let weights = directory + "/weights.safetensors"
@@ -69,12 +81,12 @@ enum CBackendHarness {
 
     /// Runs `graph` on seeded random weights and inputs in both the interpreter and C, and
     /// records an issue for every output element beyond max(1e-5 relative, 1e-5 absolute).
-    static func expectAgreement(_ graph: Graph, seed: UInt64 = 1, threads: Int = 2,
+    static func expectAgreement(_ graph: Graph, seed: UInt64 = 1, threads: Int = 2, flags: [String] = flags, compiler: String? = nil,
                                 sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
         let parameters = Weights.initialize(graph, seed: seed)
         let inputs = Weights.randomInputs(graph, seed: seed)
         let expected = try Interpreter(graph: graph).run(parameters: parameters, inputs: inputs)
-        let actual = try run(graph, parameters: parameters, inputs: inputs, threads: threads)
+        let actual = try run(graph, parameters: parameters, inputs: inputs, flags: flags, compiler: compiler, threads: threads)
         for (name, reference) in expected {
             guard let tensor = actual[name] else {
                 Issue.record("C produced no output '\(name)'", sourceLocation: sourceLocation)

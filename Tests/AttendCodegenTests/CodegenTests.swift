@@ -75,3 +75,40 @@ struct CodegenTests {
         try CBackendHarness.expectAgreement(graph)
     }
 }
+
+/// The example networks through C: agreement with the interpreter on 1 and 2 threads, a
+/// build with AddressSanitizer and UndefinedBehaviorSanitizer, and warning-free builds
+/// with both gcc and clang.
+struct ModelCodegenTests {
+    static let small: [(String, [String: String])] = [
+        ("se_resnet_block", ["width": "12", "size": "9"]),
+        ("cbam_bottleneck", ["width": "8", "size": "7"]),
+        ("vit_block", ["dim": "48", "heads": "3", "tokens": "11"]),
+    ]
+
+    @Test(arguments: small.map(\.0))
+    func agreesWithTheInterpreter(_ name: String) throws {
+        let graph = try CodegenTests.model(name, Self.small.first { $0.0 == name }?.1 ?? [:])
+        try CBackendHarness.expectAgreement(graph, threads: 1)
+        try CBackendHarness.expectAgreement(graph, seed: 7, threads: 2)
+    }
+
+    @Test(arguments: small.map(\.0))
+    func cleanUnderSanitizers(_ name: String) throws {
+        let graph = try CodegenTests.model(name, Self.small.first { $0.0 == name }?.1 ?? [:])
+        let flags = ["-O1", "-g", "-std=c11", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
+        try CBackendHarness.expectAgreement(graph, threads: 2, flags: flags, compiler: "/usr/bin/gcc")
+    }
+
+    @Test(arguments: ["/usr/bin/gcc", "clang"])
+    func warningFreeWithEachCompiler(_ compiler: String) throws {
+        guard let path = ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":")
+            .map({ "\($0)/\(compiler)" }).first(where: FileManager.default.isExecutableFile(atPath:)) ?? (FileManager.default.isExecutableFile(atPath: compiler) ? compiler : nil) else {
+            return  // that compiler is not installed here
+        }
+        for (name, overrides) in Self.small {
+            let graph = try CodegenTests.model(name, overrides)
+            try CBackendHarness.expectAgreement(graph, flags: ["-O2", "-std=c11", "-Wall", "-Wextra", "-Werror"], compiler: path)
+        }
+    }
+}

@@ -43,6 +43,8 @@ public struct CPrinter {
         for parameter in kernel.parameters {
             lines.append("    \(declaration(parameter)) = context->\(parameter.buffer.name);")
         }
+        // A kernel with several parallel loops gives each task every buffer; not all use all.
+        lines.append("    " + kernel.parameters.map { "(void)\($0.buffer.name);" }.joined(separator: " "))
         lines.append("    for (int64_t \(variable) = begin; \(variable) < end; \(variable)++) {")
         lines += statements(body, indent: 2)
         lines.append("    }")
