@@ -33,6 +33,9 @@ struct Run: ParsableCommand {
     @Option(help: "Seed for random weights and inputs.")
     var seed: UInt64 = 0
 
+    @Option(help: "Also write the weights used (e.g. the seeded ones) as safetensors, to run a compiled model on them.")
+    var saveWeights: String?
+
     func run() throws {
         try Attend.reporting { () throws(Diagnostic) in
             guard backend != .swift else {
@@ -42,6 +45,9 @@ struct Run: ParsableCommand {
             let graph = try ModelLoading.graph(options)
             let parameters = try weights.map { path throws(Diagnostic) in try Weights.load(path: path, for: graph) }
                 ?? Weights.initialize(graph, seed: seed)
+            if let saveWeights {
+                try SafetensorsFile.write(graph.parameters.compactMap { p in parameters[p.name].map { (p.name, $0) } }, to: saveWeights)
+            }
             let inputs = try TensorArguments.inputs(input, for: graph, seed: seed)
             let outputs = backend == .c
                 ? try CBackend.run(graph, parameters: parameters, weightsFile: weights, inputs: inputs, threads: threads)

@@ -16,11 +16,20 @@ enum CLI {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("attend")
     }
 
-    static func run(_ arguments: [String]) throws -> Result {
+    /// Runs `attend` from the repository root, with extra environment variables.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        try exec(executable.path, arguments, environment: environment)
+    }
+
+    /// Runs any program and captures its output.
+    static func exec(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         process.currentDirectoryURL = repository
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -1,0 +1,82 @@
+import AttendBasic
+import Foundation
+import Testing
+
+/// `attend compile` and the C backend of `attend run`, as a user drives them.
+struct CompileTests {
+    @Test func compiledExecutableRunsAnywhereAndMatchesTheInterpreter() throws {
+        let folder = CLI.folder()
+        let build = folder.appendingPathComponent("build").path
+        let small = ["--set", "width=8", "--set", "size=7"]
+        let compiled = try CLI.run(["compile", "Models/cbam_bottleneck.yaml", "-o", build] + small)
+        #expect(compiled.status == 0, "\(compiled.stderr)")
+        for file in ["cbam_bottleneck.c", "cbam_bottleneck.h", "cbam_bottleneck", "libcbam_bottleneck.a", "attend_runtime.h"] {
+            #expect(FileManager.default.fileExists(atPath: build + "/" + file), "missing \(file)")
+        }
+        // Copy the executable alone elsewhere and delete the build folder.
+        let elsewhere = folder.appendingPathComponent("elsewhere").path
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: build + "/cbam_bottleneck", toPath: elsewhere + "/model")
+        try FileManager.default.removeItem(atPath: build)
+
+        // Same weights and inputs for both: seeded, written by the interpreter's run.
+        let weights = folder.appendingPathComponent("w.safetensors").path
+        let input = folder.appendingPathComponent("x.npy").path
+        let reference = folder.appendingPathComponent("ref.npy").path
+        try NPY.write(Tensor(shape: [1, 32, 7, 7], data: (0..<(32 * 49)).map { Float(($0 * 37) % 101) / 50 - 1 }), to: input)
+        let exported = try CLI.run(["run", "Models/cbam_bottleneck.yaml", "--backend", "interpreter", "--input", input,
+                                    "--output", reference, "--save-weights", weights] + small)
+        #expect(exported.status == 0, "\(exported.stderr)")
+        let output = folder.appendingPathComponent("out.npy").path
+        let ran = try CLI.exec(elsewhere + "/model", ["--weights", weights, "--input", "x=\(input)", "--output", output, "--threads", "2"])
+        #expect(ran.status == 0, "\(ran.stderr)")
+        let c = try NPY.read(path: output), interpreter = try NPY.read(path: reference)
+        #expect(c.shape == interpreter.shape)
+        #expect(zip(c.data, interpreter.data).allSatisfy { abs($0 - $1) <= max(1e-5, 1e-5 * abs($1)) })
+        let bench = try CLI.exec(elsewhere + "/model", ["--weights", weights, "--bench", "3"])
+        #expect(bench.stdout.contains("latency ms: min"))
+    }
+
+    @Test func runDefaultsToCAndAgreesWithTheInterpreter() throws {
+        let folder = CLI.folder().path
+        let cache = folder + "/cache"
+        let small = ["--set", "dim=24", "--set", "heads=3", "--set", "tokens=5"]
+        let c = try CLI.run(["run", "Models/vit_block.yaml", "--output", folder + "/c.npy"] + small, environment: ["ATTEND_CACHE": cache])
+        let interpreter = try CLI.run(["run", "Models/vit_block.yaml", "--backend", "interpreter", "--output", folder + "/i.npy"] + small)
+        #expect(c.status == 0, "\(c.stderr)")
+        #expect(interpreter.status == 0, "\(interpreter.stderr)")
+        let x = try NPY.read(path: folder + "/c.npy"), y = try NPY.read(path: folder + "/i.npy")
+        #expect(x.shape == [1, 5, 24] && x.shape == y.shape)
+        #expect(zip(x.data, y.data).allSatisfy { abs($0 - $1) <= max(1e-5, 1e-5 * abs($1)) })
+        // A second run reuses the cached build.
+        let entries = try FileManager.default.contentsOfDirectory(atPath: cache)
+        #expect(entries.count == 1)
+        let again = try CLI.run(["run", "Models/vit_block.yaml"] + small, environment: ["ATTEND_CACHE": cache])
+        #expect(again.status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache) == entries)
+    }
+
+    @Test func missingOrFailingCompilerIsAClearError() throws {
+        let folder = CLI.folder().path
+        let missing = try CLI.run(["compile", "Models/vit_block.yaml", "-o", folder], environment: ["CC": "/nonexistent/cc"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr == "$CC: error: the C compiler /nonexistent/cc (from $CC) was not found\n")
+        let failing = try CLI.run(["compile", "Models/vit_block.yaml", "-o", folder], environment: ["CC": "/bin/false"])
+        #expect(failing.status == 1)
+        #expect(failing.stderr.contains("error: false failed (exit 1)"))
+        #expect(failing.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test func badWeightsFileIsAClearErrorFromTheExecutable() throws {
+        let folder = CLI.folder()
+        let build = folder.appendingPathComponent("b").path
+        let compiled = try CLI.run(["compile", "Models/vit_block.yaml", "-o", build, "--set", "dim=24", "--set", "heads=3", "--set", "tokens=5"])
+        #expect(compiled.status == 0, "\(compiled.stderr)")
+        let garbage = folder.appendingPathComponent("w.safetensors")
+        CLI.write("\u{10}\0\0\0\0\0\0\0{\"a\": oops}", to: garbage)
+        let ran = try CLI.exec(build + "/vit_block", ["--weights", garbage.path])
+        #expect(ran.status == 1)
+        #expect(ran.stderr.hasPrefix("vit_block: error:"))
+        #expect(ran.stderr.split(separator: "\n").count == 1)
+    }
+}
