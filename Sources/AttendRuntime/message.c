@@ -103,6 +103,8 @@ void attend_message_text(attend_message *message, const char *text) {
     attend_message_bytes(message, text, strlen(text));
 }
 
+static void message_vformat(attend_message *message, const char *format, va_list arguments) ATTEND_PRINTF(2, 0);
+
 static void message_vformat(attend_message *message, const char *format, va_list arguments) {
     char buffer[ATTEND_ERROR_SIZE];
     int length = vsnprintf(buffer, sizeof buffer, format, arguments);

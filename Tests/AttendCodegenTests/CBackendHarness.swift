@@ -10,7 +10,7 @@ import Testing
 /// interpreter, the oracle.
 enum CBackendHarness {
     /// Flags for tests: fast to compile, and no warning tolerated in generated or runtime code.
-    static let flags = ["-O1", "-std=c11", "-Wall", "-Wextra", "-Werror"]
+    static let flags = ["-O1", "-std=c11", "-fopenmp-simd", "-Wall", "-Wextra", "-Werror"]
 
     /// The runtime compiled once per test process for each set of flags.
     nonisolated(unsafe) private static var runtimes: [[String]: Result<String, Diagnostic>] = [:]

@@ -96,7 +96,7 @@ struct ModelCodegenTests {
     @Test(arguments: small.map(\.0))
     func cleanUnderSanitizers(_ name: String) throws {
         let graph = try CodegenTests.model(name, Self.small.first { $0.0 == name }?.1 ?? [:])
-        let flags = ["-O1", "-g", "-std=c11", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
+        let flags = ["-O1", "-g", "-std=c11", "-fopenmp-simd", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
         try CBackendHarness.expectAgreement(graph, threads: 2, flags: flags, compiler: "/usr/bin/gcc")
     }
 
@@ -108,7 +108,7 @@ struct ModelCodegenTests {
         }
         for (name, overrides) in Self.small {
             let graph = try CodegenTests.model(name, overrides)
-            try CBackendHarness.expectAgreement(graph, flags: ["-O2", "-std=c11", "-Wall", "-Wextra", "-Werror"], compiler: path)
+            try CBackendHarness.expectAgreement(graph, flags: ["-O2", "-std=c11", "-fopenmp-simd", "-Wall", "-Wextra", "-Werror"], compiler: path)
         }
     }
 }

@@ -11,7 +11,7 @@ public struct CBuild: Sendable {
     /// `portable: false` adds `-march=native`.
     public init(portable: Bool = false, extraFlags: [String] = []) throws(Diagnostic) {
         compiler = try Self.findCompiler()
-        flags = ["-O3", "-std=c11"] + (portable ? [] : ["-march=native"]) + extraFlags
+        flags = ["-O3", "-std=c11", "-fopenmp-simd"] + (portable ? [] : ["-march=native"]) + extraFlags
     }
 
     /// The runtime sources: `$ATTEND_RUNTIME`, else `Sources/AttendRuntime` in the nearest

@@ -61,7 +61,10 @@ public struct CPrinter {
         var lines: [String] = []
         for stmt in stmts {
             switch stmt {
-            case .loop(let variable, let lower, let upper, _, let body):
+            case .loop(let variable, let lower, let upper, let schedule, let body):
+                if case .vectorizedSum(let accumulator) = schedule {
+                    lines.append("\(pad)#pragma omp simd reduction(+:\(accumulator))")
+                }
                 lines.append("\(pad)for (int64_t \(variable) = \(index(lower)); \(variable) < \(index(upper)); \(variable)++) {")
                 lines += statements(body, indent: indent + 1)
                 lines.append("\(pad)}")

@@ -132,6 +132,9 @@ public enum LoopSchedule: Hashable, Sendable {
     case parallel
     /// The innermost loop: contiguous, independent iterations the C compiler can vectorize.
     case vectorized
+    /// The innermost loop of a sum into the named scalar: iterations may be reassociated and
+    /// vectorized (printed as an OpenMP SIMD reduction; builds pass `-fopenmp-simd`).
+    case vectorizedSum(String)
 }
 
 /// A statement of a kernel body.

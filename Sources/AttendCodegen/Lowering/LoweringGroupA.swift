@@ -26,13 +26,13 @@ enum GroupALoops {
     static func accumulate(into accumulator: String, count: Int, prefix: String,
                            body: (IndexExpr, String) -> [Stmt]) -> [Stmt] {
         if count <= sumBlock {
-            return [.loop(variable: prefix, lower: 0, upper: .constant(count), schedule: .serial, body: body(.v(prefix), accumulator))]
+            return [.loop(variable: prefix, lower: 0, upper: .constant(count), schedule: .vectorizedSum(accumulator), body: body(.v(prefix), accumulator))]
         }
         let block = prefix + "b", partial = accumulator + "_part"
         let (lower, upper) = blockRange(.v(block), size: sumBlock, extent: count)
         return [.loop(variable: block, lower: 0, upper: .constant(ceilDiv(count, sumBlock)), schedule: .serial, body: [
             .declare(partial, .constant(0)),
-            .loop(variable: prefix, lower: lower, upper: upper, schedule: .serial, body: body(.v(prefix), partial)),
+            .loop(variable: prefix, lower: lower, upper: upper, schedule: .vectorizedSum(partial), body: body(.v(prefix), partial)),
             .assign(accumulator, .scalar(accumulator) + .scalar(partial)),
         ])]
     }

@@ -23,39 +23,51 @@ extern "C" {
  * message (no trailing newline) into `error` (ATTEND_ERROR_SIZE bytes). */
 
 /* ---- Arena ----------------------------------------------------------------------------
- * One allocation for all intermediates, 64-byte aligned, made once at model creation. */
+ * One allocation for all intermediates, 64-byte aligned and zero-filled, made once at model
+ * creation. `floats` may be 0 (a valid pointer is still returned). */
 float *attend_arena_create(size_t floats, char *error);
 void attend_arena_destroy(float *arena);
 
 /* ---- Weights (safetensors) ------------------------------------------------------------
  * The file is mapped read-only (mmap) and its header validated as untrusted input: header
- * length against the file size, JSON syntax, dtypes, shapes, offsets in bounds, no
- * overlaps. F32 tensors are used in place when 4-byte aligned (copied otherwise); F16 and
- * BF16 are converted to float32 into owned memory. */
+ * length against the file size (and 100 MB), strict JSON with bounded nesting, known
+ * dtypes, shapes without overflow, offsets in bounds and tiling the data buffer (no
+ * overlaps, gaps or trailing bytes, as the reference implementation requires), unique
+ * names. Errors in the file are `PATH: MESSAGE`. F32 tensors are used in place when
+ * 4-byte aligned (copied otherwise); F16 and BF16 are converted exactly to float32 into
+ * owned memory, once. Other dtypes may be in the file (e.g. I64 `num_batches_tracked`)
+ * but cannot be got. */
 typedef struct attend_weights attend_weights;
 
 attend_weights *attend_weights_open(const char *path, char *error);
 /* The float32 data of tensor `name`, which must have exactly this shape (strict, like
- * load_state_dict): a missing tensor, a wrong shape or an unsupported dtype is an error
- * naming the tensor and both shapes. The pointer lives as long as `weights`. */
+ * load_state_dict): a missing tensor (`missing key: NAME`), a wrong shape (`size mismatch
+ * for NAME: checkpoint has [3, 2], model needs [2, 3]`) or an unsupported dtype is an
+ * error. The pointer lives as long as `weights`. */
 int attend_weights_get(attend_weights *weights, const char *name, int rank, const int64_t *shape,
                        const float **data, char *error);
-/* Every tensor name in the file not in `known` (and not in `ignored`) is an "unexpected
- * key" error listing them all; call after all gets. */
+/* Every tensor name in the file not in `known` (and not in `ignored`) is an error listing
+ * them all in name order: `unexpected key: a` or `unexpected keys: a, b`. */
 int attend_weights_check_unexpected(const attend_weights *weights, const char *const *known, int known_count,
                                     const char *const *ignored, int ignored_count, char *error);
 void attend_weights_close(attend_weights *weights);
 
 /* ---- .npy (float32, C order) ------------------------------------------------------------ */
-/* Reads a float32 ('<f4', or '<f8' converted) C-order array whose shape must equal
- * `shape`; any other dtype, order or shape is an error. `data` holds `count` floats. */
+/* Reads a float32 ('<f4', or '<f8' converted) C-order array (format 1.0, 2.0 or 3.0)
+ * whose shape must equal `shape`; any other dtype, order or shape, or a truncated or
+ * oversized file, is an error `PATH: MESSAGE`. `data` holds the product of `shape` floats.
+ * Writing produces exactly the bytes numpy.save does (version 1.0, '<f4', C order). Ranks
+ * up to 64. */
 int attend_npy_read(const char *path, int rank, const int64_t *shape, float *data, char *error);
 int attend_npy_write(const char *path, int rank, const int64_t *shape, const float *data, char *error);
 
 /* ---- Threads ----------------------------------------------------------------------------
- * A fixed pool. `attend_parallel_for` splits [begin, end) into contiguous chunks, runs
- * `task(context, chunk_begin, chunk_end)` on the workers and the caller, and returns when
- * all are done. A pool of 1 thread (or NULL) runs the task inline. */
+ * A fixed pool of `threads` (1 to 1024): threads - 1 workers plus the caller.
+ * `attend_parallel_for` splits [begin, end) into at most `threads` contiguous chunks of
+ * near-equal length, runs `task(context, chunk_begin, chunk_end)` on the workers and the
+ * caller, and returns when all are done; an empty range calls nothing. A pool of 1 thread
+ * (or NULL) runs the task inline, and so does a call made while the pool is busy (from a
+ * task, or from another thread), so nested calls cannot deadlock. */
 typedef struct attend_pool attend_pool;
 typedef void (*attend_task)(void *context, int64_t begin, int64_t end);
 
@@ -89,11 +101,14 @@ typedef struct {
 } attend_model_info;
 
 /* main() of a compiled model:
- *   NAME --weights W.safetensors [--input [NAME=]IN.npy]... [--output [NAME=]OUT.npy]...
- *        [--threads N] [--bench N]
- * Without --input, inputs are zero. Outputs without --output are summarized on stdout.
- * --bench N runs N timed iterations after a warm-up and prints min/median/p90 latency.
- * Errors print one line `NAME: error: MESSAGE` on stderr and exit 1.
+ *   NAME [--weights W.safetensors] [--input [NAME=]IN.npy]... [--output [NAME=]OUT.npy]...
+ *        [--threads N] [--bench N] [--help]
+ * (`--flag=VALUE` works too.) Without --weights, `create` gets NULL. A bare input PATH is
+ * allowed when the model has one input; a bare output PATH means the first output.
+ * Without --input, inputs are zero. Outputs without --output are summarized on stdout,
+ * one line each: `NAME: [2, 3] mean M min A max B`. --bench N runs N timed iterations
+ * after a warm-up and prints `latency ms: min X median Y p90 Z (N runs, T threads)`.
+ * Errors print one line `NAME: error: MESSAGE` on stderr and exit 1; success is 0.
  * The linked symbol is `attend_standalone_main`: SwiftPM names the entry point of the
  * `attend` executable module `attend_main`, and both end up in one test binary. */
 #define attend_main attend_standalone_main
