@@ -27,8 +27,9 @@ public enum Naming {
             (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
                 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "_")
         } && !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(name.utf8.first ?? 0) && name.utf8.count <= 64
-        // Unreadable names are escaped and cut to a length every file system accepts.
-        return readable ? name : String(identifier(name, prefix: "model_").prefix(64))
+        // Unreadable names are escaped and cut to a length every file system accepts; names
+        // in the runtime's `attend_` namespace are escaped too.
+        return readable && !name.hasPrefix("attend_") ? name : String(identifier(name, prefix: "model_").prefix(64))
     }
 
     /// Text safe inside a C block comment: printable ASCII without `?` (trigraphs) or `\\`.

@@ -10,7 +10,7 @@ struct CompileTests {
         let small = ["--set", "width=8", "--set", "size=7"]
         let compiled = try CLI.run(["compile", "Models/cbam_bottleneck.yaml", "-o", build] + small)
         #expect(compiled.status == 0, "\(compiled.stderr)")
-        for file in ["cbam_bottleneck.c", "cbam_bottleneck.h", "cbam_bottleneck", "libcbam_bottleneck.a", "attend_runtime.h"] {
+        for file in ["cbam_bottleneck.c", "cbam_bottleneck.h", "cbam_bottleneck", "libcbam_bottleneck.a", "attend_runtime/attend_runtime.h"] {
             #expect(FileManager.default.fileExists(atPath: build + "/" + file), "missing \(file)")
         }
         // Copy the executable alone elsewhere and delete the build folder.

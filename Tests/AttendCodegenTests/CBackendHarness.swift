@@ -27,8 +27,9 @@ enum CBackendHarness {
             var build = try CBuild(portable: true)
             build.flags = flags
             if let compiler { build.compiler = compiler }
+            try? FileManager.default.createDirectory(atPath: directory + "/" + CBuild.runtimeFolder, withIntermediateDirectories: true)
             for (name, data) in try CBuild.runtimeFiles() {
-                _ = FileManager.default.createFile(atPath: directory + "/" + name, contents: data)
+                _ = FileManager.default.createFile(atPath: directory + "/" + CBuild.runtimeFolder + "/" + name, contents: data)
             }
             result = .success(try build.buildRuntime(in: directory))
         } catch {

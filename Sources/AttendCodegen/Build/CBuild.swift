@@ -68,16 +68,21 @@ public struct CBuild: Sendable {
         return nil
     }
 
-    /// Writes the program and the runtime into `directory` (created if needed).
+    /// The runtime's sources go in this subfolder of an output folder, so no model name can
+    /// collide with a runtime file.
+    public static let runtimeFolder = "attend_runtime"
+
+    /// Writes the program into `directory` (created if needed) and the runtime beside it.
     public func write(_ program: CProgram, to directory: String) throws(Diagnostic) {
+        let runtime = directory + "/" + Self.runtimeFolder
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: runtime, withIntermediateDirectories: true)
         } catch {
             throw .error("cannot create folder: \(error.localizedDescription)", at: .unknown(directory))
         }
         var files: [(String, Data)] = [("\(program.stem).c", Data(program.source.utf8)), ("\(program.stem).h", Data(program.header.utf8)),
                                        ("\(program.stem)_main.c", Data(program.main.utf8))]
-        files += try Self.runtimeFiles()
+        files += try Self.runtimeFiles().map { (Self.runtimeFolder + "/" + $0.name, $0.contents) }
         for (name, data) in files {
             let path = directory + "/" + name
             guard FileManager.default.createFile(atPath: path, contents: data) else { throw .error("cannot write file", at: .unknown(path)) }
@@ -93,22 +98,23 @@ public struct CBuild: Sendable {
         var objects = [try compile("\(program.stem).c", in: directory)]
         if runtimeLibrary == nil {
             for source in try Self.runtimeFiles().map(\.name) where source.hasSuffix(".c") {
-                objects.append(try compile(source, in: directory))
+                objects.append(try compile(Self.runtimeFolder + "/" + source, in: directory))
             }
         }
         let library = directory + "/lib\(program.stem).a"
         try archive(objects, as: library)
         let executable = directory + "/" + program.stem
-        try run(compiler, flags + ["-I", directory, directory + "/\(program.stem)_main.c", library]
+        try run(compiler, flags + ["-I", directory + "/" + Self.runtimeFolder, directory + "/\(program.stem)_main.c", library]
                 + (runtimeLibrary.map { [$0] } ?? []) + ["-lm", "-lpthread", "-o", executable])
         return executable
     }
 
-    /// The runtime alone as `DIR/libattend_runtime.a` (its files must be written there).
+    /// The runtime alone as `DIR/libattend_runtime.a` (its files must be written in
+    /// `DIR/attend_runtime`, as `write` does).
     public func buildRuntime(in directory: String) throws(Diagnostic) -> String {
         var objects: [String] = []
         for source in try Self.runtimeFiles().map(\.name) where source.hasSuffix(".c") {
-            objects.append(try compile(source, in: directory))
+            objects.append(try compile(Self.runtimeFolder + "/" + source, in: directory))
         }
         let library = directory + "/libattend_runtime.a"
         try archive(objects, as: library)
@@ -117,7 +123,7 @@ public struct CBuild: Sendable {
 
     private func compile(_ source: String, in directory: String) throws(Diagnostic) -> String {
         let object = directory + "/" + String(source.dropLast(2)) + ".o"
-        try run(compiler, flags + ["-I", directory, "-c", directory + "/" + source, "-o", object])
+        try run(compiler, flags + ["-I", directory + "/" + Self.runtimeFolder, "-c", directory + "/" + source, "-o", object])
         return object
     }
 
