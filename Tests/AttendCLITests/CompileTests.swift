@@ -56,6 +56,51 @@ struct CompileTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: cache) == entries)
     }
 
+    /// The library and header serve a C program of the user's own: create, run, destroy.
+    @Test func libraryAndHeaderAreACAPI() throws {
+        let folder = CLI.folder().path
+        let compiled = try CLI.run(["compile", "Models/vit_block.yaml", "-o", folder, "--set", "dim=24", "--set", "heads=3", "--set", "tokens=5"])
+        #expect(compiled.status == 0, "\(compiled.stderr)")
+        let weights = folder + "/w.safetensors"
+        let reference = folder + "/ref.npy"
+        let exported = try CLI.run(["run", "Models/vit_block.yaml", "--backend", "interpreter", "--set", "dim=24", "--set", "heads=3",
+                                    "--set", "tokens=5", "--save-weights", weights, "--output", reference])
+        #expect(exported.status == 0, "\(exported.stderr)")
+        let program = """
+        #include "vit_block.h"
+        #include <stdio.h>
+        int main(int argc, char **argv) {
+            (void)argc;
+            char error[ATTEND_ERROR_SIZE];
+            static float input[VIT_BLOCK_INPUT0_ELEMENTS], output[VIT_BLOCK_OUTPUT0_ELEMENTS];
+            if (attend_npy_read(argv[2], 3, vit_block_info.inputs[0].shape, input, error)) { fprintf(stderr, "%s\\n", error); return 2; }
+            vit_block_model *model = vit_block_create(argv[1], 1, error);
+            if (!model) { fprintf(stderr, "%s\\n", error); return 1; }
+            const float *inputs[] = {input};
+            float *outputs[] = {output};
+            int status = vit_block_run(model, inputs, outputs, error);
+            vit_block_destroy(model);
+            if (status) return 1;
+            return attend_npy_write(argv[3], 3, vit_block_info.outputs[0].shape, output, error);
+        }
+        """
+        CLI.write(program, to: URL(fileURLWithPath: folder + "/user.c"))
+        let build = try CLI.exec("/usr/bin/cc", ["-std=c11", "-Wall", "-Wextra", "-Werror", "-I", folder, "-I", folder + "/attend_runtime",
+                                                 folder + "/user.c", folder + "/libvit_block.a", "-lm", "-lpthread", "-o", folder + "/user"])
+        #expect(build.status == 0, "\(build.stderr)")
+        // The same seeded input the interpreter used: write it with attend's own run.
+        let input = folder + "/x.npy"
+        try NPY.write(Tensor(shape: [1, 5, 24], data: (0..<120).map { Float($0 % 13) / 6 - 1 }), to: input)
+        let again = try CLI.run(["run", "Models/vit_block.yaml", "--backend", "interpreter", "--set", "dim=24", "--set", "heads=3",
+                                 "--set", "tokens=5", "--weights", weights, "--input", input, "--output", reference])
+        #expect(again.status == 0, "\(again.stderr)")
+        let ran = try CLI.exec(folder + "/user", [weights, input, folder + "/out.npy"])
+        #expect(ran.status == 0, "\(ran.stderr)")
+        let c = try NPY.read(path: folder + "/out.npy"), interpreter = try NPY.read(path: reference)
+        #expect(c.shape == interpreter.shape)
+        #expect(zip(c.data, interpreter.data).allSatisfy { abs($0 - $1) <= max(1e-5, 1e-5 * abs($1)) })
+    }
+
     @Test func missingOrFailingCompilerIsAClearError() throws {
         let folder = CLI.folder().path
         let missing = try CLI.run(["compile", "Models/vit_block.yaml", "-o", folder], environment: ["CC": "/nonexistent/cc"])
