@@ -1,4 +1,5 @@
 import AttendCodegen
+import AttendIR
 import Testing
 
 /// Untrusted names never reach generated code unsanitized.
@@ -46,5 +47,13 @@ struct NamingTests {
         #expect(Naming.stem("bad name; x").hasPrefix("model_"))
         #expect(Naming.stem("9lives").hasPrefix("model_"))
         #expect(Naming.stem("") == "model_")
+    }
+}
+
+/// Every op in the registry lowers to C.
+struct LoweringTableTests {
+    @Test func everyOpHasALowering() {
+        let missing = AttendIR.OpRegistry.all.filter { LoweringTable.lowering(for: $0) == nil }.map(\.name)
+        #expect(missing.isEmpty, "ops the C backend cannot lower: \(missing)")
     }
 }

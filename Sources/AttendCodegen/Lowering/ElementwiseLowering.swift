@@ -4,9 +4,7 @@ import AttendIR
 /// Every elementwise op lowers the same way: one loop nest over the output, operands read
 /// through broadcast strides, the op's declared scalar formula in the middle.
 enum ElementwiseLowering {
-    static let table: [String: Lowering] = Dictionary(uniqueKeysWithValues: OpRegistry.all.compactMap { op in
-        (op as? ElementwiseOp).map { ($0.name, lower as Lowering) }
-    })
+    static let table: [String: Lowering] = Dictionary(uniqueKeysWithValues: OpRegistry.elementwise.map { ($0.name, lower as Lowering) })
 
     static func lower(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
         guard let op = context.op as? ElementwiseOp else { throw .error("'\(context.op.name)' is not elementwise") }

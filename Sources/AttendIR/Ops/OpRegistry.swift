@@ -15,4 +15,7 @@ public enum OpRegistry {
     public static func op(named name: String) -> (any Op)? { byName[name] }
 
     public static var names: [String] { all.map(\.name) }
+
+    /// The elementwise ops: every backend serves them all with one formula-driven kernel.
+    public static var elementwise: [ElementwiseOp] { all.compactMap { $0 as? ElementwiseOp } }
 }

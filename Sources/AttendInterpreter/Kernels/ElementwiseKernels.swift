@@ -5,9 +5,7 @@ import Foundation
 /// One kernel serves every elementwise op: it evaluates the op's declared scalar formula
 /// over NumPy-broadcast operands.
 enum ElementwiseKernels {
-    static let table: [String: Kernel] = Dictionary(uniqueKeysWithValues: OpRegistry.all.compactMap { op in
-        (op as? ElementwiseOp).map { ($0.name, run as Kernel) }
-    })
+    static let table: [String: Kernel] = Dictionary(uniqueKeysWithValues: OpRegistry.elementwise.map { ($0.name, run as Kernel) })
 
     static func run(_ context: KernelContext) throws(Diagnostic) -> [Tensor] {
         guard let op = context.op as? ElementwiseOp else { throw .error("'\(context.op.name)' is not elementwise") }
