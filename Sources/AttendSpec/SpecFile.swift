@@ -18,6 +18,9 @@ public struct LayerSpec: Sendable {
     public var from: [SpecScalar]?
     /// `repeat: N`, an expression.
     public var repeatCount: SpecScalar?
+    /// `when: COND`, an expression: when false the layer passes its first input through and
+    /// has no parameters (PyTorch's `if cond: x = f(x, ...)`, or `nn.Identity()` unless enabled).
+    public var condition: SpecScalar?
     /// Op or block arguments, in file order.
     public var arguments: [SpecEntry]
     public var location: SourceLocation
@@ -33,7 +36,7 @@ public struct LayerSpec: Sendable {
     }
 
     /// Keys a layer mapping reserves; every other key is an argument of the op or block.
-    public static let reservedKeys = ["op", "from", "repeat", "doc"]
+    public static let reservedKeys = ["op", "from", "repeat", "when", "doc"]
 }
 
 /// A user-defined block: a named subnetwork called like an op.

@@ -127,6 +127,7 @@ public enum SpecParser {
             case "op": kind = try scalar(entry.value, "an op or block name")
             case "from": layer.from = try scalarList(entry.value, "from")
             case "repeat": layer.repeatCount = try scalar(entry.value, "a repeat count")
+            case "when": layer.condition = try scalar(entry.value, "a condition")
             case "doc": break
             default: layer.arguments.append(entry)
             }

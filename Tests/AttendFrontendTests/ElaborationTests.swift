@@ -153,4 +153,25 @@ struct ElaborationTests {
         let mhsa = try SpecHelpers.compile("attend: 1\nname: t\ninputs:\n  x: [2, 5, 64]\nlayers:\n  - attn: mhsa\n")
         #expect(mhsa.parameters.map(\.name) == ["attn.qkv.weight", "attn.proj.weight", "attn.proj.bias"])
     }
+
+    @Test func whenSwitchesALayerOffAsIdentity() throws {
+        let spec = """
+        attend: 1
+        name: t
+        params: {norm: false}
+        inputs:
+          x: [2, 4]
+        layers:
+          - fc: {op: linear, out: 4}
+          - bn: {op: batchnorm, when: norm}
+          - out: {op: add, from: [bn, x], when: "not norm"}
+        """
+        let off = try SpecHelpers.compile(spec)
+        #expect(off.nodes.map(\.op.name) == ["linear", "add"])
+        #expect(off.parameters.map(\.name) == ["fc.weight", "fc.bias"])
+        let on = try SpecHelpers.compile(spec, overrides: ["norm": "True"])
+        // With norm on, `out` is off and passes its first input (bn) through.
+        #expect(on.nodes.map(\.op.name) == ["linear", "batchnorm"])
+        #expect(on.outputs[0].value == on.nodes[1].outputs[0])
+    }
 }

@@ -34,6 +34,7 @@ _se_case("se_c24_7x5", 24, 7, 5)            # rd = make_divisible(1.5, 8) = 8
 _se_case("se_c64_4x4", 64, 4, 4)            # rd = 8
 _se_case("se_c10_3x6", 10, 3, 6)            # rd = 8 (> C/16, min_value = divisor)
 _se_case("se_c40_rd025_4x3", 40, 4, 3, rd_ratio=0.25)  # rd = make_divisible(10, 8) = 8, not 10
+_se_case("se_c36_maxpool_5x3", 36, 5, 3, add_maxpool=True)  # 0.5 * mean + 0.5 * amax
 
 # ---------------------------------------------------------------- cbam
 
