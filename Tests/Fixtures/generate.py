@@ -17,13 +17,15 @@ sys.dont_write_bytecode = True  # keep __pycache__ out of the fixtures folder
 
 import torch  # noqa: E402
 
+import importlib  # noqa: E402
+
 import fixturelib  # noqa: E402
-import op_cases  # noqa: E402,F401  (registers cases)
-import op_cases_shape  # noqa: E402,F401  (registers cases)
-import block_cases  # noqa: E402,F401  (registers cases)
-import network_cases  # noqa: E402,F401  (registers cases)
 
 ROOT = Path(__file__).resolve().parent
+
+# Every `*_cases.py` module beside this file registers its cases when imported.
+for module in sorted(p.stem for p in ROOT.glob("*_cases*.py")):
+    importlib.import_module(module)
 
 
 def main(argv):
