@@ -20,6 +20,19 @@ public enum Naming {
         return out
     }
 
+    /// A readable identifier fragment: ASCII letters and digits kept, anything else `_`, at
+    /// most `limit` characters. Not injective; callers make names unique by a prefix
+    /// (kernels are `k<index>_<layer>`).
+    public static func readable(_ text: String, limit: Int = 40) -> String {
+        var out = ""
+        for byte in text.utf8.prefix(limit) {
+            let isAlphanumeric = (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            out.append(isAlphanumeric ? Character(UnicodeScalar(byte)) : "_")
+        }
+        return out
+    }
+
     /// A file or symbol stem for a model name: like `identifier`, but readable for the common
     /// case (`se_resnet_block` stays as is) and never empty.
     public static func stem(_ name: String) -> String {

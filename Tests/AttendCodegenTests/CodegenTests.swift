@@ -33,7 +33,8 @@ struct CodegenTests {
     @Test func kernelsAreNamedAndCommentedByLayer() throws {
         let program = try CGenerator.generate(try Self.model("se_resnet_block", ["width": "8", "size": "6"]))
         #expect(program.source.contains("/* conv2d 'conv1': [1, 8, 6, 6] -> [1, 8, 6, 6] */"))
-        #expect(program.source.contains("static void k0_conv2d("))
+        #expect(program.source.contains("static void k0_conv1("))
+        #expect(program.source.contains("static void k6_se_fc1("))
         #expect(program.header.contains("se_resnet_block_model *se_resnet_block_create("))
         #expect(program.header.contains("#define SE_RESNET_BLOCK_ARENA_FLOATS"))
     }

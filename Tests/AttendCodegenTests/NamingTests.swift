@@ -42,6 +42,13 @@ struct NamingTests {
         }
     }
 
+    @Test(arguments: hostile)
+    func readableFragmentsAreIdentifierCharacters(_ name: String) {
+        let fragment = Naming.readable(name)
+        #expect(fragment.count <= 40)
+        #expect(fragment.unicodeScalars.allSatisfy { ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || $0 == "_" })
+    }
+
     @Test func readableStemsStayReadable() {
         #expect(Naming.stem("se_resnet_block") == "se_resnet_block")
         #expect(Naming.stem("bad name; x").hasPrefix("model_"))

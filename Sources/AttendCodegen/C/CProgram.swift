@@ -52,7 +52,7 @@ public enum CGenerator {
         let body: [Stmt]
         do { body = try lowering(context) } catch { throw error.located(at: node.location) }
         let layer = node.layer.isEmpty ? node.op.name : node.layer
-        return Kernel(name: "k\(index)_" + Naming.identifier(node.op.name, prefix: ""),
+        return Kernel(name: "k\(index)_" + Naming.readable(layer),
                       comment: "\(node.op.name) '\(layer)': \(node.inputs.map { formatShape(graph.shape(of: $0)) }.joined(separator: ", ")) -> \(node.outputs.map { formatShape(graph.shape(of: $0)) }.joined(separator: ", "))",
                       parameters: parameters, body: body)
     }

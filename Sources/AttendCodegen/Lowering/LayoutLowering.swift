@@ -57,7 +57,7 @@ enum LayoutLowering {
         })
     }
 
-    /// F.pad: constant (with cropping by negative pads), reflect or replicate, as index maps.
+    /// F.pad: constant (with cropping by negative pads), reflect, replicate or circular, as index maps.
     static func pad(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
         let a = context.attributes
         let inShape = context.inputShapes[0]
@@ -92,6 +92,9 @@ enum LayoutLowering {
                     if before > 0 { s = .max(s, 0) }
                     if after > 0 { s = .min(s, .constant(size - 1)) }
                     source.append(s)
+                case "circular":
+                    // Pads are at most the axis size: i + size is in [0, 2 size), one wrap.
+                    source.append(before > 0 || after > 0 ? .mod(i + .constant(size), .constant(size)) : i)
                 default:
                     // In range on a side only where that side is padded (negative pads crop).
                     if before > 0 { inside.append(.lessEqual(.constant(before), o)) }
