@@ -27,6 +27,8 @@ struct Elaborator {
 
     private func inputs(of layer: LayerSpec, at index: Int, previous: [ValueID]?, scope: Scope) throws(Diagnostic) -> [ValueID] {
         guard let from = layer.from else {
+            // Ops that take no input (a learned `parameter`) are not fed the previous layer.
+            if OpRegistry.op(named: layer.kind.text)?.arity == .exactly(0) { return [] }
             if let previous { return previous }
             return try onlyInput(scope, for: layer)
         }
@@ -42,7 +44,6 @@ struct Elaborator {
     }
 
     private func onlyInput(_ scope: Scope, for layer: LayerSpec) throws(Diagnostic) -> [ValueID] {
-        if OpRegistry.op(named: layer.kind.text)?.arity == .exactly(0) { return [] }
         guard scope.inputNames.count == 1, let values = scope.tensors[scope.inputNames[0]] else {
             throw .error("the first layer needs 'from:' when there are \(scope.inputNames.count) inputs", at: layer.location)
         }

@@ -174,4 +174,20 @@ struct ElaborationTests {
         #expect(on.nodes.map(\.op.name) == ["linear", "batchnorm"])
         #expect(on.outputs[0].value == on.nodes[1].outputs[0])
     }
+
+    @Test func parameterLayersTakeNoInput() throws {
+        let graph = try SpecHelpers.compile("""
+        attend: 1
+        name: t
+        inputs:
+          x: [1, 4, 2, 2]
+        layers:
+          - act: relu
+          - gamma: {op: parameter, shape: [1, 4, 1, 1]}
+          - {op: mul, from: [act, gamma]}
+        """)
+        #expect(graph.nodes.map(\.op.name) == ["relu", "parameter", "mul"])
+        #expect(graph.nodes[1].inputs.isEmpty)
+        #expect(graph.parameters.map(\.name) == ["gamma"])
+    }
 }

@@ -1,6 +1,6 @@
 import AttendBasic
 
-/// torch.nn.functional.pad: constant, reflect or replicate padding of the trailing axes.
+/// torch.nn.functional.pad: constant, reflect, replicate or circular padding of the trailing axes.
 public struct PadOp: Op {
     public init() {}
     public var name: String { "pad" }
@@ -10,7 +10,7 @@ public struct PadOp: Op {
     public var arguments: [ArgSpec] {
         [ArgSpec("pads", .ints(count: nil), "(left, right) pairs, last axis first, as F.pad; negatives crop in constant mode"),
          ArgSpec("value", .float, default: .float(0), "fill value for constant mode"),
-         ArgSpec("mode", .choice(["constant", "reflect", "replicate"]), default: .string("constant"), "how the border is filled")]
+         ArgSpec("mode", .choice(["constant", "reflect", "replicate", "circular"]), default: .string("constant"), "how the border is filled")]
     }
 
     /// (before, after) padding per input axis, in axis order; unpadded leading axes get (0, 0).
@@ -49,6 +49,9 @@ public struct PadOp: Op {
         for (axis, pad) in perAxis.enumerated() where pad != (0, 0) {
             if mode == "reflect", pad.before >= x[axis] || pad.after >= x[axis] {
                 throw .error("pad mode 'reflect' needs pads smaller than the axis: got (\(pad.before), \(pad.after)) for axis \(axis) of size \(x[axis]) in \(formatShape(x))")
+            }
+            if mode == "circular", pad.before > x[axis] || pad.after > x[axis] {
+                throw .error("pad mode 'circular' needs pads at most the axis size: got (\(pad.before), \(pad.after)) for axis \(axis) of size \(x[axis]) in \(formatShape(x))")
             }
             if mode == "replicate", x[axis] == 0 {
                 throw .error("pad mode 'replicate' cannot pad the empty axis \(axis) of \(formatShape(x))")

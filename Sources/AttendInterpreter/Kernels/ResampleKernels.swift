@@ -19,6 +19,8 @@ enum ResampleKernels {
                     return i < 0 ? -i : i >= size ? 2 * (size - 1) - i : i
                 case "replicate":
                     return min(max(i, 0), size - 1)
+                case "circular": // pads are at most the axis size, so one wrap suffices
+                    return i < 0 ? i + size : i >= size ? i - size : i
                 default:
                     return i >= 0 && i < size ? i : nil
                 }
