@@ -94,3 +94,20 @@ def _vit_block_case(name, dim, heads, tokens):
 _vit_block_case("vit_block_d48_h3_n10", 48, 3, 10)  # 3 heads of 16
 # 8 heads of 5 (scale 5 ** -0.5). dim 64 would make the weights alone 12 * 64**2 floats = 196 KB.
 _vit_block_case("vit_block_d40_h8_n17", 40, 8, 17)
+
+
+# ---------------------------------------------------------------- se_resnet (whole network)
+
+def _se_resnet_net_case(name, width, size, classes, depth):
+    @network(NETWORKS, name, "Models/se_resnet.yaml",
+             {"width": width, "size": size, "classes": classes, "depth": depth}, x=("offset", 1.0))
+    def _(x):
+        from timm.models.resnet import ResNet
+        m = mod("", ResNet(BasicBlock, [depth] * 4, channels=tuple(width * f for f in (1, 2, 4, 8)),
+                           num_classes=classes, block_args=dict(attn_layer="se")))
+        _calibrate(m, x, revive=[b.se.fc1 for stage in (m.layer1, m.layer2, m.layer3, m.layer4) for b in stage])
+        return {"fc": m(x)}
+
+
+_se_resnet_net_case("se_resnet_net_w4_s64_d2", 4, 64, 10, 2)   # seresnet18 layout at 1/16 width
+_se_resnet_net_case("se_resnet_net_w6_s45_d1", 6, 45, 7, 1)    # odd size: stride-2 layers round up
