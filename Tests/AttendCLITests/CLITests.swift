@@ -4,7 +4,7 @@ import Testing
 
 /// The command line end to end: the README's commands, outputs, and one-line errors.
 struct CLITests {
-    static let models = ["Models/se_resnet_block.yaml", "Models/cbam_bottleneck.yaml", "Models/vit_block.yaml", "Models/se_resnet.yaml"]
+    static let models = ["Models/se_resnet_block.yaml", "Models/cbam_bottleneck.yaml", "Models/vit_block.yaml", "Models/se_resnet.yaml", "Models/vit.yaml"]
 
     @Test(arguments: models)
     func checkPrintsTheModel(_ model: String) throws {
@@ -16,9 +16,10 @@ struct CLITests {
 
     /// Parameter counts equal `sum(p.numel() for p in m.parameters())` of the timm modules
     /// (Bottleneck(256, 64, attn_layer='cbam'), BasicBlock(64, 64, attn_layer='se'),
-    /// Block(192, 3, qkv_bias=True), timm.create_model('seresnet18')); BatchNorm running
-    /// statistics are buffers, not parameters.
-    @Test(arguments: zip(models, ["75,080", "78,692", "444,864", "11,779,624"]))
+    /// Block(192, 3, qkv_bias=True), timm.create_model('seresnet18'), and
+    /// timm.create_model('vit_tiny_patch16_224')); BatchNorm running statistics are buffers,
+    /// not parameters.
+    @Test(arguments: zip(models, ["75,080", "78,692", "444,864", "11,779,624", "5,717,416"]))
     func parameterCountsMatchTimm(_ model: String, _ count: String) throws {
         let result = try CLI.run(["check", model])
         #expect(result.stdout.contains("parameters: \(count) in"), "\(result.stdout)")

@@ -43,9 +43,10 @@ _block_case("effective_se", "effective_se_c36_maxpool_5x3", 36, 5, 3, EffectiveS
 
 # ---------------------------------------------------------------- eca / ceca
 
-# Kernel size from the channels: C 24 -> 3, C 136 -> 5.
+# Kernel size from the channels: C 24 -> 3, C 136 -> 5, C 2050 -> 7.
 _block_case("eca", "eca_c24_7x5", 24, 7, 5, EcaModule)
 _block_case("eca", "eca_c136_3x2", 136, 3, 2, EcaModule)
+_block_case("eca", "eca_c2050_1x2", 2050, 1, 2, EcaModule)                   # k 7
 _block_case("eca", "eca_c40_mlp_4x5", 40, 4, 5, EcaModule, use_mlp=True)   # rd 8, k 3
 # An explicit kernel size: timm only honours it without channels.
 _block_case("eca", "eca_c30_k5_3x4", 30, 3, 4, lambda c, kernel_size: EcaModule(None, kernel_size=kernel_size),

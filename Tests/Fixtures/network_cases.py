@@ -111,3 +111,22 @@ def _se_resnet_net_case(name, width, size, classes, depth):
 
 _se_resnet_net_case("se_resnet_net_w4_s64_d2", 4, 64, 10, 2)   # seresnet18 layout at 1/16 width
 _se_resnet_net_case("se_resnet_net_w6_s45_d1", 6, 45, 7, 1)    # odd size: stride-2 layers round up
+
+
+# ---------------------------------------------------------------- vit (whole network)
+
+def _vit_net_case(name, size, patch, dim, depth, heads, classes):
+    @network(NETWORKS, name, "Models/vit.yaml", {"size": size, "patch": patch, "dim": dim, "depth": depth,
+                                                 "heads": heads, "classes": classes})
+    def _(x):
+        from timm.models.vision_transformer import VisionTransformer
+        m = mod("", VisionTransformer(img_size=size, patch_size=patch, embed_dim=dim, depth=depth, num_heads=heads,
+                                      qkv_bias=True, num_classes=classes))
+        with torch.no_grad():  # the class token and position embedding start at (near) zero in timm
+            m.cls_token.normal_(0, 0.5)
+            m.pos_embed.normal_(0, 0.5)
+        return {"head": m(x)}
+
+
+_vit_net_case("vit_net_s32_p8_d24_l2_h3", 32, 8, 24, 2, 3, 10)
+_vit_net_case("vit_net_s20_p5_d20_l1_h4", 20, 5, 20, 1, 4, 6)
