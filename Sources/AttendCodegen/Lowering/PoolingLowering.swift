@@ -1,9 +1,9 @@
 import AttendBasic
 import AttendIR
 
-/// Fixed-window and adaptive 2-D pooling over [N, C, H, W]: a parallel loop over output rows
-/// (plane and output row), the row's input window computed once per row, the column's per
-/// element, and the window reduced in PyTorch's order (rows outer, columns inner).
+/// Fixed-window (2-D and 3-D) and adaptive 2-D pooling: a parallel loop over output rows
+/// (plane, output depth and row), the row's input window computed once per row, the column's per
+/// element, and the window reduced in PyTorch's order (depth outer, then rows, columns inner).
 ///
 /// Windows are loop bounds, not bounds checks: the valid part of a padded window is
 /// `max(start, 0) ..< min(start + kernel, size)`, clamped only on sides padding or ceil_mode
@@ -11,7 +11,7 @@ import AttendIR
 /// valid taps `k` (first and last from integer division on non-negative operands).
 enum PoolingLowering {
     static let table: [String: Lowering] = [
-        "avgpool2d": window, "maxpool2d": window,
+        "avgpool2d": window, "maxpool2d": window, "avgpool3d": window, "maxpool3d": window,
         "adaptive_avgpool2d": adaptive, "adaptive_maxpool2d": adaptive,
     ]
 
@@ -71,16 +71,25 @@ enum PoolingLowering {
         return range
     }
 
+    /// Fixed windows; a 3-D node (avgpool3d, maxpool3d) adds a depth axis, loop `kd`.
     static func window(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
         let w = PoolWindow(context.attributes)
         let inShape = context.inputShapes[0], outShape = context.outputShapes[0]
-        let average = context.op.name == "avgpool2d"
+        let average = context.op.name.hasPrefix("avgpool")
         let countPad = average && context.attributes.bool("count_include_pad")
-        return pool(context, average: average) { oh, ow, row in
-            row ? fixed(oh, axis: 0, window: w, size: inShape[2], output: outShape[2], prefix: "h")
-                : fixed(ow, axis: 1, window: w, size: inShape[3], output: outShape[3], prefix: "w")
-        } divisor: { rows, columns in
-            countPad ? rows.padded * columns.padded : rows.valid * columns.valid
+        let depth = w.kernel.count == 3
+        // The window's H and W axes are the last two of the window (0 and 1 in 2-D).
+        let a = depth ? 1 : 0
+        let rank = inShape.count
+        return pool(context, average: average, depth: depth ? { od in
+            fixed(od, axis: 0, window: w, size: inShape[2], output: outShape[2], prefix: "d")
+        } : nil) { oh, ow, row in
+            row ? fixed(oh, axis: a, window: w, size: inShape[rank - 2], output: outShape[rank - 2], prefix: "h")
+                : fixed(ow, axis: a + 1, window: w, size: inShape[rank - 1], output: outShape[rank - 1], prefix: "w")
+        } divisor: { depths, rows, columns in
+            let d = depths.map { countPad ? $0.padded : $0.valid }
+            let hw = countPad ? rows.padded * columns.padded : rows.valid * columns.valid
+            return d.map { $0 * hw } ?? hw
         }
     }
 
@@ -89,34 +98,45 @@ enum PoolingLowering {
         return pool(context, average: context.op.name == "adaptive_avgpool2d") { oh, ow, row in
             row ? bin(oh, size: inShape[2], output: outShape[2], prefix: "h")
                 : bin(ow, size: inShape[3], output: outShape[3], prefix: "w")
-        } divisor: { rows, columns in
+        } divisor: { _, rows, columns in
             rows.valid * columns.valid
         }
     }
 
     /// The loop nest shared by all pooling ops: `range(oh, ow, isRow)` gives the row's range
-    /// (from `oh`) or the column's (from `ow`); averages divide the window's sum by `divisor`.
+    /// (from `oh`) or the column's (from `ow`), `depth(od)` the depth's of a 3-D window (input
+    /// [N, C, D, H, W]); averages divide the window's sum by `divisor(depth, rows, columns)`.
     static func pool(_ context: LoweringContext, average: Bool,
+                     depth: ((IndexExpr) -> AxisRange)? = nil,
                      range: (IndexExpr, IndexExpr, Bool) -> AxisRange,
-                     divisor: (AxisRange, AxisRange) -> IndexExpr) -> [Stmt] {
+                     divisor: (AxisRange?, AxisRange, AxisRange) -> IndexExpr) -> [Stmt] {
         let x = context.inputs[0], y = context.outputs[0]
         let inShape = context.inputShapes[0], outShape = context.outputShapes[0]
-        let planes = outShape[0] * outShape[1], (inH, inW) = (inShape[2], inShape[3])
-        let (outH, outW) = (outShape[2], outShape[3])
-        return GroupB.pruned(GroupB.loop("r", planes * outH, .parallel) { r in
-            let plane = planes == 1 ? GroupB.bound(0) : GroupB.bind("plane", r / .constant(outH))
-            let oh = planes == 1 ? GroupB.bound(r) : GroupB.bind("oh", r % .constant(outH))
-            let base = GroupB.bind("xbase", plane.expr * .constant(inH * inW))
+        let rank = inShape.count
+        let planes = outShape[0] * outShape[1], (inH, inW) = (inShape[rank - 2], inShape[rank - 1])
+        let (outH, outW) = (outShape[rank - 2], outShape[rank - 1])
+        let (inD, outD) = depth == nil ? (1, 1) : (inShape[2], outShape[2])
+        let rowsPerPlane = outD * outH
+        return GroupB.pruned(GroupB.loop("r", planes * rowsPerPlane, .parallel) { r in
+            let plane = planes == 1 ? GroupB.bound(0) : GroupB.bind("plane", r / .constant(rowsPerPlane))
+            let od = outD == 1 ? GroupB.bound(0) : GroupB.bind("od", (planes == 1 ? r : r % .constant(rowsPerPlane)) / .constant(outH))
+            let oh = planes == 1 && outD == 1 ? GroupB.bound(r) : GroupB.bind("oh", r % .constant(outH))
+            let base = GroupB.bind("xbase", plane.expr * .constant(inD * inH * inW))
+            let depths = depth.map { $0(od.expr) }
             let rows = range(oh.expr, 0, true)
-            let prologue = plane.stmts + oh.stmts + base.stmts + rows.stmts
+            let prologue = plane.stmts + od.stmts + oh.stmts + base.stmts + (depths?.stmts ?? []) + rows.stmts
             return prologue + GroupB.loop("ow", outW, .serial) { ow in
                 let columns = range(0, ow, false)
-                let load = ValueExpr.load(x, base.expr + rows.coordinate(.v("kh")) * .constant(inW) + columns.coordinate(.v("kw")))
+                let slab = depths.map { base.expr + $0.coordinate(.v("kd")) * .constant(inH * inW) } ?? base.expr
+                let load = ValueExpr.load(x, slab + rows.coordinate(.v("kh")) * .constant(inW) + columns.coordinate(.v("kw")))
                 let reduce: ValueExpr = average ? .scalar("acc") + load : .binary(.max, load, .scalar("acc"))
-                let taps = Stmt.loop(variable: "kh", lower: rows.lower, upper: rows.upper, schedule: .serial, body: [
+                var taps = Stmt.loop(variable: "kh", lower: rows.lower, upper: rows.upper, schedule: .serial, body: [
                     .loop(variable: "kw", lower: columns.lower, upper: columns.upper, schedule: .serial, body: [.assign("acc", reduce)]),
                 ])
-                let count = divisor(rows, columns)
+                if let depths {
+                    taps = .loop(variable: "kd", lower: depths.lower, upper: depths.upper, schedule: .serial, body: [taps])
+                }
+                let count = divisor(depths, rows, columns)
                 let result: ValueExpr
                 if !average {
                     result = .scalar("acc")

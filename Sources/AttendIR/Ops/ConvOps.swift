@@ -1,8 +1,8 @@
 import AttendBasic
 
-/// torch.nn.Conv1d/Conv2d (zero padding), weight `[out, in/groups, *kernel]`, optional bias.
+/// torch.nn.Conv1d/Conv2d/Conv3d (zero padding), weight `[out, in/groups, *kernel]`, optional bias.
 public struct ConvOp: Op {
-    /// Spatial rank: 1 for conv1d, 2 for conv2d.
+    /// Spatial rank: 1 for conv1d, 2 for conv2d, 3 for conv3d.
     public let spatialRank: Int
 
     public var name: String { "conv\(spatialRank)d" }

@@ -1,7 +1,7 @@
 /// Declarations of pooling, layout and resampling ops.
 enum OpGroupB {
     static let declarations: [any Op] = [
-        Pool2dOp(.average), Pool2dOp(.max),
+        PoolOp(.average), PoolOp(.max), PoolOp(.average, spatialRank: 3), PoolOp(.max, spatialRank: 3),
         AdaptivePool2dOp(.average), AdaptivePool2dOp(.max),
         ReshapeOp(), PermuteOp(), TransposeOp(), FlattenOp(),
         ConcatOp(), SplitOp(), UnbindOp(), SliceOp(),

@@ -1,7 +1,7 @@
 import AttendBasic
 
-/// The window geometry of a 2-D pooling node, with PyTorch's defaults resolved
-/// (`stride: None` means the kernel size; avgpool2d has no dilation, which is 1).
+/// The window geometry of a 2-D or 3-D pooling node, with PyTorch's defaults resolved
+/// (`stride: None` means the kernel size; avgpool has no dilation, which is 1).
 public struct PoolWindow: Hashable, Sendable {
     public var kernel: [Int]
     public var stride: [Int]
@@ -13,33 +13,42 @@ public struct PoolWindow: Hashable, Sendable {
         kernel = a.ints("kernel")
         stride = a.optionalInts("stride") ?? kernel
         pad = a.ints("pad")
-        dilation = a["dilation"] == nil ? [1, 1] : a.ints("dilation")
+        dilation = a["dilation"] == nil ? Array(repeating: 1, count: kernel.count) : a.ints("dilation")
         ceilMode = a.bool("ceil_mode")
     }
 }
 
-/// torch.nn.AvgPool2d and torch.nn.MaxPool2d over [N, C, H, W].
-public struct Pool2dOp: Op {
+/// torch.nn.AvgPool2d/MaxPool2d over [N, C, H, W] and torch.nn.AvgPool3d/MaxPool3d over
+/// [N, C, D, H, W] (spatial rank 2 or 3).
+public struct PoolOp: Op {
     public enum Reduction: Sendable { case average, max }
     public let reduction: Reduction
+    /// Spatial rank: 2 for avgpool2d/maxpool2d, 3 for avgpool3d/maxpool3d.
+    public let spatialRank: Int
 
-    public init(_ reduction: Reduction) { self.reduction = reduction }
+    public init(_ reduction: Reduction, spatialRank: Int = 2) {
+        self.reduction = reduction
+        self.spatialRank = spatialRank
+    }
 
-    public var name: String { reduction == .average ? "avgpool2d" : "maxpool2d" }
+    public var name: String { (reduction == .average ? "avgpool" : "maxpool") + "\(spatialRank)d" }
+    private var dims: String { spatialRank == 3 ? "D, H and W" : "H and W" }
+    private var layout: String { spatialRank == 3 ? "[N, C, D, H, W]" : "[N, C, H, W]" }
     public var summary: String {
         reduction == .average
-            ? "2-D average pooling as torch.nn.AvgPool2d; input [N, C, H, W]"
-            : "2-D max pooling as torch.nn.MaxPool2d (padding is -inf, NaN propagates); input [N, C, H, W]"
+            ? "\(spatialRank)-D average pooling as torch.nn.AvgPool\(spatialRank)d; input \(layout)"
+            : "\(spatialRank)-D max pooling as torch.nn.MaxPool\(spatialRank)d (padding is -inf, NaN propagates); input \(layout)"
     }
     public var arity: Arity { .exactly(1) }
-    /// Each output element combines a window of input elements along H and W.
+    /// Each output element combines a window of input elements along the spatial axes.
     public var fusion: FusionKind { .reduction }
 
     public var arguments: [ArgSpec] {
+        let n = spatialRank
         var specs = [
-            ArgSpec("kernel", .ints(count: 2), "window size (kernel_size)"),
-            ArgSpec("stride", .ints(count: 2), default: ArgValue.none, "window step; None means the kernel size"),
-            ArgSpec("pad", .ints(count: 2), default: .ints([0, 0]), "implicit padding on both sides of H and W (padding); at most kernel / 2"),
+            ArgSpec("kernel", .ints(count: n), "window size (kernel_size)"),
+            ArgSpec("stride", .ints(count: n), default: ArgValue.none, "window step; None means the kernel size"),
+            ArgSpec("pad", .ints(count: n), default: .ints(Array(repeating: 0, count: n)), "implicit padding on both sides of \(dims) (padding); at most kernel / 2"),
         ]
         let ceilMode = ArgSpec("ceil_mode", .bool, default: .bool(false), "round the output size up; windows starting in the right padding are dropped")
         switch reduction {
@@ -47,7 +56,7 @@ public struct Pool2dOp: Op {
             specs += [ceilMode,
                       ArgSpec("count_include_pad", .bool, default: .bool(true), "count padded positions in the divisor")]
         case .max:
-            specs += [ArgSpec("dilation", .ints(count: 2), default: .ints([1, 1]), "spacing between window elements"),
+            specs += [ArgSpec("dilation", .ints(count: n), default: .ints(Array(repeating: 1, count: n)), "spacing between window elements"),
                       ceilMode]
         }
         return specs
@@ -55,7 +64,8 @@ public struct Pool2dOp: Op {
 
     public func outputShapes(inputs: [[Int]], attributes: Attributes) throws(Diagnostic) -> [[Int]] {
         let x = inputs[0]
-        guard x.count == 4 else { throw .error("\(name) expects input [N, C, H, W], got \(formatShape(x))") }
+        let n = spatialRank
+        guard x.count == n + 2 else { throw .error("\(name) expects input \(layout), got \(formatShape(x))") }
         let w = PoolWindow(attributes)
         guard w.kernel.allSatisfy({ $0 > 0 }) else { throw .error("\(name) kernel must be positive, got \(formatShape(w.kernel))") }
         guard w.stride.allSatisfy({ $0 > 0 }) else { throw .error("\(name) stride must be positive, got \(formatShape(w.stride))") }
@@ -65,10 +75,10 @@ public struct Pool2dOp: Op {
         guard zip(w.pad, w.kernel).allSatisfy({ $0 <= $1 / 2 }) else {
             throw .error("\(name) pad \(formatShape(w.pad)) must be at most half the kernel \(formatShape(w.kernel)), as PyTorch requires")
         }
-        let spatial = [x[2], x[3]]
-        guard spatial.allSatisfy({ $0 > 0 }) else { throw .error("\(name) needs non-empty H and W, got input \(formatShape(x))") }
-        let span = (0..<2).map { w.dilation[$0] * (w.kernel[$0] - 1) + 1 }
-        if (0..<2).contains(where: { spatial[$0] + 2 * w.pad[$0] < span[$0] }) {
+        let spatial = Array(x[2...])
+        guard spatial.allSatisfy({ $0 > 0 }) else { throw .error("\(name) needs non-empty \(dims), got input \(formatShape(x))") }
+        let span = (0..<n).map { w.dilation[$0] * (w.kernel[$0] - 1) + 1 }
+        if (0..<n).contains(where: { spatial[$0] + 2 * w.pad[$0] < span[$0] }) {
             let window = span == w.kernel ? formatShape(w.kernel)
                 : "\(formatShape(w.kernel)) with dilation \(formatShape(w.dilation)) (spanning \(formatShape(span)))"
             throw .error("\(name) kernel \(window) is larger than the padded input: \(formatShape(spatial)) of input \(formatShape(x)) plus pad \(formatShape(w.pad)) on each side")
@@ -92,9 +102,9 @@ public struct Pool2dOp: Op {
 /// (unlike torch's version with return_indices) no second output has to be kept, so nothing
 /// about it calls for `.opaque`.
 public struct AdaptivePool2dOp: Op {
-    public let reduction: Pool2dOp.Reduction
+    public let reduction: PoolOp.Reduction
 
-    public init(_ reduction: Pool2dOp.Reduction) { self.reduction = reduction }
+    public init(_ reduction: PoolOp.Reduction) { self.reduction = reduction }
 
     public var name: String { reduction == .average ? "adaptive_avgpool2d" : "adaptive_maxpool2d" }
     public var summary: String {

@@ -3,8 +3,10 @@ import AttendIR
 /// Kernels for pooling, layout and resampling ops.
 enum KernelGroupB {
     static let table: [String: Kernel] = [
-        "avgpool2d": PoolingKernels.avgPool2d,
-        "maxpool2d": PoolingKernels.maxPool2d,
+        "avgpool2d": PoolingKernels.avgPool,
+        "maxpool2d": PoolingKernels.maxPool,
+        "avgpool3d": PoolingKernels.avgPool,
+        "maxpool3d": PoolingKernels.maxPool,
         "adaptive_avgpool2d": PoolingKernels.adaptiveAvgPool2d,
         "adaptive_maxpool2d": PoolingKernels.adaptiveMaxPool2d,
         "reshape": LayoutKernels.reshape,
