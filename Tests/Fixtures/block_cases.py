@@ -5,7 +5,7 @@ from timm.layers import SEModule, set_fused_attn
 from timm.layers.cbam import CbamModule
 from timm.models.vision_transformer import Attention
 
-from fixturelib import case, mod
+from fixturelib import case, mod, block_args
 
 BLOCKS = "blocks"
 
@@ -13,8 +13,6 @@ BLOCKS = "blocks"
 set_fused_attn(False)
 
 
-def _args(**kw):
-    return "".join(f", {k}: {str(v).lower() if isinstance(v, bool) else v}" for k, v in kw.items())
 
 
 # ---------------------------------------------------------------- se
@@ -24,7 +22,7 @@ def _se_case(name, c, h, w, **kw):
 inputs:
   x: [2, {c}, {h}, {w}]
 layers:
-  - se: {{op: se{_args(**kw)}}}
+  - se: {{op: se{block_args(**kw)}}}
 """, x=("offset", 1.0))
     def _(x):
         return {"se": mod("se", SEModule(c, **kw))(x)}
@@ -43,7 +41,7 @@ def _cbam_case(name, c, h, w, **kw):
 inputs:
   x: [2, {c}, {h}, {w}]
 layers:
-  - cbam: {{op: cbam{_args(**kw)}}}
+  - cbam: {{op: cbam{block_args(**kw)}}}
 """, x=("offset", 1.0))
     def _(x):
         m = mod("cbam", CbamModule(c, **kw))
@@ -69,7 +67,7 @@ def _mhsa_case(name, n, dim, **kw):
 inputs:
   x: [2, {n}, {dim}]
 layers:
-  - mhsa: {{op: mhsa{_args(**kw)}}}
+  - mhsa: {{op: mhsa{block_args(**kw)}}}
 """)
     def _(x):
         m = mod("mhsa", Attention(dim, **kw))

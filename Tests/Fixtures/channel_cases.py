@@ -11,13 +11,11 @@ from timm.layers.eca import CecaModule
 from timm.layers.mlp import ConvMlp
 import torch.nn.functional as F
 
-from fixturelib import case, mod
+from fixturelib import case, mod, block_args
 
 BLOCKS = "blocks"
 
 
-def _args(**kw):
-    return "".join(f", {k}: {str(v).lower() if isinstance(v, bool) else v}" for k, v in kw.items())
 
 
 def _block_case(block, name, c, h, w, make, yaml_kw=None, **kw):
@@ -28,7 +26,7 @@ def _block_case(block, name, c, h, w, make, yaml_kw=None, **kw):
 inputs:
   x: [2, {c}, {h}, {w}]
 layers:
-  - {block}: {{op: {block}{_args(**yaml_kw)}}}
+  - {block}: {{op: {block}{block_args(**yaml_kw)}}}
 """, x=("offset", 1.0))
     def _(x):
         m = mod(block, make(c, **kw))

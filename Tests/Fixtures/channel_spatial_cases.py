@@ -8,13 +8,11 @@ import torch.nn.functional as F
 from timm.layers.cbam import LightCbamModule
 from timm.layers.coord_attn import CoordAttn
 
-from fixturelib import case, mod
+from fixturelib import case, mod, block_args
 
 BLOCKS = "blocks"
 
 
-def _args(**kw):
-    return "".join(f", {k}: {str(v).lower() if isinstance(v, bool) else v}" for k, v in kw.items())
 
 
 @torch.no_grad()
@@ -244,7 +242,7 @@ def _block_case(block, name, c, h, w, make, x_init=("offset", 1.0), **kw):
 inputs:
   x: [2, {c}, {h}, {w}]
 layers:
-  - {block}: {{op: {block}{_args(**kw)}}}
+  - {block}: {{op: {block}{block_args(**kw)}}}
 """, x=x_init)
     def _(x):
         m = mod(block, make(c, **kw))

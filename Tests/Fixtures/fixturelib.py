@@ -234,3 +234,26 @@ def write_case(root, kind, name, text, fn, inits):
     n_params = sum(v.numel() for k, v in weights.items() if not k.endswith("num_batches_tracked"))
     return (f"{kind}/{name}", n_params,
             ", ".join(f"{k}{list(v.shape)}" for k, v in outputs.items()))
+
+
+def block_args(**kw):
+    """Keyword arguments as the tail of a YAML flow mapping: `, k: v, ...` (bools lowercase)."""
+    return "".join(f", {k}: {str(v).lower() if isinstance(v, bool) else v}" for k, v in kw.items())
+
+
+@torch.no_grad()
+def calibrate_batchnorms(m, *inputs):
+    """Set every BatchNorm's running stats near the statistics of what it sees (per-channel
+    mean and variance, perturbed), so gates stay unsaturated and outputs O(1)."""
+    seen = {}
+    hooks = [bn.register_forward_pre_hook(lambda mod_, args, key=name: seen.__setitem__(key, args[0]))
+             for name, bn in m.named_modules() if isinstance(bn, nn.modules.batchnorm._BatchNorm)]
+    m(*inputs)
+    for h in hooks:
+        h.remove()
+    for name, bn in m.named_modules():
+        if name in seen:
+            y = seen[name].transpose(0, 1).reshape(bn.num_features, -1)
+            mean, std = y.mean(1), y.std(1)
+            bn.running_mean.copy_(mean + torch.randn_like(mean) * 0.3 * std)
+            bn.running_var.copy_(std ** 2 * (torch.rand_like(std) * 1.5 + 0.5) + 1e-3)

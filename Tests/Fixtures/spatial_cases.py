@@ -10,31 +10,13 @@ from timm.layers.attention2d import Attention2d
 from timm.layers.cbam import SpatialAttn
 from timm.layers.non_local_attn import NonLocalAttn
 
-from fixturelib import case, mod
+from fixturelib import case, mod, block_args, calibrate_batchnorms
 
 BLOCKS = "blocks"
 
 
-def _args(**kw):
-    return "".join(f", {k}: {str(v).lower() if isinstance(v, bool) else v}" for k, v in kw.items())
 
 
-@torch.no_grad()
-def _calibrate(m, *inputs):
-    """Set every BatchNorm's running stats near the statistics of what it sees (per-channel
-    mean and variance, perturbed), so gates stay unsaturated and outputs O(1)."""
-    seen = {}
-    hooks = [bn.register_forward_pre_hook(lambda mod_, args, key=name: seen.__setitem__(key, args[0]))
-             for name, bn in m.named_modules() if isinstance(bn, nn.modules.batchnorm._BatchNorm)]
-    m(*inputs)
-    for h in hooks:
-        h.remove()
-    for name, bn in m.named_modules():
-        if name in seen:
-            y = seen[name].transpose(0, 1).reshape(bn.num_features, -1)
-            mean, std = y.mean(1), y.std(1)
-            bn.running_mean.copy_(mean + torch.randn_like(mean) * 0.3 * std)
-            bn.running_var.copy_(std ** 2 * (torch.rand_like(std) * 1.5 + 0.5) + 1e-3)
 
 
 # ---------------------------------------------------------------- re-typed references
@@ -160,11 +142,11 @@ def _gate_case(name, c, h, w, **kw):
 inputs:
   x: [2, {c}, {h}, {w}]
 layers:
-  - gate: {{op: spatial_gate{_args(**kw)}}}
+  - gate: {{op: spatial_gate{block_args(**kw)}}}
 """, x=("offset", 1.0))
     def _(x):
         m = mod("gate", SpatialAttn(**kw))
-        _calibrate(m, x)
+        calibrate_batchnorms(m, x)
         return {"gate": m(x)}
 
 
@@ -181,7 +163,7 @@ inputs:
   k: [{b}, {heads}, {m}, {d}]
   v: [{b}, {heads}, {m}, {dv}]
 layers:
-  - attn: {{op: sdpa, from: [q, k, v]{_args(**kw)}}}
+  - attn: {{op: sdpa, from: [q, k, v]{block_args(**kw)}}}
 """)
     def _(q, k, v):
         return {"attn": F.scaled_dot_product_attention(q, k, v, **kw)}
@@ -198,7 +180,7 @@ def _a2d_case(name, c, h, w, **kw):
 inputs:
   x: [2, {c}, {h}, {w}]
 layers:
-  - attn: {{op: attention2d{_args(**kw)}}}
+  - attn: {{op: attention2d{block_args(**kw)}}}
 """)
     def _(x):
         m = mod("attn", Attention2d(c, **kw))
@@ -220,11 +202,11 @@ def _nl_case(name, c, h, w, **kw):
 inputs:
   x: [2, {c}, {h}, {w}]
 layers:
-  - nl: {{op: non_local{_args(**kw)}}}
+  - nl: {{op: non_local{block_args(**kw)}}}
 """)
     def _(x):
         m = mod("nl", NonLocalAttn(c, **kw))
-        _calibrate(m, x)
+        calibrate_batchnorms(m, x)
         return {"nl": m(x)}
 
 
@@ -240,7 +222,7 @@ def _ea_case(name, c, h, w, **kw):
 inputs:
   x: [2, {c}, {h}, {w}]
 layers:
-  - ea: {{op: external_attention{_args(**kw)}}}
+  - ea: {{op: external_attention{block_args(**kw)}}}
 """)
     def _(x):
         m = External_attention(c, **kw)
@@ -248,7 +230,7 @@ layers:
         # storage); untie them so that each state_dict entry is checked on its own.
         m.linear_1.weight = nn.Parameter(m.linear_1.weight.detach().clone())
         m = mod("ea", m)
-        _calibrate(m, x)
+        calibrate_batchnorms(m, x)
         return {"ea": m(x)}
 
 
@@ -265,7 +247,7 @@ def _a2_case(name, c, h, w, c_m=None, c_n=None):
 inputs:
   x: [2, {c}, {h}, {w}]
 layers:
-  - a2: {{op: double_attention{_args(**kw)}}}
+  - a2: {{op: double_attention{block_args(**kw)}}}
 """)
     def _(x):
         m = mod("a2", DoubleAttentionLayer(c, c_m or c // 4, c_n or c // 4))
@@ -284,12 +266,12 @@ inputs:
   x: [2, {c}, {h}, {w}]
   g: [2, {cg}, {hg}, {wg}]
 layers:
-  - ag: {{op: attention_gate, from: [x, g]{_args(**kw)}}}
+  - ag: {{op: attention_gate, from: [x, g]{block_args(**kw)}}}
 outputs: [ag.0, ag.1]
 """)
     def _(x, g):
         m = mod("ag", GridAttentionBlock2D(c, cg, **kw))
-        _calibrate(m, x, g)
+        calibrate_batchnorms(m, x, g)
         out, att = m(x, g)
         return {"ag.0": out, "ag.1": att}
 

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from timm.layers import set_fused_attn
 from timm.models.vision_transformer import Attention
 
-from fixturelib import case, mod
+from fixturelib import case, mod, block_args, calibrate_batchnorms
 
 BLOCKS = "blocks"
 
@@ -19,26 +19,8 @@ BLOCKS = "blocks"
 set_fused_attn(False)
 
 
-def _args(**kw):
-    return "".join(f", {k}: {str(v).lower() if isinstance(v, bool) else v}" for k, v in kw.items())
 
 
-@torch.no_grad()
-def _calibrate(m, *inputs):
-    """Set every BatchNorm's running stats near the statistics of what it sees (per-channel
-    mean and variance, perturbed), so gates stay unsaturated and outputs O(1)."""
-    seen = {}
-    hooks = [bn.register_forward_pre_hook(lambda mod_, args, key=name: seen.__setitem__(key, args[0]))
-             for name, bn in m.named_modules() if isinstance(bn, nn.modules.batchnorm._BatchNorm)]
-    m(*inputs)
-    for h in hooks:
-        h.remove()
-    for name, bn in m.named_modules():
-        if name in seen:
-            y = seen[name].transpose(0, 1).reshape(bn.num_features, -1)
-            mean, std = y.mean(1), y.std(1)
-            bn.running_mean.copy_(mean + torch.randn_like(mean) * 0.3 * std)
-            bn.running_var.copy_(std ** 2 * (torch.rand_like(std) * 1.5 + 0.5) + 1e-3)
 
 
 @torch.no_grad()
@@ -246,7 +228,7 @@ def _temporal_mhsa_case(name, shape, **kw):
 inputs:
   x: {shape}
 layers:
-  - tmhsa: {{op: temporal_mhsa{_args(**kw)}}}
+  - tmhsa: {{op: temporal_mhsa{block_args(**kw)}}}
 """)
     def _(x):
         m = mod("tmhsa", TemporalMHSA(shape[2], **kw))
@@ -265,11 +247,11 @@ def _tam_case(name, n, t, c, h, w, **kw):
 inputs:
   x: [{n * t}, {c}, {h}, {w}]
 layers:
-  - tam: {{op: tam, n_segment: {t}{_args(**kw)}}}
+  - tam: {{op: tam, n_segment: {t}{block_args(**kw)}}}
 """, x=("offset", 1.0))
     def _(x):
         m = mod("tam", TAM(c, t, **kw))
-        _calibrate(m, x)
+        calibrate_batchnorms(m, x)
         return {"tam": m(x)}
 
 
@@ -284,13 +266,13 @@ def _non_local_3d_case(name, shape, **kw):
 inputs:
   x: {shape}
 layers:
-  - nl: {{op: non_local_3d{_args(**kw)}}}
+  - nl: {{op: non_local_3d{block_args(**kw)}}}
 """)
     def _(x):
         m = NONLocalBlock3D(shape[1], **kw)
         _init_conv3d(m)
         m = mod("nl", m)   # BatchNorm3d random (not the reference's zero init, which hides W)
-        _calibrate(m, x)
+        calibrate_batchnorms(m, x)
         return {"nl": m(x)}
 
 
@@ -305,7 +287,7 @@ def _divided_case(name, b, h, w, t, dim, **kw):
 inputs:
   x: [{b}, {1 + h * w * t}, {dim}]
 layers:
-  - blk: {{op: divided_st_attention, num_frames: {t}{_args(**kw)}}}
+  - blk: {{op: divided_st_attention, num_frames: {t}{block_args(**kw)}}}
 """)
     def _(x):
         heads = kw.get("num_heads", 8)
