@@ -25,6 +25,19 @@ struct CLITests {
         #expect(result.stdout.contains("parameters: \(count) in"), "\(result.stdout)")
     }
 
+    static var libraryFiles: [String] {
+        let root = CLI.repository.appendingPathComponent("Models/library").path
+        let files = FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String } ?? []
+        return files.filter { $0.hasSuffix(".yaml") }.sorted().map { "Models/library/" + $0 }
+    }
+
+    /// Every library file checks: each block elaborates on its `example:` inputs.
+    @Test(arguments: libraryFiles)
+    func everyLibraryFileChecks(_ file: String) throws {
+        let result = try CLI.run(["check", file])
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
     @Test func checkALibraryFileRunsItsExamples() throws {
         let result = try CLI.run(["check", "Models/library/channel_spatial/cbam.yaml"])
         #expect(result.status == 0, "\(result.stderr)")
