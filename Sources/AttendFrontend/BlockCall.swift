@@ -23,7 +23,7 @@ struct BlockCall {
         }
         var env: [String: ExprValue] = [:]
         try bindShapes(into: &env, graph: elaborator.graph)
-        try bindArguments(into: &env)
+        try bindArguments(into: &env, library: elaborator.library)
         for entry in block.lets {
             do {
                 env[entry.key.text] = try Values.evaluate(entry.value, in: env)
@@ -90,22 +90,32 @@ struct BlockCall {
 
     /// Call-site arguments (evaluated in the caller's scope) over the block's defaults
     /// (evaluated in the block's scope, after shape symbols, so a default may read `C`).
-    private func bindArguments(into env: inout [String: ExprValue]) throws(Diagnostic) {
+    private func bindArguments(into env: inout [String: ExprValue], library elaboratorLibrary: BlockLibrary) throws(Diagnostic) {
         let known = block.arguments.map(\.key.text)
         for entry in layer.arguments {
             guard known.contains(entry.key.text) else {
                 let list = known.isEmpty ? "it takes no arguments" : "known: \(known.joined(separator: ", "))"
                 throw .error("unknown argument '\(entry.key.text)' for block '\(block.name.text)'\(didYouMean(entry.key.text, in: known)); \(list)", at: entry.key.location)
             }
-            env[entry.key.text] = try Values.evaluate(entry.value, in: caller.env)
+            env[entry.key.text] = try Self.argument(entry.value, in: caller.env, library: elaboratorLibrary)
         }
         for entry in block.arguments where !layer.arguments.contains(where: { $0.key.text == entry.key.text }) {
             do {
-                env[entry.key.text] = try Values.evaluate(entry.value, in: env)
+                env[entry.key.text] = try Self.argument(entry.value, in: env, library: elaboratorLibrary)
             } catch {
                 throw withCallNote(error)
             }
         }
+    }
+
+    /// A block argument's value. A plain word naming an op or block (and not a name in scope)
+    /// is that name, so a block can take a module as an argument: `attn_layer: eca`.
+    static func argument(_ node: SpecNode, in env: [String: ExprValue], library: BlockLibrary) throws(Diagnostic) -> ExprValue {
+        if let word = node.scalar, !word.isQuoted, env[word.text] == nil,
+           OpRegistry.op(named: word.text) != nil || library.block(named: word.text) != nil {
+            return .string(word.text)
+        }
+        return try Values.evaluate(node, in: env)
     }
 
     static func isIdentifier(_ text: String) -> Bool {

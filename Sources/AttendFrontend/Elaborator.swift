@@ -150,7 +150,19 @@ struct Elaborator {
     }
 
     private mutating func invoke(_ layer: LayerSpec, inputs: [ValueID], path: String, scope: Scope) throws(Diagnostic) -> [ValueID] {
-        let kind = layer.kind.text
+        var kind = layer.kind.text
+        // `op: attn_layer` where `attn_layer` is a block argument naming an op or block (timm's
+        // `attn_layer='se'`); None makes the layer an identity, like timm's create_attn(None).
+        if OpRegistry.op(named: kind) == nil, library.block(named: kind) == nil, let chosen = scope.env[kind] {
+            switch chosen {
+            case .string(let name): kind = name
+            case .none:
+                guard let first = inputs.first else { throw .error("'\(kind)' is None, so the layer passes its first input through, but it has none", at: layer.kind.location) }
+                return [first]
+            default:
+                throw .error("'\(kind)' is \(chosen), not the name of an op or block", at: layer.kind.location)
+            }
+        }
         if let op = OpRegistry.op(named: kind) {
             return try applyOp(op, layer: layer, inputs: inputs, path: path, scope: scope)
         }

@@ -190,4 +190,32 @@ struct ElaborationTests {
         #expect(graph.nodes[1].inputs.isEmpty)
         #expect(graph.parameters.map(\.name) == ["gamma"])
     }
+
+    @Test func aBlockArgumentCanNameTheModuleALayerCalls() throws {
+        let spec = """
+        attend: 1
+        name: t
+        params: {attention: True}
+        inputs:
+          x: [1, 16, 4, 4]
+        layers:
+          - b1: {op: with_attention, attn_layer: se}
+          - b2: {op: with_attention, attn_layer: eca}
+          - b3: with_attention
+        blocks:
+          with_attention:
+            args: {attn_layer: None}
+            inputs: {x: [N, C, H, W]}
+            layers:
+              - conv: {op: conv2d, out: C, kernel: 1}
+              - se: {op: attn_layer}
+        """
+        let graph = try SpecHelpers.compile(spec)
+        #expect(graph.parameters.map(\.name).filter { $0.contains(".se.") } == [
+            "b1.se.fc1.weight", "b1.se.fc1.bias", "b1.se.fc2.weight", "b1.se.fc2.bias", "b2.se.conv.weight"])
+        // With None the layer passes its input through: b3 is the conv alone.
+        #expect(graph.nodes.last?.op.name == "conv2d")
+        let bad = SpecHelpers.error(spec.replacingOccurrences(of: "attn_layer: eca}", with: "attn_layer: 3}"))
+        #expect(bad?.message == "'attn_layer' is 3, not the name of an op or block")
+    }
 }

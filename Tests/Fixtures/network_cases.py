@@ -130,3 +130,25 @@ def _vit_net_case(name, size, patch, dim, depth, heads, classes):
 
 _vit_net_case("vit_net_s32_p8_d24_l2_h3", 32, 8, 24, 2, 3, 10)
 _vit_net_case("vit_net_s20_p5_d20_l1_h4", 20, 5, 20, 1, 4, 6)
+
+
+# ---------------------------------------------------------------- cbam_resnet, eca_resnet (whole networks)
+
+def _attn_resnet_case(kind, name, width, size, classes, depths):
+    sets = {"width": width, "size": size, "classes": classes}
+    sets.update({f"depth{i + 1}": d for i, d in enumerate(depths)})
+
+    @network(NETWORKS, name, f"Models/{kind}_resnet.yaml", sets, x=("offset", 1.0))
+    def _(x):
+        from timm.models.resnet import ResNet
+        m = mod("", ResNet(Bottleneck, list(depths), channels=tuple(width * f for f in (1, 2, 4, 8)),
+                           num_classes=classes, block_args=dict(attn_layer=kind)))
+        revive = [b.se.channel.fc1 for stage in (m.layer1, m.layer2, m.layer3, m.layer4) for b in stage] if kind == "cbam" else []
+        _calibrate(m, x, revive=revive)
+        return {"fc": m(x)}
+
+
+_attn_resnet_case("cbam", "cbam_resnet_net_w4_s64", 4, 64, 10, (1, 1, 1, 1))
+_attn_resnet_case("cbam", "cbam_resnet_net_w3_s45_d2", 3, 45, 6, (2, 1, 2, 1))
+_attn_resnet_case("eca", "eca_resnet_net_w4_s64", 4, 64, 10, (1, 1, 1, 1))
+_attn_resnet_case("eca", "eca_resnet_net_w3_s45_d2", 3, 45, 7, (1, 2, 1, 1))
