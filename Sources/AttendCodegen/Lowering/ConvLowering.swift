@@ -34,12 +34,21 @@ enum ConvLowering {
         let outer = (0..<last)
         let inRow = outer.reduce(IndexExpr.v("xbase")) { $0 + .v("p\($1)") * .constant(inStrides[$1]) }
         let outRow = outer.reduce(IndexExpr.v("ybase")) { $0 + .v("o\($1)") * .constant(outStrides[$1]) }
-        let tap = ValueExpr.load(weight, .v("wbase") + Loops.offset((0..<rank).map { .v("k\($0)") }, kernelStrides))
-        var body: [Stmt] = [
-            .declare("tap", tap),
-            .loop(variable: "o\(last)", lower: lowerBound, upper: upperBound, schedule: .vectorized, body: [
-                .store(y, outRow + .v("o\(last)"), .load(y, outRow + .v("o\(last)")) + .scalar("tap") * .load(x, inRow + inLast)),
-            ]),
+        // Output channels are computed `block` at a time: each input element loaded feeds
+        // `block` accumulating rows (register blocking). Every output still sums its terms in
+        // the same order as the interpreter.
+        let block = [4, 2, 1].first { outPerGroup % $0 == 0 } ?? 1
+        let kernelVolume = kernel.reduce(1, *)
+        let tapOffset = Loops.offset((0..<rank).map { .v("k\($0)") }, kernelStrides)
+        let taps: [Stmt] = (0..<block).map { j in
+            .declare("tap\(j)", .load(weight, .v("wbase") + .constant(j * inPerGroup * kernelVolume) + tapOffset))
+        }
+        let updates: [Stmt] = (0..<block).map { j in
+            let target = outRow + .constant(j * outPlane) + .v("o\(last)")
+            return .store(y, target, .load(y, target) + .scalar("tap\(j)") * .load(x, inRow + inLast))
+        }
+        var body: [Stmt] = taps + [
+            .loop(variable: "o\(last)", lower: lowerBound, upper: upperBound, schedule: .vectorized, body: updates),
         ]
         // Outer spatial axes: loop over output positions, skipping rows in the padding.
         for d in outer.reversed() {
@@ -54,18 +63,19 @@ enum ConvLowering {
         }
         let channels = Stmt.loop(variable: "c", lower: 0, upper: .constant(inPerGroup), schedule: .serial, body: [
             .letIndex("xbase", (.v("n") * .constant(inChannels) + .v("g") * .constant(inPerGroup) + .v("c")) * .constant(inPlane)),
-            .letIndex("wbase", (.v("oc") * .constant(inPerGroup) + .v("c")) * .constant(kernel.reduce(1, *))),
+            .letIndex("wbase", (.v("oc") * .constant(inPerGroup) + .v("c")) * .constant(kernelVolume)),
         ] + body)
-        let initial: ValueExpr = bias.map { .load($0, .v("oc")) } ?? .constant(0)
-        return [.loop(variable: "noc", lower: 0, upper: .constant(outShape[0] * outChannels), schedule: .parallel, body: [
-            .letIndex("n", .v("noc") / .constant(outChannels)),
-            .letIndex("oc", .v("noc") % .constant(outChannels)),
-            .letIndex("g", .v("oc") / .constant(outPerGroup)),
-            .letIndex("ybase", .v("noc") * .constant(outPlane)),
+        let initial: [Stmt] = (0..<block).map { j in
             .loop(variable: "i", lower: 0, upper: .constant(outPlane), schedule: .vectorized, body: [
-                .store(y, .v("ybase") + .v("i"), initial),
-            ]),
-            channels,
-        ])]
+                .store(y, .v("ybase") + .constant(j * outPlane) + .v("i"), bias.map { .load($0, .v("oc") + .constant(j)) } ?? .constant(0)),
+            ])
+        }
+        let blocksPerImage = outChannels / block
+        return [.loop(variable: "nob", lower: 0, upper: .constant(outShape[0] * blocksPerImage), schedule: .parallel, body: [
+            .letIndex("n", .v("nob") / .constant(blocksPerImage)),
+            .letIndex("oc", (.v("nob") % .constant(blocksPerImage)) * .constant(block)),
+            .letIndex("g", .v("oc") / .constant(outPerGroup)),
+            .letIndex("ybase", (.v("n") * .constant(outChannels) + .v("oc")) * .constant(outPlane)),
+        ] + initial + [channels])]
     }
 }
