@@ -48,15 +48,7 @@ public struct Diagnostic: Error, Hashable, Sendable, CustomStringConvertible {
 
 extension String {
     func replacingNewlines() -> String {
-        var out = ""
-        for scalar in unicodeScalars {
-            switch scalar {
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+        escaping(self) { $0 == "\n" ? "\\n" : $0 == "\r" ? "\\r" : nil }
     }
 }
 

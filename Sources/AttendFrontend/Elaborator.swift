@@ -99,18 +99,6 @@ struct Elaborator {
         return order
     }
 
-    /// Python truthiness of a `when:` expression.
-    static func isTrue(_ scalar: SpecScalar, in env: [String: ExprValue]) throws(Diagnostic) -> Bool {
-        switch try Values.evaluate(scalar, in: env) {
-        case .bool(let v): return v
-        case .int(let v): return v != 0
-        case .float(let v): return v != 0
-        case .none: return false
-        case .string(let v): return !v.isEmpty
-        case .list(let v): return !v.isEmpty
-        }
-    }
-
     /// `layer.3` → `layer`, `split.1` → `split`: the layer a dotted reference belongs to.
     static func baseName(_ reference: String) -> String? {
         guard let dot = reference.lastIndex(of: "."), Int(reference[reference.index(after: dot)...]) != nil else { return nil }
@@ -131,7 +119,7 @@ struct Elaborator {
         let localName = layer.name?.text ?? String(index)
         var current = inputs
         // Switched off, a layer is `x = f(x, ...)` not taken: its first input passes through.
-        if let condition = layer.condition, try !Self.isTrue(condition, in: scope.env) {
+        if let condition = layer.condition, try !Values.evaluate(condition, in: scope.env).isTruthy {
             guard let first = inputs.first else {
                 throw .error("a layer switched off by 'when' passes its first input through, but it has none", at: condition.location)
             }

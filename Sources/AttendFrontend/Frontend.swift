@@ -13,24 +13,9 @@ public struct Frontend: Sendable {
         standardLibrary = try libraryRoot.map { root throws(Diagnostic) in try BlockLibrary.standard(root: root) } ?? BlockLibrary()
     }
 
-    /// Finds the standard library: `$ATTEND_LIBRARY`, else `Models/library` in the nearest
-    /// folder above the executable or above this source file (a build tree).
-    public static func defaultLibraryRoot(executable: String = CommandLine.arguments.first ?? "") -> String? {
-        if let explicit = ProcessInfo.processInfo.environment["ATTEND_LIBRARY"], !explicit.isEmpty { return explicit }
-        let starts = [URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent(),
-                      URL(fileURLWithPath: #filePath).deletingLastPathComponent()]
-        for start in starts {
-            var folder = start
-            for _ in 0..<8 {
-                let candidate = folder.appendingPathComponent("Models/library")
-                var isDirectory: ObjCBool = false
-                if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), isDirectory.boolValue {
-                    return candidate.path
-                }
-                folder = folder.deletingLastPathComponent()
-            }
-        }
-        return nil
+    /// The standard library: `$ATTEND_LIBRARY`, else `Models/library` next to the build.
+    public static func defaultLibraryRoot() -> String? {
+        locateBundledFolder("Models/library", marker: "common", environmentVariable: "ATTEND_LIBRARY")
     }
 
     /// A model: parses the file, binds params (with overrides like `width=32`) and elaborates.

@@ -71,8 +71,9 @@ enum Values {
         let value = try evaluate(scalar, in: env)
         switch value {
         case .int(let v): return v
-        case .float(let v) where v.isFinite && v.rounded() == v && Swift.abs(v) < 9e15: return Int(v)
-        case .float(let v): throw .error("\(what) must be a whole number, got non-integral value \(formatFloat(v))", at: scalar.location)
+        case .float(let v):
+            if let exact = exactInteger(v) { return exact }
+            throw .error("\(what) must be a whole number, got non-integral value \(formatFloat(v))", at: scalar.location)
         default: throw .error("\(what) must be a whole number, got \(value)", at: scalar.location)
         }
     }

@@ -52,7 +52,7 @@ enum CompiledModelCache {
     static func executable(for program: CProgram, build: CBuild) throws(Diagnostic) -> String {
         var hasher = StableHash()
         for text in [program.source, program.header, program.main, build.compiler] + build.flags { hasher.add(text) }
-        for file in try CBuild.runtimeFiles() { hasher.add(file.name); hasher.add(file.contents) }
+        for file in build.runtime { hasher.add(file.name); hasher.add(file.contents) }
         let directory = root + "/" + program.stem + "-" + hasher.hex
         let executable = directory + "/" + program.stem
         if FileManager.default.isExecutableFile(atPath: executable) { return executable }

@@ -28,7 +28,7 @@ enum CBackendHarness {
             build.flags = flags
             if let compiler { build.compiler = compiler }
             try? FileManager.default.createDirectory(atPath: directory + "/" + CBuild.runtimeFolder, withIntermediateDirectories: true)
-            for (name, data) in try CBuild.runtimeFiles() {
+            for (name, data) in build.runtime {
                 _ = FileManager.default.createFile(atPath: directory + "/" + CBuild.runtimeFolder + "/" + name, contents: data)
             }
             result = .success(try build.buildRuntime(in: directory))

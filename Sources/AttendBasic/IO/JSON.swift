@@ -82,23 +82,19 @@ enum JSON {
     /// `text` as a JSON string literal, escaped the way serde_json does it
     /// (quote, backslash and control characters only; other characters stay as UTF-8).
     static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
+        escaping(text, quote: "\"") { scalar in
             switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
+            case "\"": return "\\\""
+            case "\\": return "\\\\"
+            case "\n": return "\\n"
+            case "\r": return "\\r"
+            case "\t": return "\\t"
+            case "\u{08}": return "\\b"
+            case "\u{0C}": return "\\f"
+            case _ where scalar.value < 0x20: return "\\u" + fourDigitHex(scalar)
+            default: return nil
             }
         }
-        return out + "\""
     }
 
     /// Whether `bytes` is well-formed UTF-8.

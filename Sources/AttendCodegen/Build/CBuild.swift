@@ -7,30 +7,23 @@ import Foundation
 public struct CBuild: Sendable {
     public var compiler: String
     public var flags: [String]
+    /// The runtime's headers and sources, read once per build.
+    public let runtime: [(name: String, contents: Data)]
 
     /// `portable: false` adds `-march=native`.
     public init(portable: Bool = false, extraFlags: [String] = []) throws(Diagnostic) {
         compiler = try Self.findCompiler()
+        runtime = try Self.runtimeFiles()
         flags = ["-O3", "-std=c11", "-fopenmp-simd"] + (portable ? [] : ["-march=native"]) + extraFlags
     }
 
-    /// The runtime sources: `$ATTEND_RUNTIME`, else `Sources/AttendRuntime` in the nearest
-    /// folder above the executable or above this source file.
+    /// The runtime sources: `$ATTEND_RUNTIME`, else `Sources/AttendRuntime` next to the build.
     public static func runtimeRoot() throws(Diagnostic) -> String {
-        if let explicit = ProcessInfo.processInfo.environment["ATTEND_RUNTIME"], !explicit.isEmpty { return explicit }
-        let starts = [URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent(),
-                      URL(fileURLWithPath: #filePath).deletingLastPathComponent()]
-        for start in starts {
-            var folder = start
-            for _ in 0..<8 {
-                let candidate = folder.appendingPathComponent("Sources/AttendRuntime")
-                if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("include/attend_runtime.h").path) {
-                    return candidate.path
-                }
-                folder = folder.deletingLastPathComponent()
-            }
+        guard let root = locateBundledFolder("Sources/AttendRuntime", marker: "include/attend_runtime.h",
+                                             environmentVariable: "ATTEND_RUNTIME") else {
+            throw .error("cannot find the Attend C runtime (Sources/AttendRuntime); set ATTEND_RUNTIME", at: .unknown("attend"))
         }
-        throw .error("cannot find the Attend C runtime (Sources/AttendRuntime); set ATTEND_RUNTIME", at: .unknown("attend"))
+        return root
     }
 
     /// The runtime's files (headers and sources), by file name, in a stable order.
@@ -74,15 +67,15 @@ public struct CBuild: Sendable {
 
     /// Writes the program into `directory` (created if needed) and the runtime beside it.
     public func write(_ program: CProgram, to directory: String) throws(Diagnostic) {
-        let runtime = directory + "/" + Self.runtimeFolder
+        let runtimeDirectory = directory + "/" + Self.runtimeFolder
         do {
-            try FileManager.default.createDirectory(atPath: runtime, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: runtimeDirectory, withIntermediateDirectories: true)
         } catch {
             throw .error("cannot create folder: \(error.localizedDescription)", at: .unknown(directory))
         }
         var files: [(String, Data)] = [("\(program.stem).c", Data(program.source.utf8)), ("\(program.stem).h", Data(program.header.utf8)),
                                        ("\(program.stem)_main.c", Data(program.main.utf8))]
-        files += try Self.runtimeFiles().map { (Self.runtimeFolder + "/" + $0.name, $0.contents) }
+        files += runtime.map { (Self.runtimeFolder + "/" + $0.name, $0.contents) }
         for (name, data) in files {
             let path = directory + "/" + name
             guard FileManager.default.createFile(atPath: path, contents: data) else { throw .error("cannot write file", at: .unknown(path)) }
@@ -97,7 +90,7 @@ public struct CBuild: Sendable {
     public func build(_ program: CProgram, in directory: String, runtimeLibrary: String? = nil) throws(Diagnostic) -> String {
         var objects = [try compile("\(program.stem).c", in: directory)]
         if runtimeLibrary == nil {
-            for source in try Self.runtimeFiles().map(\.name) where source.hasSuffix(".c") {
+            for source in runtime.map(\.name) where source.hasSuffix(".c") {
                 objects.append(try compile(Self.runtimeFolder + "/" + source, in: directory))
             }
         }
@@ -113,7 +106,7 @@ public struct CBuild: Sendable {
     /// `DIR/attend_runtime`, as `write` does).
     public func buildRuntime(in directory: String) throws(Diagnostic) -> String {
         var objects: [String] = []
-        for source in try Self.runtimeFiles().map(\.name) where source.hasSuffix(".c") {
+        for source in runtime.map(\.name) where source.hasSuffix(".c") {
             objects.append(try compile(Self.runtimeFolder + "/" + source, in: directory))
         }
         let library = directory + "/libattend_runtime.a"

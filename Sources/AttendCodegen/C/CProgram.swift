@@ -25,7 +25,7 @@ public enum CGenerator {
             }
             let kernel = try makeKernel(node, index: index, graph: graph, lowering: lowering)
             kernels.append(printer.kernel(kernel))
-            let arguments = node.inputs.map(storage.read) + node.parameters.map { storage.parameter($0.name) } + node.outputs.map(storage.write)
+            let arguments = node.inputs.map(storage.buffer) + node.parameters.map { storage.parameter($0.name) } + node.outputs.map(storage.buffer)
             calls.append("    \(kernel.name)(\((arguments + ["m->pool"]).joined(separator: ", ")));")
         }
         calls += storage.finalCopies()

@@ -30,8 +30,8 @@ struct Storage {
         for (k, parameter) in graph.parameters.enumerated() { parameterIndex[parameter.name] = k }
     }
 
-    func read(_ value: ValueID) -> String { location[value] ?? "NULL" }
-    func write(_ value: ValueID) -> String { location[value] ?? "NULL" }
+    /// The C expression of a value's buffer (the same for reading and writing it).
+    func buffer(_ value: ValueID) -> String { location[value] ?? "NULL" }
     func parameter(_ name: String) -> String { "m->params[\(parameterIndex[name] ?? 0)]" }
 
     func finalCopies() -> [String] {

@@ -92,21 +92,13 @@ enum DotSyntax {
     /// backslashes are escaped so no name can end the string or start a DOT escape; other
     /// control characters print as `\u{..}` text.
     static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
+        escaping(text, quote: "\"") { scalar in
             switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default:
-                let v = scalar.value
-                if v < 0x20 || (v >= 0x7F && v <= 0x9F) || v == 0x2028 || v == 0x2029 {
-                    out += "\\\\u{" + String(v, radix: 16) + "}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
+            case "\"": return "\\\""
+            case "\\": return "\\\\"
+            case "\n": return "\\n"
+            default: return IRSyntax.isLineBreakingOrControl(scalar) ? "\\\\u{" + String(scalar.value, radix: 16) + "}" : nil
             }
         }
-        return out + "\""
     }
 }

@@ -50,24 +50,22 @@ enum IRSyntax {
     /// A double-quoted string literal. Quotes, backslashes and every control or line-breaking
     /// character are escaped, so a literal never spans lines.
     static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
+        escaping(text, quote: "\"") { scalar in
             switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                let v = scalar.value
-                if v < 0x20 || (v >= 0x7F && v <= 0x9F) || v == 0x2028 || v == 0x2029 {
-                    out += "\\u{" + String(v, radix: 16) + "}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
+            case "\"": return "\\\""
+            case "\\": return "\\\\"
+            case "\n": return "\\n"
+            case "\r": return "\\r"
+            case "\t": return "\\t"
+            default: return isLineBreakingOrControl(scalar) ? "\\u{" + String(scalar.value, radix: 16) + "}" : nil
             }
         }
-        return out + "\""
+    }
+
+    /// Control characters and Unicode line separators: never printed raw in a one-line literal.
+    static func isLineBreakingOrControl(_ scalar: Unicode.Scalar) -> Bool {
+        let v = scalar.value
+        return v < 0x20 || (v >= 0x7F && v <= 0x9F) || v == 0x2028 || v == 0x2029
     }
 
     /// An identifier as is, anything else quoted.

@@ -52,7 +52,7 @@ extension ArgKind {
         switch value {
         case .int(let v): return .success(v)
         case .float(let v):
-            if v.isFinite, v.rounded() == v, abs(v) < 9e15 { return .success(Int(v)) }
+            if let exact = exactInteger(v) { return .success(exact) }
             return .failure(.error("expected int, got non-integral value \(formatFloat(v))"))
         default:
             return .failure(.error("expected int, got \(value.kindName)"))
@@ -72,4 +72,10 @@ extension ArgValue {
         case .none: return "None"
         }
     }
+}
+
+/// The int a float equals exactly (`C * 0.5` with C = 64 is 32), or nil: the one rule for
+/// where an int is expected and an expression produced a float.
+public func exactInteger(_ v: Double) -> Int? {
+    v.isFinite && v.rounded() == v && abs(v) < 9e15 ? Int(v) : nil
 }

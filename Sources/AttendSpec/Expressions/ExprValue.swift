@@ -1,3 +1,5 @@
+import AttendBasic
+
 /// A value of the spec expression language: Python's `int` (64-bit here; overflow is an
 /// error, never a wrap), `float`, `bool`, `str`, `None` and `list`.
 ///
@@ -34,7 +36,7 @@ public enum ExprValue: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Python truthiness: 0, 0.0, False, None, '' and [] are false; everything else is true.
-    var isTruthy: Bool {
+    public var isTruthy: Bool {
         switch self {
         case .int(let value): return value != 0
         case .float(let value): return value != 0 // NaN is true, as in Python
@@ -117,23 +119,17 @@ private func pythonRepr(_ value: Double) -> String {
 /// Python's `repr(str)`: single quotes unless the text holds a `'` and no `"`.
 private func pythonRepr(_ text: String) -> String {
     let quote: Unicode.Scalar = text.contains("'") && !text.contains("\"") ? "\"" : "'"
-    var out = String(quote)
-    for scalar in text.unicodeScalars {
+    return escaping(text, quote: String(quote)) { scalar in
         switch scalar {
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case quote: out += "\\" + String(quote)
+        case "\\": return "\\\\"
+        case "\n": return "\\n"
+        case "\r": return "\\r"
+        case "\t": return "\\t"
+        case quote: return "\\" + String(quote)
         default:
-            if scalar.value < 0x20 || scalar.value == 0x7f {
-                let hex = String(scalar.value, radix: 16)
-                out += "\\x" + (hex.count < 2 ? "0" + hex : hex)
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
+            guard scalar.value < 0x20 || scalar.value == 0x7f else { return nil }
+            let hex = String(scalar.value, radix: 16)
+            return "\\x" + (hex.count < 2 ? "0" + hex : hex)
         }
     }
-    out.unicodeScalars.append(quote)
-    return out
 }
