@@ -5,7 +5,8 @@ import Testing
 /// The command line end to end: the README's commands, outputs, and one-line errors.
 struct CLITests {
     static let models = ["Models/se_resnet_block.yaml", "Models/cbam_bottleneck.yaml", "Models/vit_block.yaml", "Models/se_resnet.yaml", "Models/vit.yaml",
-                         "Models/cbam_resnet.yaml", "Models/eca_resnet.yaml"]
+                         "Models/cbam_resnet.yaml", "Models/eca_resnet.yaml", "Models/sk_resnet.yaml", "Models/resnest.yaml",
+                         "Models/attention_unet.yaml", "Models/video_net.yaml"]
 
     @Test(arguments: models)
     func checkPrintsTheModel(_ model: String) throws {
@@ -19,9 +20,11 @@ struct CLITests {
     /// (Bottleneck(256, 64, attn_layer='cbam'), BasicBlock(64, 64, attn_layer='se'),
     /// Block(192, 3, qkv_bias=True), timm.create_model('seresnet18'), and
     /// timm.create_model('vit_tiny_patch16_224'), ResNet(Bottleneck, [3, 4, 6, 3],
-    /// block_args={attn_layer: cbam | eca})); BatchNorm running statistics are buffers,
-    /// not parameters.
-    @Test(arguments: zip(models, ["75,080", "78,692", "444,864", "11,779,624", "5,717,416", "28,073,576", "25,557,118"]))
+    /// block_args={attn_layer: cbam | eca}), timm's skresnet18 and resnest14d, and the
+    /// official-code re-typings of Attention U-Net and TimeSformer in the fixture generator);
+    /// BatchNorm running statistics are buffers, not parameters.
+    @Test(arguments: zip(models, ["75,080", "78,692", "444,864", "11,779,624", "5,717,416", "28,073,576", "25,557,118",
+                                  "11,958,056", "10,611,688", "2,136,376", "2,677,066"]))
     func parameterCountsMatchTimm(_ model: String, _ count: String) throws {
         let result = try CLI.run(["check", model])
         #expect(result.stdout.contains("parameters: \(count) in"), "\(result.stdout)")
