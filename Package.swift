@@ -10,6 +10,8 @@ let package = Package(
         .executable(name: "attend", targets: ["attend"]),
         .library(name: "AttendFrontend", targets: ["AttendFrontend"]),
         .library(name: "AttendInterpreter", targets: ["AttendInterpreter"]),
+        .library(name: "AttendOptimizer", targets: ["AttendOptimizer"]),
+        .library(name: "AttendPassTesting", targets: ["AttendPassTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
@@ -24,23 +26,29 @@ let package = Package(
         .target(name: "AttendIR", dependencies: ["AttendBasic"]),
         // Elaborates specs (blocks, repeats, shape symbols, parameter names) into IR graphs.
         .target(name: "AttendFrontend", dependencies: ["AttendBasic", "AttendSpec", "AttendIR"]),
+        // Graph-to-graph passes (cleanup, folding, fusion, scheduling) and the pass manager.
+        .target(name: "AttendOptimizer", dependencies: ["AttendBasic", "AttendIR"]),
         // Plain-Swift reference semantics for every op: the oracle.
         .target(name: "AttendInterpreter", dependencies: ["AttendBasic", "AttendIR"]),
         // The portable C11 runtime every compiled model links (libc, libm, pthreads).
         .target(name: "AttendRuntime", linkerSettings: [.linkedLibrary("m"), .linkedLibrary("pthread")]),
         // Kernel IR, lowering of every op to loop nests, and the C printer.
         .target(name: "AttendCodegen", dependencies: ["AttendBasic", "AttendIR"]),
+        // Pass tests as text (FileCheck-style) with a numeric check against the interpreter:
+        // the harness Attend's own pass tests use, for users' passes too.
+        .target(name: "AttendPassTesting", dependencies: ["AttendBasic", "AttendIR", "AttendOptimizer", "AttendInterpreter"]),
         // The command line: thin glue over the stages.
         .executableTarget(name: "attend", dependencies: [
-            "AttendBasic", "AttendSpec", "AttendIR", "AttendFrontend", "AttendInterpreter", "AttendCodegen",
+            "AttendBasic", "AttendSpec", "AttendIR", "AttendFrontend", "AttendOptimizer", "AttendInterpreter", "AttendCodegen",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "AttendBasicTests", dependencies: ["AttendBasic"]),
         .testTarget(name: "AttendSpecTests", dependencies: ["AttendSpec"]),
         .testTarget(name: "AttendIRTests", dependencies: ["AttendIR"]),
         .testTarget(name: "AttendFrontendTests", dependencies: ["AttendFrontend", "AttendIR"]),
+        .testTarget(name: "AttendOptimizerTests", dependencies: ["AttendPassTesting", "AttendOptimizer", "AttendInterpreter", "AttendFrontend", "AttendIR"]),
         .testTarget(name: "AttendInterpreterTests", dependencies: ["AttendInterpreter", "AttendFrontend", "AttendIR"]),
-        .testTarget(name: "AttendCodegenTests", dependencies: ["AttendCodegen", "AttendInterpreter", "AttendFrontend", "AttendIR"]),
+        .testTarget(name: "AttendCodegenTests", dependencies: ["AttendCodegen", "AttendOptimizer", "AttendInterpreter", "AttendFrontend", "AttendIR"]),
         .testTarget(name: "AttendCLITests", dependencies: ["attend"]),
         .testTarget(name: "AttendRuntimeTests", dependencies: ["AttendRuntime", "AttendBasic"]),
     ]

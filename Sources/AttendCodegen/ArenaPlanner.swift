@@ -1,8 +1,10 @@
 import AttendIR
 
-/// Places every intermediate value in one arena by offset, reusing space whose value is no
-/// longer live (first fit over lifetimes, in definition order). The optimizer's planner will
-/// replace this with a better one; the contract (offsets in floats, 64-byte alignment) stays.
+/// Places every intermediate value in one arena by offset: TFLite's greedy-by-size planner.
+/// Values are placed largest first, each at the lowest offset where it overlaps (in memory) no
+/// already placed value whose lifetime (the kernels from its writer to its last reader)
+/// overlaps its own. In-place pairs (an elementwise kernel writing over an input it reads
+/// last, element for element) share one block with the union of their lifetimes.
 public struct ArenaPlan: Sendable {
     /// Offset in floats of each planned value.
     public var offsets: [ValueID: Int]
@@ -10,33 +12,65 @@ public struct ArenaPlan: Sendable {
     public var size: Int
     /// The sum of all planned values' sizes, for comparison.
     public var naiveSize: Int
+    /// The largest sum of sizes of values alive at once: no plan can be smaller.
+    public var peakLive: Int
 
     static let alignment = 16  // floats: 64 bytes
 
-    public static func plan(_ graph: Graph, placing values: Set<ValueID>) -> ArenaPlan {
-        var lastUse: [ValueID: Int] = [:]
-        for (index, node) in graph.nodes.enumerated() {
-            for input in node.inputs { lastUse[input] = index }
+    static func padded(_ count: Int) -> Int { (count + alignment - 1) / alignment * alignment }
+
+    /// A block to place: values sharing storage, their size in floats, and their lifetime
+    /// in kernel positions (inclusive).
+    struct Block {
+        var values: [ValueID]
+        var size: Int
+        var first: Int
+        var last: Int
+    }
+
+    /// `values`: what to place, with sizes and lifetimes; `inPlace`: (output, input) pairs
+    /// that may share storage (the input's lifetime ends where the output's begins).
+    static func plan(_ values: [(value: ValueID, size: Int, first: Int, last: Int)], inPlace: [(ValueID, ValueID)]) -> ArenaPlan {
+        // Merge in-place pairs into blocks (an input joins at most one output's block).
+        var blockOf: [ValueID: Int] = [:]
+        var blocks: [Block] = []
+        for entry in values {
+            blockOf[entry.value] = blocks.count
+            blocks.append(Block(values: [entry.value], size: padded(entry.size), first: entry.first, last: entry.last))
         }
-        var live: [(start: Int, end: Int, lastUse: Int)] = []
+        var absorbed: Set<Int> = []
+        for (output, input) in inPlace {
+            guard let o = blockOf[output], let i = blockOf[input], o != i, !absorbed.contains(o),
+                  blocks[i].size == blocks[o].size, blocks[i].last == blocks[o].first else { continue }
+            blocks[i].values += blocks[o].values
+            blocks[i].last = blocks[o].last
+            for value in blocks[o].values { blockOf[value] = i }
+            absorbed.insert(o)
+        }
+        let live = blocks.indices.filter { !absorbed.contains($0) }.map { blocks[$0] }
+        let order = live.indices.sorted { live[$0].size != live[$1].size ? live[$0].size > live[$1].size : live[$0].first < live[$1].first }
+        var placed: [(offset: Int, block: Block)] = []
         var offsets: [ValueID: Int] = [:]
-        var size = 0, naive = 0
-        for (index, node) in graph.nodes.enumerated() {
-            // A value's space is free once the node after its last use starts.
-            live.removeAll { $0.lastUse < index }
-            for output in node.outputs where values.contains(output) {
-                let length = (ShapeRules.elementCount(graph.shape(of: output)) + alignment - 1) / alignment * alignment
-                naive += length
-                var offset = 0
-                for block in live.sorted(by: { $0.start < $1.start }) {
-                    if offset + length <= block.start { break }
-                    offset = max(offset, block.end)
-                }
-                offsets[output] = offset
-                live.append((offset, offset + length, max(lastUse[output] ?? index, index)))
-                size = max(size, offset + length)
+        var size = 0
+        for index in order {
+            let block = live[index]
+            let conflicts = placed.filter { $0.block.first <= block.last && block.first <= $0.block.last }
+                .sorted { $0.offset < $1.offset }
+            var offset = 0
+            for other in conflicts {
+                if offset + block.size <= other.offset { break }
+                offset = max(offset, other.offset + other.block.size)
             }
+            placed.append((offset, block))
+            for value in block.values { offsets[value] = offset }
+            size = max(size, offset + block.size)
         }
-        return ArenaPlan(offsets: offsets, size: size, naiveSize: naive)
+        let naive = values.reduce(0) { $0 + padded($1.size) }
+        let horizon = (live.map(\.last).max() ?? -1) + 1
+        var peak = 0
+        for position in 0..<max(horizon, 0) {
+            peak = max(peak, live.filter { $0.first <= position && position <= $0.last }.reduce(0) { $0 + $1.size })
+        }
+        return ArenaPlan(offsets: offsets, size: size, naiveSize: naive, peakLive: peak)
     }
 }

@@ -10,7 +10,8 @@ public struct Interpreter {
 
     /// Runs the graph. `parameters` are keyed by state_dict name and `inputs` by input name;
     /// both must match the graph's shapes (callers check this first for good messages).
-    public func run(parameters: [String: Tensor], inputs: [String: Tensor]) throws(Diagnostic) -> [(name: String, tensor: Tensor)] {
+    public func run(parameters loaded: [String: Tensor], inputs: [String: Tensor]) throws(Diagnostic) -> [(name: String, tensor: Tensor)] {
+        let parameters = try deriveParameters(loaded)
         var values = [Tensor?](repeating: nil, count: graph.values.count)
         for (name, id) in graph.inputs {
             guard let tensor = inputs[name] else { throw .error("no value for input '\(name)'") }
@@ -52,6 +53,30 @@ public struct Interpreter {
             outputs.append((name, tensor))
         }
         return outputs
+    }
+
+    /// The loaded parameters plus every derived one, computed in declaration order with the
+    /// same kernels graph nodes use.
+    public func deriveParameters(_ loaded: [String: Tensor]) throws(Diagnostic) -> [String: Tensor] {
+        var parameters = loaded
+        for parameter in graph.parameters {
+            guard let definition = parameter.definition, parameters[parameter.name] == nil else { continue }
+            guard let op = OpRegistry.op(named: definition.op), let kernel = KernelTable.kernel(for: op) else {
+                throw .error("the interpreter cannot derive parameter '\(parameter.name)' with op '\(definition.op)'")
+            }
+            var operands: [Tensor] = []
+            for name in definition.operands {
+                guard let tensor = parameters[name] else { throw .error("no value for parameter '\(name)'") }
+                operands.append(tensor)
+            }
+            let results = try kernel(KernelContext(inputs: operands, parameters: [:], attributes: definition.attributes,
+                                                   outputShapes: [parameter.shape], op: op))
+            guard results.count == 1, results[0].shape == parameter.shape else {
+                throw .error("deriving parameter '\(parameter.name)' produced the wrong shape")
+            }
+            parameters[parameter.name] = results[0]
+        }
+        return parameters
     }
 
     /// For each value, the index of the last node reading it (graph outputs are kept).

@@ -12,6 +12,8 @@ struct Bench: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
 
+    @OptionGroup var optimizer: OptimizerOptions
+
     @Option(help: "c or interpreter.")
     var backend: Run.Backend = .c
 
@@ -25,8 +27,9 @@ struct Bench: ParsableCommand {
         try Attend.reporting { () throws(Diagnostic) in
             guard runs >= 1 else { throw .error("--runs must be at least 1", at: .unknown("--runs")) }
             guard threads >= 1 else { throw .error("--threads must be at least 1", at: .unknown("--threads")) }
-            let graph = try ModelLoading.graph(options)
+            var graph = try ModelLoading.graph(options)
             let parameters = Weights.initialize(graph)
+            try optimizer.optimize(&graph)
             let inputs = Weights.randomInputs(graph)
             switch backend {
             case .c:

@@ -32,7 +32,7 @@ enum CBackend {
             // The user's file as given, else the seeded weights the interpreter would use.
             let path = weightsFile ?? scratch + "/weights.safetensors"
             if weightsFile == nil {
-                try SafetensorsFile.write(graph.parameters.compactMap { p in parameters[p.name].map { (p.name, $0) } }, to: path)
+                try SafetensorsFile.write(graph.loadedParameters.compactMap { p in parameters[p.name].map { (p.name, $0) } }, to: path)
             }
             arguments += ["--weights", path]
         }

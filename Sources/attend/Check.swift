@@ -1,5 +1,6 @@
 import ArgumentParser
 import AttendBasic
+import AttendCodegen
 import AttendIR
 import Foundation
 
@@ -9,11 +10,16 @@ struct Check: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
 
+    @OptionGroup var optimizer: OptimizerOptions
+
     func run() throws {
         try Attend.reporting { () throws(Diagnostic) in
             for graph in try ModelLoading.graphs(options) {
                 try Verifier.verify(graph)
+                var optimized = graph
+                try optimizer.optimize(&optimized)
                 print(Report.summary(of: graph))
+                print(try Report.compiled(optimized, primitiveOps: graph.nodes.count))
             }
         }
     }
@@ -47,6 +53,14 @@ enum Report {
         lines.append("FLOPs: \(grouped(totalFlops)) (\(String(format: "%.3f", Double(totalFlops) / 1e9)) GFLOPs; a multiply-add counts 2)")
         lines.append("ops: \(graph.nodes.count)")
         return lines.joined(separator: "\n")
+    }
+
+    /// Kernels and memory of the optimized graph as the C backend would build it.
+    static func compiled(_ graph: AttendIR.Graph, primitiveOps: Int) throws(Diagnostic) -> String {
+        let (kernels, plan) = try CGenerator.layout(graph)
+        return ["kernels: \(kernels) (from \(primitiveOps) primitive ops)",
+                "arena: \(grouped(plan.size * 4)) bytes (peak live \(grouped(plan.peakLive * 4)) bytes; naive sum of intermediates \(grouped(plan.naiveSize * 4)) bytes)"]
+            .joined(separator: "\n")
     }
 
     static func grouped(_ n: Int) -> String {

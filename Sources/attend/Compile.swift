@@ -12,6 +12,8 @@ struct Compile: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
 
+    @OptionGroup var optimizer: OptimizerOptions
+
     @Option(name: .shortAndLong, help: "Output folder.")
     var output: String
 
@@ -26,7 +28,8 @@ struct Compile: ParsableCommand {
 
     func run() throws {
         try Attend.reporting { () throws(Diagnostic) in
-            let graph = try ModelLoading.graph(options)
+            var graph = try ModelLoading.graph(options)
+            try optimizer.optimize(&graph)
             let program = try CGenerator.generate(graph)
             let build = try CBuild(portable: portable)
             try build.write(program, to: output)

@@ -10,13 +10,19 @@ struct Graph: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
 
-    @Option(help: "Output format: text (the parseable IR) or dot (GraphViz).")
+    @Option(help: "Output format: text (the parseable IR) or dot (GraphViz; fused groups as colored clusters).")
     var format: Format = .text
+
+    @Flag(help: "Print the graph after the default pipeline (-O2), with fusion groups.")
+    var optimized = false
+
+    @OptionGroup var optimizer: OptimizerOptions
 
     func run() throws {
         try Attend.reporting { () throws(Diagnostic) in
-            let graph = try ModelLoading.graph(options)
-            print(format == .text ? graph.text : graph.dot(), terminator: "")
+            var graph = try ModelLoading.graph(options)
+            if optimized || optimizer.isGiven { try optimizer.optimize(&graph) }
+            print(format == .text ? graph.text : graph.dot(groups: graph.fusionGroups), terminator: "")
         }
     }
 }

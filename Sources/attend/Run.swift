@@ -15,6 +15,8 @@ struct Run: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
 
+    @OptionGroup var optimizer: OptimizerOptions
+
     @Option(help: "Weights in safetensors format, named like the PyTorch state_dict.")
     var weights: String?
 
@@ -46,12 +48,14 @@ struct Run: ParsableCommand {
             let parameters = try weights.map { path throws(Diagnostic) in try Weights.load(path: path, for: graph) }
                 ?? Weights.initialize(graph, seed: seed)
             if let saveWeights {
-                try SafetensorsFile.write(graph.parameters.compactMap { p in parameters[p.name].map { (p.name, $0) } }, to: saveWeights)
+                try SafetensorsFile.write(graph.loadedParameters.compactMap { p in parameters[p.name].map { (p.name, $0) } }, to: saveWeights)
             }
             let inputs = try TensorArguments.inputs(input, for: graph, seed: seed)
+            var optimized = graph
+            try optimizer.optimize(&optimized)
             let outputs = backend == .c
-                ? try CBackend.run(graph, parameters: parameters, weightsFile: weights, inputs: inputs, threads: threads)
-                : try Interpreter(graph: graph).run(parameters: parameters, inputs: inputs)
+                ? try CBackend.run(optimized, parameters: parameters, weightsFile: weights, inputs: inputs, threads: threads)
+                : try Interpreter(graph: optimized).run(parameters: parameters, inputs: inputs)
             let destinations = try TensorArguments.outputPaths(output, for: graph)
             for (name, tensor) in outputs {
                 if let path = destinations[name] {

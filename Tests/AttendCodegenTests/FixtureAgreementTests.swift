@@ -3,11 +3,13 @@ import AttendCodegen
 import AttendFrontend
 import AttendInterpreter
 import AttendIR
+import AttendOptimizer
 import Foundation
 import Testing
 
-/// Every op case and every network of the PyTorch fixtures, through the C backend: the
-/// generated code must agree with the interpreter (which agrees with PyTorch).
+/// Every op case and every network of the PyTorch fixtures, through the optimizer (-O3,
+/// verifying after each pass) and the C backend: the generated code must agree with the
+/// interpreter on the unoptimized graph (which agrees with PyTorch).
 struct FixtureAgreementTests {
     static let fixtures = CodegenTests.repository.appendingPathComponent("Tests/Fixtures")
 
@@ -44,12 +46,29 @@ struct FixtureAgreementTests {
         let inputFile = try SafetensorsFile.read(path: folder + "/inputs.safetensors")
         var inputs: [String: Tensor] = [:]
         for entry in inputFile.entries { inputs[entry.name] = try inputFile.tensor(named: entry.name) }
-        let expected = try Interpreter(graph: graph).run(parameters: parameters, inputs: inputs)
-        let actual = try CBackendHarness.run(graph, parameters: parameters, inputs: inputs)
+        var optimized = graph
+        try PassManager(options: PassOptions(level: .o3, verifyEach: true), report: { _ in }).run(&optimized)
+        // The backends agree on the same (optimized) graph to rounding...
+        let expected = try Interpreter(graph: optimized).run(parameters: parameters, inputs: inputs)
+        let actual = try CBackendHarness.run(optimized, parameters: parameters, inputs: inputs)
         for (output, reference) in expected {
             let tensor = try #require(actual[output])
             let problem = CBackendHarness.difference(tensor, reference)
             #expect(problem == nil, "\(name) \(output): \(problem ?? "")")
+        }
+        // ...and the optimized C still matches PyTorch (folding reassociates float sums, so
+        // this is the fixtures' 1e-4 absolute, not the backends' 1e-5).
+        let torch = try SafetensorsFile.read(path: folder + "/outputs.safetensors")
+        for entry in torch.entries {
+            let reference = try torch.tensor(named: entry.name)
+            guard let tensor = actual[entry.name] else { continue }
+            #expect(tensor.shape == reference.shape, "\(name) \(entry.name)")
+            var worst = 0.0
+            for (got, want) in zip(tensor.data, reference.data) {
+                let (a, b) = (Double(got), Double(want))
+                worst = max(worst, abs(a - b) - 1e-5 * abs(b))
+            }
+            #expect(worst <= 1e-4, "\(name) \(entry.name): optimized C differs from PyTorch by \(worst)")
         }
     }
 }

@@ -89,6 +89,8 @@ public struct CPrinter {
                 lines.append("\(pad)\(function)(\(arguments.joined(separator: ", ")));")
             case .comment(let text):
                 lines.append("\(pad)/* \(Naming.comment(text)) */")
+            case .finalized:
+                break
             }
         }
         return lines

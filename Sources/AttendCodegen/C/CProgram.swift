@@ -16,49 +16,58 @@ public enum CGenerator {
     public static func generate(_ graph: Graph) throws(Diagnostic) -> CProgram {
         let stem = Naming.stem(graph.name)
         let printer = CPrinter()
-        let storage = Storage(graph)
+        let schedule = KernelSchedule(graph)
+        let storage = Storage(graph, schedule: schedule)
+        let units = UnitLowering(graph: graph, schedule: schedule, storage: storage)
         var kernels: [String] = []
         var calls: [String] = []
-        for (index, node) in graph.nodes.enumerated() {
-            guard let lowering = LoweringTable.lowering(for: node.op) else {
-                throw .error("the C backend cannot lower op '\(node.op.name)' yet", at: node.location)
-            }
-            let kernel = try makeKernel(node, index: index, graph: graph, lowering: lowering)
+        for (position, unit) in schedule.units.enumerated() {
+            let (kernel, arguments) = try units.lower(unit, position: position)
             kernels.append(printer.kernel(kernel))
-            let arguments = node.inputs.map(storage.buffer) + node.parameters.map { storage.parameter($0.name) } + node.outputs.map(storage.buffer)
             calls.append("    \(kernel.name)(\((arguments + ["m->pool"]).joined(separator: ", ")));")
         }
         calls += storage.finalCopies()
-        let source = sourceFile(stem: stem, graph: graph, kernels: kernels, calls: calls, storage: storage)
+        var initCalls: [String] = []
+        for (k, parameter) in graph.parameters.filter({ !$0.isLoaded }).enumerated() {
+            let (kernel, arguments) = try derivationKernel(parameter, index: k, graph: graph, storage: storage)
+            kernels.append(printer.kernel(kernel))
+            initCalls.append("    m->params[\(storage.parameterIndex[parameter.name] ?? 0)] = m->derived + \(storage.derivedOffset[parameter.name] ?? 0);")
+            initCalls.append("    \(kernel.name)(\((arguments + ["m->pool"]).joined(separator: ", ")));")
+        }
+        let source = sourceFile(stem: stem, graph: graph, kernels: kernels, calls: calls, initCalls: initCalls, storage: storage)
         return CProgram(stem: stem, source: source, header: headerFile(stem: stem, graph: graph, storage: storage),
                         main: "#include \"\(stem).h\"\n\nint main(int argc, char **argv) { return attend_main(&\(stem)_info, argc, argv); }\n",
-                        plan: storage.plan, kernelCount: graph.nodes.count)
+                        plan: storage.plan, kernelCount: schedule.units.count)
     }
 
-    static func makeKernel(_ node: Node, index: Int, graph: Graph, lowering: Lowering) throws(Diagnostic) -> Kernel {
-        let inputs = node.inputs.indices.map { BufferRef("in\($0)") }
-        let outputs = node.outputs.indices.map { BufferRef("out\($0)") }
-        var weights: [String: BufferRef] = [:], weightShapes: [String: [Int]] = [:]
-        var parameters = zip(inputs, node.inputs).map { Kernel.Parameter($0, .input, count: ShapeRules.elementCount(graph.shape(of: $1))) }
-        for (k, (slot, name)) in node.parameters.enumerated() {
-            let buffer = BufferRef("w\(k)")
-            weights[slot] = buffer
-            weightShapes[slot] = graph.parameter(named: name)?.shape ?? []
-            parameters.append(Kernel.Parameter(buffer, .weight, count: ShapeRules.elementCount(weightShapes[slot] ?? [])))
+    /// The kernel computing a derived parameter from others when the model is created.
+    static func derivationKernel(_ parameter: Parameter, index: Int, graph: Graph, storage: Storage) throws(Diagnostic) -> (Kernel, [String]) {
+        guard let definition = parameter.definition, let op = OpRegistry.op(named: definition.op),
+              let lowering = LoweringTable.lowering(for: op) else {
+            throw .error("the C backend cannot derive parameter '\(parameter.name)'")
         }
-        parameters += zip(outputs, node.outputs).map { Kernel.Parameter($0, .output, count: ShapeRules.elementCount(graph.shape(of: $1))) }
-        let context = LoweringContext(op: node.op, attributes: node.attributes, inputs: inputs, inputShapes: node.inputs.map(graph.shape(of:)),
-                                      outputs: outputs, outputShapes: node.outputs.map(graph.shape(of:)), weights: weights, weightShapes: weightShapes)
-        let body: [Stmt]
-        do { body = try lowering(context) } catch { throw error.located(at: node.location) }
-        let layer = node.layer.isEmpty ? node.op.name : node.layer
-        return Kernel(name: "k\(index)_" + Naming.readable(layer),
-                      comment: "\(node.op.name) '\(layer)': \(node.inputs.map { formatShape(graph.shape(of: $0)) }.joined(separator: ", ")) -> \(node.outputs.map { formatShape(graph.shape(of: $0)) }.joined(separator: ", "))",
-                      parameters: parameters, body: body)
+        let shapes = definition.operands.map { graph.parameter(named: $0)?.shape ?? [] }
+        var parameters: [Kernel.Parameter] = []
+        var arguments: [String] = []
+        var inputs: [BufferRef] = []
+        for (k, operand) in definition.operands.enumerated() {
+            let buffer = BufferRef("in\(k)")
+            inputs.append(buffer)
+            parameters.append(Kernel.Parameter(buffer, .input, count: ShapeRules.elementCount(shapes[k])))
+            arguments.append(storage.parameter(operand))
+        }
+        parameters.append(Kernel.Parameter(BufferRef("out0"), .output, count: ShapeRules.elementCount(parameter.shape)))
+        arguments.append("m->derived + \(storage.derivedOffset[parameter.name] ?? 0)")
+        let context = LoweringContext(op: op, attributes: definition.attributes, inputs: inputs, inputShapes: shapes,
+                                      outputs: [BufferRef("out0")], outputShapes: [parameter.shape], weights: [:], weightShapes: [:])
+        let body = try lowering(context)
+        return (Kernel(name: "derive\(index)_" + Naming.readable(parameter.name),
+                       comment: "derived parameter '\(parameter.name)' = \(op.name)(\(definition.operands.joined(separator: ", ")))",
+                       parameters: parameters, body: body), arguments)
     }
 
-    static func sourceFile(stem: String, graph: Graph, kernels: [String], calls: [String], storage: Storage) -> String {
-        let parameters = graph.parameters
+    static func sourceFile(stem: String, graph: Graph, kernels: [String], calls: [String], initCalls: [String], storage: Storage) -> String {
+        let parameters = graph.loadedParameters
         var lines = [
             "/* Generated by attend from model \(Naming.comment(graph.name)). Do not edit. */",
             "#include <math.h>",
@@ -71,7 +80,7 @@ public enum CGenerator {
         ]
         lines += kernels
         lines += ["struct \(stem)_model {", "    attend_weights *weights;",
-                  "    const float *params[\(max(parameters.count, 1))];", "    float *arena;", "    attend_pool *pool;", "};", ""]
+                  "    const float *params[\(max(graph.parameters.count, 1))];", "    float *derived;", "    float *arena;", "    attend_pool *pool;", "};", ""]
         // Parameter table: names (escaped literals), ranks and shapes.
         if !parameters.isEmpty { lines += parameterTables(stem: stem, parameters: parameters) }
         lines += [
@@ -98,6 +107,15 @@ public enum CGenerator {
             "    if (!m->arena) goto fail;",
             "    m->pool = attend_pool_create(threads, error);",
             "    if (!m->pool) goto fail;",
+        ]
+        if !initCalls.isEmpty {
+            // Derived parameters (folded weights) are computed once, from the loaded ones.
+            lines += [
+                "    m->derived = attend_arena_create(\(storage.derivedSize), error);",
+                "    if (!m->derived) goto fail;",
+            ] + initCalls
+        }
+        lines += [
             "    return m;",
             "fail:",
             "    \(stem)_destroy(m);",
@@ -117,6 +135,7 @@ public enum CGenerator {
             "    if (!m) return;",
             "    attend_pool_destroy(m->pool);",
             "    attend_arena_destroy(m->arena);",
+            "    attend_arena_destroy(m->derived);",
             "    if (m->weights) attend_weights_close(m->weights);",
             "    free(m);",
             "}",
@@ -196,5 +215,25 @@ public enum CGenerator {
             "#endif",
         ]
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+extension CGenerator {
+    /// The kernel count and arena plan `generate` would produce, without generating code.
+    public static func layout(_ graph: Graph) throws(Diagnostic) -> (kernels: Int, plan: ArenaPlan) {
+        let schedule = KernelSchedule(graph)
+        return (schedule.units.count, Storage(graph, schedule: schedule).plan)
+    }
+}
+
+extension CGenerator {
+    /// The kernel of node `index` of `graph` as `generate` lowers it (for tests of one op).
+    static func makeKernel(_ node: Node, index: Int, graph: Graph, lowering: Lowering) throws(Diagnostic) -> Kernel {
+        let schedule = KernelSchedule(graph)
+        guard let position = schedule.units.firstIndex(where: { $0.nodes == [index] }) else {
+            throw .error("node \(index) is not a kernel of its own (a view or fused)")
+        }
+        return try UnitLowering(graph: graph, schedule: schedule, storage: Storage(graph, schedule: schedule))
+            .lower(schedule.units[position], position: position).kernel
     }
 }

@@ -1,17 +1,23 @@
 import AttendIR
 
 /// Where each value lives at run time, as C expressions: graph inputs and outputs in the
-/// caller's buffers, parameters in the loaded weights, everything else in the arena.
+/// caller's buffers, parameters in the loaded weights (derived ones in `m->derived`), views
+/// in the value they view, everything else in the arena.
 struct Storage {
     let graph: Graph
+    let schedule: KernelSchedule
     let plan: ArenaPlan
     private var location: [ValueID: String] = [:]
-    private var parameterIndex: [String: Int] = [:]
+    private(set) var parameterIndex: [String: Int] = [:]
+    /// Offsets (floats) of derived parameters in `m->derived`, and its size.
+    private(set) var derivedOffset: [String: Int] = [:]
+    private(set) var derivedSize = 0
     /// Outputs whose value lives elsewhere (an input, or another output) are copied at the end.
     private var copies: [(output: Int, from: String, count: Int)] = []
 
-    init(_ graph: Graph) {
+    init(_ graph: Graph, schedule: KernelSchedule) {
         self.graph = graph
+        self.schedule = schedule
         var location: [ValueID: String] = [:]
         for (k, input) in graph.inputs.enumerated() { location[input.value] = "inputs[\(k)]" }
         var copies: [(Int, String, Int)] = []
@@ -22,16 +28,61 @@ struct Storage {
                 location[output.value] = "outputs[\(k)]"
             }
         }
-        let placed = Set(graph.nodes.flatMap(\.outputs)).subtracting(location.keys)
-        plan = ArenaPlan.plan(graph, placing: placed)
+        plan = Self.planArena(graph, schedule: schedule, placing: schedule.materialized.subtracting(location.keys))
         for (value, offset) in plan.offsets { location[value] = "(arena + \(offset))" }
         self.location = location
         self.copies = copies
-        for (k, parameter) in graph.parameters.enumerated() { parameterIndex[parameter.name] = k }
+        let loaded = graph.loadedParameters, derived = graph.parameters.filter { !$0.isLoaded }
+        for (k, parameter) in (loaded + derived).enumerated() { parameterIndex[parameter.name] = k }
+        for parameter in derived {
+            derivedOffset[parameter.name] = derivedSize
+            derivedSize += ArenaPlan.padded(ShapeRules.elementCount(parameter.shape))
+        }
     }
 
-    /// The C expression of a value's buffer (the same for reading and writing it).
-    func buffer(_ value: ValueID) -> String { location[value] ?? "NULL" }
+    /// Lifetimes in kernel positions and in-place pairs, then the greedy-by-size plan.
+    static func planArena(_ graph: Graph, schedule: KernelSchedule, placing: Set<ValueID>) -> ArenaPlan {
+        var last: [ValueID: Int] = [:]
+        for (position, read) in schedule.reads.enumerated() { for root in read { last[root] = position } }
+        let values = placing.sorted().map { value in
+            let first = schedule.writer[value] ?? 0
+            return (value, ShapeRules.elementCount(graph.shape(of: value)), first, max(last[value] ?? first, first))
+        }
+        var inPlace: [(ValueID, ValueID)] = []
+        for position in schedule.accumulating {
+            // The epilogue reads each accumulated element, then stores the final value in its place.
+            let unit = schedule.units[position]
+            let accumulator = graph.nodes[unit.anchor].outputs[0]
+            if let final = graph.nodes[unit.nodes.last!].outputs.first, placing.contains(final), placing.contains(accumulator),
+               last[accumulator] == nil {
+                inPlace.append((final, accumulator))
+            }
+        }
+        for (position, unit) in schedule.units.enumerated() {
+            // Elementwise kernels read each input element at the index they write, before writing it.
+            let nodes = unit.nodes.map { graph.nodes[$0] }
+            guard nodes.allSatisfy({ $0.op is ElementwiseOp }), let output = nodes.last?.outputs.first,
+                  placing.contains(output) else { continue }
+            let inside = Set(nodes.flatMap(\.outputs))
+            let external = nodes.flatMap(\.inputs).filter { !inside.contains($0) }
+            for input in Set(external) where placing.contains(input) && last[input] == position
+                && graph.shape(of: input) == graph.shape(of: output)
+                && external.allSatisfy({ schedule.root(of: $0) != input || $0 == input }) {
+                inPlace.append((output, input))
+                break
+            }
+        }
+        return ArenaPlan.plan(values, inPlace: inPlace)
+    }
+
+    /// The C expression of a value's buffer (the same for reading and writing it); views are
+    /// their source's buffer.
+    func buffer(_ value: ValueID) -> String {
+        let root = schedule.root(of: value)
+        if let name = schedule.parameterView[root] { return parameter(name) }
+        return location[root] ?? "NULL"
+    }
+
     func parameter(_ name: String) -> String { "m->params[\(parameterIndex[name] ?? 0)]" }
 
     func finalCopies() -> [String] {

@@ -8,19 +8,23 @@ enum ElementwiseLowering {
 
     static func lower(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
         guard let op = context.op as? ElementwiseOp else { throw .error("'\(context.op.name)' is not elementwise") }
-        let formula = op.formula(for: context.attributes)
         let outShape = context.outputShapes[0]
         let outStrides = Loops.strides(outShape)
         return Loops.nest(outShape, prefix: "i") { coordinates in
-            var operands: [ValueExpr] = context.inputs.indices.map { k in
+            let operands: [ValueExpr] = context.inputs.indices.map { k in
                 let strides = Loops.broadcastStrides(context.inputShapes[k], to: outShape)
                 return .load(context.inputs[k], Loops.offset(coordinates, strides))
             }
-            if operands.count == 1, op.isBinary, let other = context.attributes.optionalFloat("other") {
-                operands.append(.constant(other))
-            }
-            let value = ValueExpr.formula(formula, operands: operands, arguments: context.attributes)
-            return [.store(context.outputs[0], Loops.offset(coordinates, outStrides), value)]
+            return [.store(context.outputs[0], Loops.offset(coordinates, outStrides), value(op, attributes: context.attributes, operands: operands))]
         }
+    }
+
+    /// The op's formula on `operands` (a one-input binary op takes its scalar `other`).
+    static func value(_ op: ElementwiseOp, attributes: Attributes, operands: [ValueExpr]) -> ValueExpr {
+        var operands = operands
+        if operands.count == 1, op.isBinary, let other = attributes.optionalFloat("other") {
+            operands.append(.constant(other))
+        }
+        return ValueExpr.formula(op.formula(for: attributes), operands: operands, arguments: attributes)
     }
 }

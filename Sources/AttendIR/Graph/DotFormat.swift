@@ -102,3 +102,18 @@ enum DotSyntax {
         }
     }
 }
+
+extension Graph {
+    /// Node indices of each fusion group (`Node.group`), in order of first appearance: what
+    /// `dot(groups:)` colors after `fuse`.
+    public var fusionGroups: [[Int]] {
+        var order: [Int] = []
+        var members: [Int: [Int]] = [:]
+        for (index, node) in nodes.enumerated() {
+            guard let group = node.group else { continue }
+            if members[group] == nil { order.append(group) }
+            members[group, default: []].append(index)
+        }
+        return order.map { members[$0]! }
+    }
+}

@@ -22,13 +22,37 @@ public struct Parameter: Hashable, Sendable {
     public var ignoredKeys: [String]
     /// A buffer (running statistics), not a learned parameter; see `ParameterSlot.isBuffer`.
     public var isBuffer: Bool
+    /// Set for a parameter the optimizer derived from others (a conv weight with a batchnorm
+    /// folded in): computed once when weights are loaded, never read from or written to a
+    /// state_dict, and not counted as a parameter.
+    public var definition: ParameterDefinition?
 
-    public init(name: String, shape: [Int], initializer: ParameterInit, ignoredKeys: [String] = [], isBuffer: Bool = false) {
+    public init(name: String, shape: [Int], initializer: ParameterInit, ignoredKeys: [String] = [], isBuffer: Bool = false,
+                definition: ParameterDefinition? = nil) {
         self.name = name
         self.shape = shape
         self.initializer = initializer
         self.ignoredKeys = ignoredKeys
         self.isBuffer = isBuffer
+        self.definition = definition
+    }
+
+    /// True for parameters a weights file provides (everything not derived).
+    public var isLoaded: Bool { definition == nil }
+}
+
+/// A derived parameter's value: one op (without parameters of its own) applied to earlier
+/// parameters, e.g. `mul(@"conv1.weight", @"bn1.scale")`. Evaluated at load time by the
+/// interpreter and by generated code, with the same kernels as graph nodes.
+public struct ParameterDefinition: Hashable, Sendable {
+    public var op: String
+    public var operands: [String]
+    public var attributes: Attributes
+
+    public init(op: String, operands: [String], attributes: Attributes) {
+        self.op = op
+        self.operands = operands
+        self.attributes = attributes
     }
 }
 
@@ -43,9 +67,13 @@ public struct Node: Sendable {
     /// The dotted layer path the node came from (`layer1.0.se.fc1`), for names and messages.
     public var layer: String
     public var location: SourceLocation?
+    /// The fusion group this node belongs to, if the optimizer fused it: nodes of one group
+    /// become one kernel. Numbers are only compared for equality.
+    public var group: Int?
 
     public init(op: any Op, inputs: [ValueID], outputs: [ValueID], attributes: Attributes,
-                parameters: [(slot: String, name: String)] = [], layer: String = "", location: SourceLocation? = nil) {
+                parameters: [(slot: String, name: String)] = [], layer: String = "", location: SourceLocation? = nil,
+                group: Int? = nil) {
         self.op = op
         self.inputs = inputs
         self.outputs = outputs
@@ -53,6 +81,7 @@ public struct Node: Sendable {
         self.parameters = parameters
         self.layer = layer
         self.location = location
+        self.group = group
     }
 
     public func parameterName(_ slot: String) -> String? {
@@ -81,7 +110,7 @@ public struct Graph: Sendable {
 
     /// Sizes and counts in arguments (kernels, strides, pads) are bounded so that no shape or
     /// fan-in computation can overflow, whatever a spec or IR file says.
-    private func checkWindowArguments(_ attributes: Attributes, op: String) throws(Diagnostic) {
+    private static func checkWindowArguments(_ attributes: Attributes, op: String) throws(Diagnostic) {
         let limit = 1 << 24
         for (name, value) in attributes.entries {
             let numbers: [Int]
@@ -108,13 +137,16 @@ public struct Graph: Sendable {
 
     /// Learned parameters, counted as `sum(p.numel() for p in model.parameters())` counts them.
     public var parameterCount: Int {
-        parameters.filter { !$0.isBuffer }.reduce(0) { $0 + ShapeRules.elementCount($1.shape) }
+        parameters.filter { $0.isLoaded && !$0.isBuffer }.reduce(0) { $0 + ShapeRules.elementCount($1.shape) }
     }
 
     /// Elements of buffers (running statistics) in the state_dict.
     public var bufferCount: Int {
-        parameters.filter(\.isBuffer).reduce(0) { $0 + ShapeRules.elementCount($1.shape) }
+        parameters.filter { $0.isLoaded && $0.isBuffer }.reduce(0) { $0 + ShapeRules.elementCount($1.shape) }
     }
+
+    /// The parameters a weights file provides, in declaration order.
+    public var loadedParameters: [Parameter] { parameters.filter(\.isLoaded) }
 
     /// Adds a node applying `op`: checks arity, infers output shapes, creates its
     /// parameters under `layer` (PyTorch naming) and returns the node's outputs.
@@ -126,7 +158,7 @@ public struct Graph: Sendable {
             throw .error("op '\(op.name)' takes \(op.arity.description), got \(inputs.count)")
         }
         let inputShapes = inputs.map(shape(of:))
-        try checkWindowArguments(attributes, op: op.name)
+        try Self.checkWindowArguments(attributes, op: op.name)
         let outputShapes = try op.outputShapes(inputs: inputShapes, attributes: attributes)
         for shape in outputShapes { try ShapeRules.checkSize(shape, "the output of '\(op.name)'") }
         var bound: [(slot: String, name: String)] = []
@@ -145,5 +177,54 @@ public struct Graph: Sendable {
         nodes.append(Node(op: op, inputs: inputs, outputs: outputs, attributes: attributes,
                           parameters: bound, layer: layer, location: location))
         return outputs
+    }
+
+    /// A node applying `op` to existing values, bound to existing parameters (not named by
+    /// layer path as `apply` names new ones), with fresh output values; not yet placed in
+    /// `nodes`. For rewrites: the op's shape rule and slot shapes are checked.
+    public mutating func makeNode(_ op: any Op, inputs: [ValueID], attributes: Attributes,
+                                  parameters bindings: [(slot: String, name: String)],
+                                  layer: String, location: SourceLocation? = nil) throws(Diagnostic) -> Node {
+        guard op.arity.accepts(inputs.count) else {
+            throw .error("op '\(op.name)' takes \(op.arity.description), got \(inputs.count)")
+        }
+        let inputShapes = inputs.map(shape(of:))
+        try Self.checkWindowArguments(attributes, op: op.name)
+        let outputShapes = try op.outputShapes(inputs: inputShapes, attributes: attributes)
+        for shape in outputShapes { try ShapeRules.checkSize(shape, "the output of '\(op.name)'") }
+        for slot in op.parameters(inputs: inputShapes, attributes: attributes) {
+            guard let name = bindings.first(where: { $0.slot == slot.name })?.name, let bound = parameter(named: name) else {
+                throw .error("op '\(op.name)' needs parameter slot '\(slot.name)' bound")
+            }
+            guard bound.shape == slot.shape else {
+                throw .error("parameter '\(name)' has shape \(formatShape(bound.shape)), slot '\(slot.name)' of '\(op.name)' needs \(formatShape(slot.shape))")
+            }
+        }
+        let outputs = outputShapes.map { makeValue(shape: $0) }
+        return Node(op: op, inputs: inputs, outputs: outputs, attributes: attributes,
+                    parameters: bindings, layer: layer, location: location)
+    }
+
+    /// Adds a parameter computed from earlier ones by `op` (see `ParameterDefinition`); its
+    /// shape comes from the op's shape rule. Returns the new parameter's name (`name`, made
+    /// unique with a suffix if taken).
+    @discardableResult
+    public mutating func deriveParameter(_ name: String, op: any Op, operands: [String],
+                                         attributes: Attributes) throws(Diagnostic) -> String {
+        var shapes: [[Int]] = []
+        for operand in operands {
+            guard let source = parameter(named: operand) else { throw .error("no parameter '\(operand)' to derive '\(name)' from") }
+            shapes.append(source.shape)
+        }
+        guard op.arity.accepts(operands.count), op.parameters(inputs: shapes, attributes: attributes).isEmpty else {
+            throw .error("op '\(op.name)' cannot derive a parameter from \(operands.count) operand(s)")
+        }
+        let outputs = try op.outputShapes(inputs: shapes, attributes: attributes)
+        guard outputs.count == 1 else { throw .error("op '\(op.name)' has \(outputs.count) outputs; a derived parameter needs one") }
+        var unique = name, suffix = 1
+        while parameter(named: unique) != nil { unique = "\(name).\(suffix)"; suffix += 1 }
+        parameters.append(Parameter(name: unique, shape: outputs[0], initializer: .constant(0),
+                                    definition: ParameterDefinition(op: op.name, operands: operands, attributes: attributes)))
+        return unique
     }
 }

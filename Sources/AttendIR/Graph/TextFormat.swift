@@ -6,11 +6,14 @@ import AttendBasic
 //     graph @se_block {
 //       input %x : [2, 24, 7, 5]
 //       param @"se.fc1.weight" : [8, 24, 1, 1] init uniform_fan_in(24)
+//       param @"se.fc1.weight.scaled" : [8, 24, 1, 1] = mul(@"se.fc1.weight") {other = 0.5}
 //       %0 = mean(%x) {axes = [2, 3], keepdim = true} : [2, 24, 1, 1] loc("se.pool")
 //       %1 = conv2d(%0) {out = 8, ...} params(weight = @"se.fc1.weight") : [2, 8, 1, 1] loc("se.fc1")
 //       output %1 as "se"
 //     }
 //
+// Derived parameters (`= op(@operands) {attributes}`) are the optimizer's folded weights;
+// `buffer` marks state_dict buffers; `group(N)` after a node marks its fusion group.
 // Inputs print by name and node outputs by number (skipping numbers an input is named);
 // names that are not plain identifiers print as escaped strings, so any name round-trips.
 
@@ -92,6 +95,12 @@ enum IRSyntax {
         return value.description
     }
 
+    /// ` {name = value, ...}`, or nothing when there are no attributes.
+    static func attributes(_ attributes: Attributes) -> String {
+        guard !attributes.entries.isEmpty else { return "" }
+        return " {" + attributes.entries.map { name($0.name) + " = " + attribute($0.value) }.joined(separator: ", ") + "}"
+    }
+
     static func initializer(_ initializer: ParameterInit) -> String {
         switch initializer {
         case .uniformFanIn(let fanIn): return "uniform_fan_in(\(fanIn))"
@@ -139,7 +148,13 @@ struct IRPrinter {
         }
         for parameter in graph.parameters {
             var line = "  param \(IRSyntax.symbolName(parameter.name)) : \(formatShape(parameter.shape))"
-            line += " init " + IRSyntax.initializer(parameter.initializer)
+            if let definition = parameter.definition {
+                line += " = " + IRSyntax.name(definition.op) + "(" + definition.operands.map(IRSyntax.symbolName).joined(separator: ", ") + ")"
+                line += IRSyntax.attributes(definition.attributes)
+            } else {
+                line += " init " + IRSyntax.initializer(parameter.initializer)
+            }
+            if parameter.isBuffer { line += " buffer" }
             if !parameter.ignoredKeys.isEmpty {
                 line += " ignoring " + parameter.ignoredKeys.map(IRSyntax.quote).joined(separator: ", ")
             }
@@ -161,10 +176,7 @@ struct IRPrinter {
             line += node.outputs.map(value).joined(separator: ", ") + " = "
         }
         line += IRSyntax.name(node.op.name) + "(" + node.inputs.map(value).joined(separator: ", ") + ")"
-        if !node.attributes.entries.isEmpty {
-            let entries = node.attributes.entries.map { IRSyntax.name($0.name) + " = " + IRSyntax.attribute($0.value) }
-            line += " {" + entries.joined(separator: ", ") + "}"
-        }
+        line += IRSyntax.attributes(node.attributes)
         if !node.parameters.isEmpty {
             let bindings = node.parameters.map { IRSyntax.name($0.slot) + " = " + IRSyntax.symbolName($0.name) }
             line += " params(" + bindings.joined(separator: ", ") + ")"
@@ -174,6 +186,9 @@ struct IRPrinter {
         }
         if !node.layer.isEmpty {
             line += " loc(\(IRSyntax.quote(node.layer)))"
+        }
+        if let group = node.group {
+            line += " group(\(group))"
         }
         return line
     }

@@ -24,8 +24,8 @@ private struct IRTextParser {
     var graph = Graph(name: "")
     /// Value names in scope, and where each was defined.
     var values: [String: (id: ValueID, location: SourceLocation)] = [:]
-    /// Parameters as declared by `param` lines, in order.
-    var declared: [(parameter: Parameter, location: SourceLocation)] = []
+    /// Where each parameter (in `graph.parameters`, in `param` line order) was declared.
+    var declaredAt: [SourceLocation] = []
     var declaredIndex: [String: Int] = [:]
     var outputNames: Set<String> = []
 
@@ -108,13 +108,14 @@ private struct IRTextParser {
                 try skipNewlines()
                 let end = try next()
                 guard end.kind == .end else { throw unexpected(end, "end of file after the graph") }
-                // Parameters in declaration order, with their declared initializers and ignored keys;
-                // whether one is a buffer follows from the op that binds it.
-                let created = Dictionary(uniqueKeysWithValues: graph.parameters.map { ($0.name, $0.isBuffer) })
-                graph.parameters = declared.map { entry in
-                    var parameter = entry.parameter
-                    parameter.isBuffer = created[parameter.name] ?? false
-                    return parameter
+                // A parameter is a buffer when marked so, or when an op binds it to a buffer slot.
+                for node in graph.nodes {
+                    let slots = node.op.parameters(inputs: node.inputs.map(graph.shape(of:)), attributes: node.attributes)
+                    for slot in slots where slot.isBuffer {
+                        if let name = node.parameterName(slot.name), let index = declaredIndex[name] {
+                            graph.parameters[index].isBuffer = true
+                        }
+                    }
                 }
                 return graph
             case .word("input") where following?.kind != .punct("("): try parseInput()
@@ -150,10 +151,64 @@ private struct IRTextParser {
         try expectWord("param")
         let (name, location) = try parseReference(value: false)
         if let index = declaredIndex[name] {
-            throw .error("parameter \(IRSyntax.symbolName(name)) is declared twice (first at line \(declared[index].location.line))", at: location)
+            throw .error("parameter \(IRSyntax.symbolName(name)) is declared twice (first at line \(declaredAt[index].line))", at: location)
         }
         try expect(":", "before the parameter's shape")
+        let shapeLocation = try peek().location
         let shape = try parseShape(checked: true)
+        if try accept("=") {
+            try parseDerivedParameter(name, shape: shape, at: location, shapeLocation: shapeLocation)
+        } else {
+            try parseLoadedParameter(name, shape: shape, at: location)
+        }
+        if try peek().kind == .word("buffer") {
+            try next()
+            graph.parameters[graph.parameters.count - 1].isBuffer = true
+        }
+        if try peek().kind == .word("ignoring") {
+            try next()
+            repeat {
+                let token = try next()
+                guard case .string(let key) = token.kind else { throw unexpected(token, "an ignored state-dict key as a string") }
+                graph.parameters[graph.parameters.count - 1].ignoredKeys.append(key)
+            } while try accept(",")
+        }
+    }
+
+    /// `= op(@a, @b) {attributes}`: a parameter derived from earlier ones.
+    mutating func parseDerivedParameter(_ name: String, shape: [Int], at location: SourceLocation,
+                                        shapeLocation: SourceLocation) throws(Diagnostic) {
+        let (opName, opLocation) = try parseName("an op name")
+        guard let op = OpRegistry.op(named: opName) else {
+            throw .error("unknown op '\(opName)'\(didYouMean(opName, in: OpRegistry.names))", at: opLocation)
+        }
+        try expect("(", "before the op's operands")
+        var operands: [String] = []
+        if try !accept(")") {
+            repeat {
+                let (operand, operandLocation) = try parseReference(value: false)
+                guard declaredIndex[operand] != nil else {
+                    throw .error("parameter \(IRSyntax.symbolName(operand)) is not declared by a 'param' line before its use", at: operandLocation)
+                }
+                operands.append(operand)
+            } while try accept(",")
+            try expect(")", "after the op's operands")
+        }
+        let attributes = try parseAttributes(of: op, at: opLocation)
+        do {
+            try graph.deriveParameter(name, op: op, operands: operands, attributes: attributes.attributes)
+        } catch {
+            throw .error("derived parameter \(IRSyntax.symbolName(name)): \(error.message)", at: opLocation)
+        }
+        guard graph.parameters[graph.parameters.count - 1].shape == shape else {
+            throw .error("derived parameter \(IRSyntax.symbolName(name)) is declared \(formatShape(shape)) but infers \(formatShape(graph.parameters[graph.parameters.count - 1].shape))", at: shapeLocation)
+        }
+        declaredIndex[name] = graph.parameters.count - 1
+        declaredAt.append(location)
+    }
+
+    /// `init kind(...)`: a parameter a weights file provides.
+    mutating func parseLoadedParameter(_ name: String, shape: [Int], at location: SourceLocation) throws(Diagnostic) {
         try expectWord("init")
         let (kind, kindLocation) = try parseName("an initializer (uniform_fan_in, constant or normal)")
         try expect("(", "after the initializer")
@@ -173,17 +228,9 @@ private struct IRTextParser {
             throw .error("unknown initializer '\(kind)'\(didYouMean(kind, in: ["uniform_fan_in", "constant", "normal"])); expected uniform_fan_in, constant or normal", at: kindLocation)
         }
         try expect(")", "to close the initializer")
-        var ignored: [String] = []
-        if try peek().kind == .word("ignoring") {
-            try next()
-            repeat {
-                let token = try next()
-                guard case .string(let key) = token.kind else { throw unexpected(token, "an ignored state-dict key as a string") }
-                ignored.append(key)
-            } while try accept(",")
-        }
-        declaredIndex[name] = declared.count
-        declared.append((Parameter(name: name, shape: shape, initializer: initializer, ignoredKeys: ignored), location))
+        declaredIndex[name] = graph.parameters.count
+        declaredAt.append(location)
+        graph.parameters.append(Parameter(name: name, shape: shape, initializer: initializer))
     }
 
     mutating func parseOutput() throws(Diagnostic) {
@@ -232,20 +279,7 @@ private struct IRTextParser {
             } while try accept(",")
             try expect(")", "after the op's operands")
         }
-        var given: [(name: String, value: ArgValue)] = []
-        var givenAt: [String: SourceLocation] = [:]
-        if try accept("{") {
-            if try !accept("}") {
-                repeat {
-                    let (name, location) = try parseName("an attribute name")
-                    guard givenAt[name] == nil else { throw .error("attribute '\(name)' is given twice", at: location) }
-                    try expect("=", "after attribute '\(name)'")
-                    given.append((name, try parseAttributeValue()))
-                    givenAt[name] = location
-                } while try accept(",")
-                try expect("}", "after the attributes")
-            }
-        }
+        let (attributes, givenAt) = try parseAttributes(of: op, at: opLocation)
         var bindings: [(slot: String, name: String, location: SourceLocation)] = []
         var paramsLocation = opLocation
         if try peek().kind == .word("params") {
@@ -275,8 +309,58 @@ private struct IRTextParser {
             layer = path
             try expect(")", "after the layer path")
         }
+        var group: Int?
+        if try peek().kind == .word("group") {
+            try next()
+            try expect("(", "after 'group'")
+            let token = try next()
+            guard case .int(let number) = token.kind, number >= 0 else { throw unexpected(token, "a fusion group number (0 or more)") }
+            group = number
+            try expect(")", "after the group number")
+        }
 
-        // Type, range-check and apply: shapes and parameters are re-derived from the op.
+        // Shapes are re-derived from the op; the bindings must be exactly its slots.
+        let what = layer.isEmpty ? opName : "\(opName) '\(layer)'"
+        try checkBindings(bindings, of: op, inputs: inputs, attributes: attributes, what: what, at: paramsLocation)
+        var node: Node
+        do {
+            node = try graph.makeNode(op, inputs: inputs, attributes: attributes,
+                                      parameters: bindings.map { ($0.slot, $0.name) }, layer: layer, location: opLocation)
+        } catch {
+            throw .error("\(what): \(error.message)", at: opLocation)
+        }
+        node.group = group
+        graph.nodes.append(node)
+        let outputs = node.outputs
+        if outputs.count != results.count || outputs.count != shapes.count {
+            let (count, noun, at) = outputs.count != results.count ? (results.count, "names", results.first?.location)
+                : (shapes.count, "shape(s)", shapes.first?.location)
+            throw .error("\(what) produces \(outputs.count) result(s), but the line gives \(count) \(noun)", at: at ?? opLocation)
+        }
+        for (index, id) in outputs.enumerated() where graph.shape(of: id) != shapes[index].shape {
+            throw .error("result \(IRSyntax.valueName(results[index].name)) of \(what) is declared \(formatShape(shapes[index].shape)) but infers \(formatShape(graph.shape(of: id)))", at: shapes[index].location)
+        }
+        for (index, result) in results.enumerated() {
+            values[result.name] = (outputs[index], result.location)
+        }
+    }
+
+    /// `{name = value, ...}` typed by the op's schema and range-checked.
+    mutating func parseAttributes(of op: any Op, at opLocation: SourceLocation) throws(Diagnostic) -> (attributes: Attributes, givenAt: [String: SourceLocation]) {
+        var given: [(name: String, value: ArgValue)] = []
+        var givenAt: [String: SourceLocation] = [:]
+        if try accept("{") {
+            if try !accept("}") {
+                repeat {
+                    let (name, location) = try parseName("an attribute name")
+                    guard givenAt[name] == nil else { throw .error("attribute '\(name)' is given twice", at: location) }
+                    try expect("=", "after attribute '\(name)'")
+                    given.append((name, try parseAttributeValue()))
+                    givenAt[name] = location
+                } while try accept(",")
+                try expect("}", "after the attributes")
+            }
+        }
         let attributes: Attributes
         do {
             attributes = try op.typeArguments(given)
@@ -289,47 +373,25 @@ private struct IRTextParser {
                 throw .error("attribute '\(name)' = \(value) is out of range (integers are at most \(IRParser.maxInteger) in magnitude)", at: givenAt[name] ?? opLocation)
             }
         }
-        let what = layer.isEmpty ? opName : "\(opName) '\(layer)'"
-        let outputs: [ValueID]
-        do {
-            outputs = try graph.apply(op, inputs: inputs, attributes: attributes, layer: layer, location: opLocation)
-        } catch {
-            throw .error("\(what): \(error.message)", at: opLocation)
-        }
-        if outputs.count != results.count || outputs.count != shapes.count {
-            let (count, noun, at) = outputs.count != results.count ? (results.count, "names", results.first?.location)
-                : (shapes.count, "shape(s)", shapes.first?.location)
-            throw .error("\(what) produces \(outputs.count) result(s), but the line gives \(count) \(noun)", at: at ?? opLocation)
-        }
-        for (index, id) in outputs.enumerated() where graph.shape(of: id) != shapes[index].shape {
-            throw .error("result \(IRSyntax.valueName(results[index].name)) of \(what) is declared \(formatShape(shapes[index].shape)) but infers \(formatShape(graph.shape(of: id)))", at: shapes[index].location)
-        }
-        for (index, result) in results.enumerated() {
-            values[result.name] = (outputs[index], result.location)
-        }
-        try checkBindings(bindings, of: graph.nodes[graph.nodes.count - 1], what: what, at: paramsLocation)
+        return (attributes, givenAt)
     }
 
-    /// The printed `params(...)` must be exactly the parameters `apply` bound, each declared
-    /// by a `param` line of the same shape.
-    func checkBindings(_ bindings: [(slot: String, name: String, location: SourceLocation)], of node: Node,
-                       what: String, at location: SourceLocation) throws(Diagnostic) {
-        let expected = node.parameters
-        let expectedText = "params(" + expected.map { IRSyntax.name($0.slot) + " = " + IRSyntax.symbolName($0.name) }.joined(separator: ", ") + ")"
-        guard bindings.map(\.slot) == expected.map(\.slot) else {
-            let description = expected.isEmpty ? "has no parameters" : "binds \(expectedText)"
+    /// The printed `params(...)` must bind exactly the op's slots, in order, each to a parameter
+    /// declared by an earlier `param` line with the shape the slot needs.
+    func checkBindings(_ bindings: [(slot: String, name: String, location: SourceLocation)], of op: any Op, inputs: [ValueID],
+                       attributes: Attributes, what: String, at location: SourceLocation) throws(Diagnostic) {
+        let slots = op.parameters(inputs: inputs.map(graph.shape(of:)), attributes: attributes)
+        guard bindings.map(\.slot) == slots.map(\.name) else {
+            let description = slots.isEmpty ? "has no parameters" : "has parameter slots (" + slots.map { IRSyntax.name($0.name) }.joined(separator: ", ") + ")"
             throw .error("\(what) \(description), but the line gives params(\(bindings.map { IRSyntax.name($0.slot) }.joined(separator: ", ")))", at: location)
         }
-        for (binding, bound) in zip(bindings, expected) {
-            guard binding.name == bound.name else {
-                throw .error("slot '\(binding.slot)' of \(what) is named \(IRSyntax.symbolName(binding.name)), but parameters are named by layer path and slot: expected \(IRSyntax.symbolName(bound.name))", at: binding.location)
-            }
+        for (binding, slot) in zip(bindings, slots) {
             guard let index = declaredIndex[binding.name] else {
                 throw .error("parameter \(IRSyntax.symbolName(binding.name)) is not declared by a 'param' line before its use", at: binding.location)
             }
-            let declaredShape = declared[index].parameter.shape
-            if let created = graph.parameter(named: bound.name), created.shape != declaredShape {
-                throw .error("parameter \(IRSyntax.symbolName(binding.name)) is declared \(formatShape(declaredShape)) but \(what) needs \(formatShape(created.shape)) for slot '\(binding.slot)'", at: binding.location)
+            let declaredShape = graph.parameters[index].shape
+            guard declaredShape == slot.shape else {
+                throw .error("parameter \(IRSyntax.symbolName(binding.name)) is declared \(formatShape(declaredShape)) but \(what) needs \(formatShape(slot.shape)) for slot '\(binding.slot)'", at: binding.location)
             }
         }
     }

@@ -13,6 +13,8 @@ public enum Verifier {
     ///   inferred ones;
     /// - each node binds exactly its op's parameter slots, to existing graph parameters of the
     ///   declared shapes; parameter names are unique;
+    /// - derived parameters apply a known op to parameters declared before them, with the
+    ///   inferred shape;
     /// - graph inputs and outputs have unique names, and outputs name defined values.
     public static func verify(_ graph: Graph) throws(Diagnostic) {
         var checker = Checker(graph: graph)
@@ -64,9 +66,35 @@ private struct Checker {
             guard !parameter.shape.contains(where: { $0 < 0 }) else {
                 throw .error("graph '\(graph.name)': parameter '\(parameter.name)' has a negative dimension in \(formatShape(parameter.shape))")
             }
+            if let definition = parameter.definition {
+                try checkDefinition(definition, of: parameter, earlier: byName)
+            }
             byName[parameter.name] = parameter
         }
         return byName
+    }
+
+    /// A derived parameter: a known op without parameter slots, over earlier parameters, with
+    /// typed attributes and the shape its rule infers.
+    private func checkDefinition(_ definition: ParameterDefinition, of parameter: Parameter,
+                                 earlier: [String: Parameter]) throws(Diagnostic) {
+        let what = "graph '\(graph.name)': derived parameter '\(parameter.name)'"
+        guard let op = OpRegistry.op(named: definition.op) else { throw .error("\(what) uses unknown op '\(definition.op)'") }
+        var shapes: [[Int]] = []
+        for operand in definition.operands {
+            guard let source = earlier[operand] else { throw .error("\(what) reads '\(operand)', which is not a parameter declared before it") }
+            shapes.append(source.shape)
+        }
+        guard op.arity.accepts(shapes.count) else { throw .error("\(what): op '\(op.name)' takes \(op.arity.description), got \(shapes.count)") }
+        let typed: Attributes
+        do { typed = try op.typeArguments(definition.attributes.entries) } catch { throw .error("\(what): \(error.diagnostic.message)") }
+        if typed != definition.attributes { throw .error("\(what): " + Self.attributeDifference(recorded: definition.attributes, typed: typed)) }
+        guard op.parameters(inputs: shapes, attributes: typed).isEmpty else { throw .error("\(what): op '\(op.name)' has parameters of its own") }
+        let inferred: [[Int]]
+        do { inferred = try op.outputShapes(inputs: shapes, attributes: typed) } catch { throw .error("\(what): shape inference fails: \(error.message)") }
+        guard inferred == [parameter.shape] else {
+            throw .error("\(what) is recorded as \(formatShape(parameter.shape)) but infers \(inferred.map(formatShape).joined(separator: ", "))")
+        }
     }
 
     private func checkOutputs() throws(Diagnostic) {

@@ -11,10 +11,11 @@ public enum Weights {
     }
 
     public static func bind(_ file: SafetensorsFile, source: String, for graph: Graph) throws(Diagnostic) -> [String: Tensor] {
-        let expected = Dictionary(uniqueKeysWithValues: graph.parameters.map { ($0.name, $0) })
-        let ignored = Set(graph.parameters.flatMap(\.ignoredKeys))
+        let loaded = graph.loadedParameters
+        let expected = Dictionary(uniqueKeysWithValues: loaded.map { ($0.name, $0) })
+        let ignored = Set(loaded.flatMap(\.ignoredKeys))
         let present = Set(file.entries.map(\.name))
-        let missing = graph.parameters.map(\.name).filter { !present.contains($0) }
+        let missing = loaded.map(\.name).filter { !present.contains($0) }
         let unexpected = file.entries.map(\.name).filter { expected[$0] == nil && !ignored.contains($0) }
         var mismatched: [String] = []
         for entry in file.entries {
@@ -29,17 +30,17 @@ public enum Weights {
             throw .error("weights do not match model '\(graph.name)': " + problems.joined(separator: "; "), at: .unknown(source))
         }
         var result: [String: Tensor] = [:]
-        for parameter in graph.parameters {
+        for parameter in loaded {
             result[parameter.name] = try file.tensor(named: parameter.name)
         }
         return result
     }
 
-    /// Deterministic weights: each parameter from its declared initializer, with a generator
+    /// Deterministic weights: each loaded (not derived) parameter from its declared initializer, with a generator
     /// seeded by `seed` and the parameter's name (so adding a layer changes no other weight).
     public static func initialize(_ graph: Graph, seed: UInt64 = 0) -> [String: Tensor] {
         var result: [String: Tensor] = [:]
-        for parameter in graph.parameters {
+        for parameter in graph.loadedParameters {
             var random = SeededRandom(seed: seed, name: parameter.name)
             let count = ShapeRules.elementCount(parameter.shape)
             let data: [Float]

@@ -37,6 +37,7 @@ public struct ReshapeOp: Op {
     public var summary: String { "x.reshape(shape): same elements, new shape; one -1 is inferred" }
     public var arity: Arity { .exactly(1) }
     public var fusion: FusionKind { .injective }
+    public func indexMap(inputs: [[Int]], attributes: Attributes, output: Int) -> IndexMap? { .rowMajor }
     public var arguments: [ArgSpec] {
         [ArgSpec("shape", .ints(count: nil), "target shape; one entry may be -1 (inferred from the element count)")]
     }
@@ -78,6 +79,9 @@ public struct PermuteOp: Op {
     public var summary: String { "x.permute(dims): reorder axes; output axis k is input axis dims[k]" }
     public var arity: Arity { .exactly(1) }
     public var fusion: FusionKind { .injective }
+    public func indexMap(inputs: [[Int]], attributes: Attributes, output: Int) -> IndexMap? {
+        .permute(Self.permutation(attributes, rank: inputs[0].count))
+    }
     public var arguments: [ArgSpec] {
         [ArgSpec("dims", .ints(count: nil), "a permutation of the input axes (negatives count from the end)")]
     }
@@ -107,6 +111,9 @@ public struct TransposeOp: Op {
     public var summary: String { "x.transpose(dim0, dim1): swap two axes" }
     public var arity: Arity { .exactly(1) }
     public var fusion: FusionKind { .injective }
+    public func indexMap(inputs: [[Int]], attributes: Attributes, output: Int) -> IndexMap? {
+        .permute(Self.permutation(attributes, rank: inputs[0].count))
+    }
     public var arguments: [ArgSpec] {
         [ArgSpec("dim0", .int, "first axis (negatives count from the end)"),
          ArgSpec("dim1", .int, "second axis")]
@@ -137,6 +144,7 @@ public struct FlattenOp: Op {
     public var summary: String { "merge axes start...end into one, as torch.nn.Flatten(start_dim, end_dim)" }
     public var arity: Arity { .exactly(1) }
     public var fusion: FusionKind { .injective }
+    public func indexMap(inputs: [[Int]], attributes: Attributes, output: Int) -> IndexMap? { .rowMajor }
     public var arguments: [ArgSpec] {
         [ArgSpec("start", .int, default: .int(1), "first axis to merge (start_dim)"),
          ArgSpec("end", .int, default: .int(-1), "last axis to merge (end_dim)")]

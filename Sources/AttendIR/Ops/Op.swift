@@ -87,6 +87,8 @@ public protocol Op: Sendable {
     func parameters(inputs: [[Int]], attributes: Attributes) -> [ParameterSlot]
     /// Floating-point operations (a multiply-add counts two), for `attend check`.
     func flops(inputs: [[Int]], outputs: [[Int]], attributes: Attributes) -> Int
+    /// For injective ops, how output `output` reads the input (see `IndexMap`); nil otherwise.
+    func indexMap(inputs: [[Int]], attributes: Attributes, output: Int) -> IndexMap?
 }
 
 extension Op {

@@ -7,6 +7,7 @@ public struct IdentityOp: Op {
     public var name: String { "identity" }
     public var summary: String { "the input unchanged, as torch.nn.Identity" }
     public var fusion: FusionKind { .injective }
+    public func indexMap(inputs: [[Int]], attributes: Attributes, output: Int) -> IndexMap? { .rowMajor }
     public var arity: Arity { .exactly(1) }
     public var arguments: [ArgSpec] { [] }
 
@@ -23,6 +24,7 @@ public struct DropoutOp: Op {
     public var name: String { "dropout" }
     public var summary: String { "dropout, as torch.nn.Dropout(p) in eval mode: the input unchanged" }
     public var fusion: FusionKind { .injective }
+    public func indexMap(inputs: [[Int]], attributes: Attributes, output: Int) -> IndexMap? { .rowMajor }
     public var arity: Arity { .exactly(1) }
 
     public var arguments: [ArgSpec] {

@@ -36,6 +36,11 @@ public struct SplitOp: Op {
     public var summary: String { "cut into pieces along an axis, as torch.split; one output per piece" }
     public var arity: Arity { .exactly(1) }
     public var fusion: FusionKind { .injective }
+    public func indexMap(inputs: [[Int]], attributes: Attributes, output: Int) -> IndexMap? {
+        let rank = inputs[0].count, axis = attributes.int("axis") < 0 ? attributes.int("axis") + rank : attributes.int("axis")
+        let pieces = Self.sections(attributes.ints("sizes"), size: inputs[0][axis])
+        return .strided(axis: axis, start: pieces.prefix(output).reduce(0, +), step: 1)
+    }
     public var arguments: [ArgSpec] {
         [ArgSpec("sizes", .ints(count: nil), "one int: chunk size (the last chunk may be smaller); a list: the exact piece sizes"),
          ArgSpec("axis", .int, default: .int(0), "axis to cut (dim)")]
@@ -87,6 +92,10 @@ public struct UnbindOp: Op {
     public var summary: String { "one output per index along an axis, the axis removed, as torch.unbind" }
     public var arity: Arity { .exactly(1) }
     public var fusion: FusionKind { .injective }
+    public func indexMap(inputs: [[Int]], attributes: Attributes, output: Int) -> IndexMap? {
+        let rank = inputs[0].count, axis = attributes.int("axis")
+        return .select(axis: axis < 0 ? axis + rank : axis, index: output)
+    }
     public var arguments: [ArgSpec] {
         [ArgSpec("axis", .int, default: .int(0), "axis to remove (dim)")]
     }
@@ -108,6 +117,10 @@ public struct SliceOp: Op {
     public var summary: String { "x[..., start:end:step] along one axis (Python semantics: negatives count from the end, out-of-range clamps)" }
     public var arity: Arity { .exactly(1) }
     public var fusion: FusionKind { .injective }
+    public func indexMap(inputs: [[Int]], attributes: Attributes, output: Int) -> IndexMap? {
+        let rank = inputs[0].count, axis = attributes.int("axis") < 0 ? attributes.int("axis") + rank : attributes.int("axis")
+        return .strided(axis: axis, start: Self.resolve(attributes, size: inputs[0][axis]).start, step: attributes.int("step"))
+    }
     public var arguments: [ArgSpec] {
         [ArgSpec("axis", .int, "axis to slice"),
          ArgSpec("start", .int, default: .int(0), "first index"),

@@ -1,0 +1,151 @@
+import AttendBasic
+import AttendIR
+
+/// Which kernels a graph becomes, in order. Nodes of one fusion group (`Node.group`) make one
+/// kernel at the place of its first node (the anchor); injective nodes with an index map
+/// (reshape, permute, slice, split, unbind, identity) and parameter nodes make none: readers
+/// read through them (views). A group the code generator cannot run as one kernel (the IR
+/// may come from a file) is split back into one kernel per node, which is always correct.
+public struct KernelSchedule: Sendable {
+    /// One kernel: its nodes, anchor first; the others are its elementwise epilogue.
+    public struct Unit: Sendable {
+        public var nodes: [Int]
+        public var anchor: Int { nodes[0] }
+    }
+
+    public let graph: Graph
+    public private(set) var units: [Unit] = []
+    /// View values: the value they read and how.
+    public private(set) var viewSource: [ValueID: (source: ValueID, map: IndexMap)] = [:]
+    /// Outputs of parameter nodes: the parameter they are.
+    public private(set) var parameterView: [ValueID: String] = [:]
+    /// Values with a buffer of their own (not views, not group-internal values nobody else reads).
+    public private(set) var materialized: Set<ValueID> = []
+    /// For each materialized value, the unit that writes it.
+    public private(set) var writer: [ValueID: Int] = [:]
+    /// For each unit, the root values it reads (views resolved), for liveness.
+    public private(set) var reads: [[ValueID]] = []
+    /// Positions of fused units whose anchor accumulates in its output buffer (conv, matmul):
+    /// the anchor's output is stored, and the epilogue runs on each region it finalizes.
+    public private(set) var accumulating: Set<Int> = []
+
+    public init(_ graph: Graph) {
+        self.graph = graph
+        let graphOutputs = Set(graph.outputs.map(\.value))
+        var producerIndex: [ValueID: Int] = [:]
+        for (index, node) in graph.nodes.enumerated() {
+            for output in node.outputs { producerIndex[output] = index }
+            guard !node.outputs.contains(where: graphOutputs.contains) else { continue }
+            if node.op is ParameterOp, let name = node.parameterName("") {
+                parameterView[node.outputs[0]] = name
+                continue
+            }
+            guard node.inputs.count == 1 else { continue }
+            let maps = node.outputs.indices.map { node.op.indexMap(inputs: [graph.shape(of: node.inputs[0])], attributes: node.attributes, output: $0) }
+            guard maps.allSatisfy({ $0 != nil }) else { continue }
+            for (output, map) in zip(node.outputs, maps) { viewSource[output] = (node.inputs[0], map!) }
+        }
+        // Units: valid groups at their anchor, other kernel nodes alone.
+        var members: [Int: [Int]] = [:]
+        for (index, node) in graph.nodes.enumerated() { if let group = node.group { members[group, default: []].append(index) } }
+        var unitAt: [Int: Unit] = [:]
+        var grouped: Set<Int> = []
+        for (_, nodes) in members where nodes.count > 1 && isFusible(nodes, producerIndex: producerIndex) {
+            unitAt[nodes[0]] = Unit(nodes: nodes)
+            grouped.formUnion(nodes)
+        }
+        for (index, node) in graph.nodes.enumerated() {
+            if let unit = unitAt[index] { units.append(unit); continue }
+            guard !grouped.contains(index), !isView(node) else { continue }
+            units.append(Unit(nodes: [index]))
+        }
+        // What each unit stores and reads.
+        var readers: [ValueID: Set<Int>] = [:]
+        for (position, unit) in units.enumerated() {
+            let inside = Set(unit.nodes.flatMap { graph.nodes[$0].outputs })
+            var read: [ValueID] = []
+            for index in unit.nodes {
+                for input in graph.nodes[index].inputs where !inside.contains(input) {
+                    let root = self.root(of: input)
+                    readers[input, default: []].insert(position)
+                    if !read.contains(root) { read.append(root) }
+                }
+            }
+            reads.append(read)
+        }
+        // Views read by a unit count as reads of their chain.
+        var viewReaders = readers
+        for (value, _) in readers where viewSource[value] != nil {
+            var current = value
+            while let (source, _) = viewSource[current] {
+                viewReaders[source, default: []].formUnion(readers[value] ?? [])
+                current = source
+            }
+        }
+        for (position, unit) in units.enumerated() where unit.nodes.count > 1 && Self.accumulates(graph.nodes[unit.anchor], in: graph) {
+            accumulating.insert(position)
+        }
+        for (position, unit) in units.enumerated() {
+            for index in unit.nodes {
+                for output in graph.nodes[index].outputs {
+                    let accumulator = index == unit.anchor && accumulating.contains(position)
+                    let readOutside = !(viewReaders[output] ?? []).subtracting([position]).isEmpty
+                    if unit.nodes.count == 1 || readOutside || accumulator || graphOutputs.contains(output) {
+                        materialized.insert(output)
+                        writer[output] = position
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether the node's lowering reads back its output (accumulates in it).
+    static func accumulates(_ node: Node, in graph: Graph) -> Bool {
+        guard let lowering = LoweringTable.lowering(for: node.op) else { return false }
+        let output = BufferRef("out0")
+        var weights: [String: BufferRef] = [:], weightShapes: [String: [Int]] = [:]
+        for (slot, name) in node.parameters {
+            weights[slot] = BufferRef("w_" + slot)
+            weightShapes[slot] = graph.parameter(named: name)?.shape ?? []
+        }
+        let context = LoweringContext(op: node.op, attributes: node.attributes, inputs: node.inputs.indices.map { BufferRef("in\($0)") },
+                                      inputShapes: node.inputs.map(graph.shape(of:)), outputs: [output],
+                                      outputShapes: node.outputs.map(graph.shape(of:)), weights: weights, weightShapes: weightShapes)
+        guard let body = try? lowering(context) else { return false }
+        return body.contains { $0.reads(output) }
+    }
+
+    /// The value a (possibly view) value's elements live in.
+    public func root(of value: ValueID) -> ValueID {
+        var current = value
+        while let (source, _) = viewSource[current] { current = source }
+        return current
+    }
+
+    func isView(_ node: Node) -> Bool {
+        node.outputs.allSatisfy { viewSource[$0] != nil || parameterView[$0] != nil }
+    }
+
+    /// A group the generator can run as one kernel: a single-output anchor that is not a view,
+    /// then elementwise nodes (declared by a scalar formula) on the anchor's output grid whose
+    /// other inputs are ready before the anchor.
+    func isFusible(_ nodes: [Int], producerIndex: [ValueID: Int]) -> Bool {
+        let anchor = graph.nodes[nodes[0]]
+        guard anchor.outputs.count == 1, !isView(anchor), LoweringTable.lowering(for: anchor.op) != nil else { return false }
+        let shape = graph.shape(of: anchor.outputs[0])
+        var inside = Set(anchor.outputs)
+        for index in nodes.dropFirst() {
+            let node = graph.nodes[index]
+            guard node.op is ElementwiseOp, node.outputs.count == 1, node.parameters.isEmpty,
+                  graph.shape(of: node.outputs[0]) == shape, !isView(node) else { return false }
+            for input in node.inputs {
+                if inside.contains(input) { continue }
+                if let producer = producerIndex[input], producer >= nodes[0] { return false }
+                guard let inputShape = Optional(graph.shape(of: input)), inputShape.count <= shape.count,
+                      zip(inputShape.reversed(), shape.reversed()).allSatisfy({ $0 == $1 || $0 == 1 }) else { return false }
+            }
+            inside.formUnion(node.outputs)
+        }
+        return true
+    }
+}

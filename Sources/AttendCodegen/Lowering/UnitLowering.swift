@@ -1,0 +1,168 @@
+import AttendBasic
+import AttendIR
+
+/// Lowers one kernel unit (a node, or a fused group) to a kernel and the C arguments of its
+/// call. The anchor is lowered as its op declares; then its loads are redirected through
+/// views (index maps) and each store of its output becomes the epilogue: the group's
+/// elementwise formulas evaluated on the stored value, storing only values read outside.
+struct UnitLowering {
+    let graph: Graph
+    let schedule: KernelSchedule
+    let storage: Storage
+
+    /// Kernel parameters by C location, so one buffer is one parameter (in-place outputs and
+    /// several views of one value included).
+    private struct Buffers {
+        var parameters: [Kernel.Parameter] = []
+        var arguments: [String] = []
+        var byLocation: [String: Int] = [:]
+
+        mutating func ref(_ location: String, role: Kernel.Role, count: Int, name: String? = nil) -> BufferRef {
+            if let index = byLocation[location] {
+                if role == .output { parameters[index].role = .output }
+                parameters[index].count = max(parameters[index].count, count)
+                return parameters[index].buffer
+            }
+            let buffer = BufferRef(name ?? "x\(parameters.count)")
+            byLocation[location] = parameters.count
+            parameters.append(Kernel.Parameter(buffer, role, count: count))
+            arguments.append(location)
+            return buffer
+        }
+    }
+
+    func lower(_ unit: KernelSchedule.Unit, position: Int) throws(Diagnostic) -> (kernel: Kernel, arguments: [String]) {
+        let anchor = graph.nodes[unit.anchor]
+        guard let lowering = LoweringTable.lowering(for: anchor.op) else {
+            throw .error("the C backend cannot lower op '\(anchor.op.name)' yet", at: anchor.location)
+        }
+        var buffers = Buffers()
+        // Placeholders the op's lowering writes against; replaced below.
+        let inputs = anchor.inputs.indices.map { BufferRef("p_in\($0)") }
+        let outputs = anchor.outputs.indices.map { BufferRef("p_out\($0)") }
+        // Kernel parameters in the order inputs, weights, outputs (then epilogue operands).
+        for (k, input) in anchor.inputs.enumerated() {
+            let root = schedule.root(of: input)
+            let count = schedule.parameterView[root].flatMap { graph.parameter(named: $0) }.map { ShapeRules.elementCount($0.shape) }
+                ?? ShapeRules.elementCount(graph.shape(of: root))
+            _ = buffers.ref(storage.buffer(root), role: .input, count: count, name: "in\(k)")
+        }
+        var weights: [String: BufferRef] = [:], weightShapes: [String: [Int]] = [:]
+        for (k, (slot, name)) in anchor.parameters.enumerated() {
+            let shape = graph.parameter(named: name)?.shape ?? []
+            weights[slot] = buffers.ref(storage.parameter(name), role: .weight, count: ShapeRules.elementCount(shape), name: "w\(k)")
+            weightShapes[slot] = shape
+        }
+        for (k, output) in anchor.outputs.enumerated() where schedule.materialized.contains(output) {
+            _ = buffers.ref(storage.buffer(output), role: .output, count: ShapeRules.elementCount(graph.shape(of: output)), name: "out\(k)")
+        }
+        let context = LoweringContext(op: anchor.op, attributes: anchor.attributes, inputs: inputs,
+                                      inputShapes: anchor.inputs.map(graph.shape(of:)), outputs: outputs,
+                                      outputShapes: anchor.outputs.map(graph.shape(of:)), weights: weights, weightShapes: weightShapes)
+        var body: [Stmt]
+        do { body = try lowering(context) } catch { throw error.located(at: anchor.location) }
+        let accumulating = schedule.accumulating.contains(position)
+
+        var readers: [BufferRef: ValueID] = [:]
+        for (k, value) in anchor.inputs.enumerated() { readers[inputs[k]] = value }
+        var site = 0
+        var emitted: [Stmt] = []
+        let count = anchor.outputs.first.map { ShapeRules.elementCount(graph.shape(of: $0)) } ?? 0
+        for stmt in body {
+            emitted += stmt.rewritten(load: { buffer, index in
+                if let k = outputs.firstIndex(of: buffer) {
+                    // Only lowerings that accumulate read their output; it is then always stored.
+                    let output = anchor.outputs[k]
+                    return .load(buffers.ref(storage.buffer(output), role: .output, count: ShapeRules.elementCount(graph.shape(of: output))), index)
+                }
+                guard let value = readers[buffer] else { return .load(buffer, index) }
+                return load(value, at: index, buffers: &buffers)
+            }, store: { buffer, index, value in
+                guard let k = outputs.firstIndex(of: buffer) else { return [.store(buffer, index, value)] }
+                if accumulating {
+                    return [.store(buffers.ref(storage.buffer(anchor.outputs[0]), role: .output, count: count), index, value)]
+                }
+                return epilogue(unit, output: anchor.outputs[k], index: index, value: value, site: &site, buffers: &buffers)
+            })
+        }
+        if accumulating {
+            // The epilogue runs on each region the anchor finalizes, reading the accumulated values.
+            let accumulator = buffers.ref(storage.buffer(anchor.outputs[0]), role: .output, count: count)
+            emitted = emitted.flatMap { stmt in
+                stmt.rewritten(load: { .load($0, $1) }, store: { [.store($0, $1, $2)] }).flatMap { $0.expandingFinalized(outputs[0]) { start, regionCount, stride in
+                    let variable = "f\(site)"
+                    let element = start + .v(variable) * .constant(stride)
+                    let body = epilogue(unit, output: anchor.outputs[0], index: element, value: .load(accumulator, element),
+                                        site: &site, buffers: &buffers, storeAnchor: false)
+                    return [.loop(variable: variable, lower: 0, upper: regionCount, schedule: stride == 1 ? .vectorized : .serial, body: body)]
+                } }
+            }
+        }
+        let names = unit.nodes.map { graph.nodes[$0] }.map { $0.layer.isEmpty ? $0.op.name : $0.layer }
+        let ops = unit.nodes.map { graph.nodes[$0].op.name }
+        let shapes = "\(anchor.inputs.map { formatShape(graph.shape(of: $0)) }.joined(separator: ", ")) -> \(anchor.outputs.map { formatShape(graph.shape(of: $0)) }.joined(separator: ", "))"
+        let kernel = Kernel(name: "k\(position)_" + Naming.readable(names[0]),
+                            comment: "\(ops.joined(separator: " + ")) '\(names.joined(separator: "', '"))': \(shapes)",
+                            parameters: buffers.parameters, body: emitted)
+        return (kernel, buffers.arguments)
+    }
+
+    /// A load of `value` at flat `index`, through any views to the buffer that holds it.
+    private func load(_ value: ValueID, at index: IndexExpr, buffers: inout Buffers) -> ValueExpr {
+        // Coordinates are carried through permutes, slices and selections; only row-major
+        // reshapes go through a flat index (so a chain costs one division per axis, once).
+        var current = value, flat = index
+        var coordinates: [IndexExpr]? = nil
+        while let (source, map) = schedule.viewSource[current] {
+            let view = graph.shape(of: current)
+            if map == .rowMajor {
+                if let known = coordinates { flat = Loops.offset(known, Loops.strides(view)) }
+                coordinates = nil
+            } else {
+                coordinates = Loops.sourceCoordinates(coordinates ?? Loops.coordinates(flat, view), map: map)
+            }
+            current = source
+        }
+        if let known = coordinates { flat = Loops.offset(known, Loops.strides(graph.shape(of: current))) }
+        let count = schedule.parameterView[current].flatMap { graph.parameter(named: $0) }.map { ShapeRules.elementCount($0.shape) }
+            ?? ShapeRules.elementCount(graph.shape(of: current))
+        return .load(buffers.ref(storage.buffer(current), role: .input, count: count), flat)
+    }
+
+    /// The statements replacing one store of the anchor's output: the value, then each
+    /// epilogue node's formula, each stored if something outside the kernel reads it.
+    private func epilogue(_ unit: KernelSchedule.Unit, output: ValueID, index: IndexExpr, value: ValueExpr,
+                          site: inout Int, buffers: inout Buffers, storeAnchor: Bool = true) -> [Stmt] {
+        let shape = graph.shape(of: output)
+        let count = ShapeRules.elementCount(shape)
+        func store(_ id: ValueID, _ at: IndexExpr, _ v: ValueExpr, _ stmts: inout [Stmt]) {
+            guard schedule.materialized.contains(id) else { return }
+            stmts.append(.store(buffers.ref(storage.buffer(id), role: .output, count: count), at, v))
+        }
+        if unit.nodes.count == 1 {
+            var stmts: [Stmt] = []
+            store(output, index, value, &stmts)
+            return stmts
+        }
+        let flat = "e\(site)"
+        var stmts: [Stmt] = [.letIndex(flat, index)]
+        var scalars: [ValueID: ValueExpr] = [:]
+        let first = "v\(site)_0"
+        stmts.append(.declare(first, value))
+        scalars[output] = .scalar(first)
+        if storeAnchor { store(output, .v(flat), .scalar(first), &stmts) }
+        for (k, member) in unit.nodes.dropFirst().enumerated() {
+            let node = graph.nodes[member]
+            guard let op = node.op as? ElementwiseOp else { continue }
+            let operands = node.inputs.map { input in
+                scalars[input] ?? load(input, at: Loops.broadcastIndex(.v(flat), from: shape, to: graph.shape(of: input)), buffers: &buffers)
+            }
+            let name = "v\(site)_\(k + 1)"
+            stmts.append(.declare(name, ElementwiseLowering.value(op, attributes: node.attributes, operands: operands)))
+            scalars[node.outputs[0]] = .scalar(name)
+            store(node.outputs[0], .v(flat), .scalar(name), &stmts)
+        }
+        site += 1
+        return stmts
+    }
+}

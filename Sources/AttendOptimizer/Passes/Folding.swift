@@ -1,0 +1,38 @@
+import AttendBasic
+import AttendIR
+
+/// Helpers for passes that fold work into derived parameters (computed once at load time).
+extension Graph {
+    /// Adds a derived parameter `op(operands) {given}`, attributes typed by the op's schema.
+    mutating func derive(_ name: String, _ opName: String, _ operands: [String],
+                         _ given: [(name: String, value: ArgValue)] = []) throws(Diagnostic) -> String {
+        let op = try Self.registeredOp(opName)
+        return try deriveParameter(name, op: op, operands: operands, attributes: try Self.typed(op, given))
+    }
+
+    static func registeredOp(_ name: String) throws(Diagnostic) -> any Op {
+        guard let op = OpRegistry.op(named: name) else { throw .error("internal: no op '\(name)'") }
+        return op
+    }
+
+    static func typed(_ op: any Op, _ given: [(name: String, value: ArgValue)]) throws(Diagnostic) -> Attributes {
+        do { return try op.typeArguments(given) } catch { throw error.diagnostic }
+    }
+}
+
+/// Ops whose output channels are the first axis of `weight` and whose optional `bias` is
+/// added per output channel: the producers a batchnorm or a scale folds into.
+enum WeightedProducer {
+    static func isFoldable(_ node: Node) -> Bool {
+        (node.op is ConvOp || node.op.name == "linear") && node.outputs.count == 1 && node.parameterName("weight") != nil
+    }
+
+    /// A copy of `node` bound to new weight and (when given) bias parameters.
+    static func rebind(_ node: Node, weight: String, bias: String?, in graph: inout Graph) throws(Diagnostic) -> Node {
+        var attributes = node.attributes
+        attributes["bias"] = .bool(bias != nil)
+        let parameters = [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+        return try graph.makeNode(node.op, inputs: node.inputs, attributes: attributes,
+                                  parameters: parameters, layer: node.layer, location: node.location)
+    }
+}

@@ -1,0 +1,56 @@
+import AttendBasic
+import AttendIR
+
+/// `fuse`: groups nodes into kernels by their declared fusion kind (`Op.fusion`, TVM's
+/// classification), never by op name. A group has one anchor — a complex-out-fusable op
+/// (conv, linear, matmul), a reduction, an injective op that needs a kernel, or an
+/// elementwise op — followed by elementwise and broadcast nodes that compute on the anchor's
+/// output grid (same shape): bias, activation, residual add, attention gating
+/// (`x * sigmoid(s)`) and so on become the anchor kernel's epilogue. A node joins when one of
+/// its inputs is in the group and every other input is ready before the anchor runs, so the
+/// group runs as one kernel at the anchor's place. Values inside a group that nothing
+/// outside reads are never stored. Injective ops with an index map (reshape, permute, slice,
+/// split, unbind) need no group: code generation reads through them.
+public struct FusePass: Pass {
+    public init() {}
+    public var name: String { "fuse" }
+    public var summary: String { "fuse elementwise and broadcast epilogues into their producing kernel (by fusion kind)" }
+
+    public func run(on graph: inout Graph) throws(Diagnostic) -> Bool {
+        let before = graph.nodes.map(\.group)
+        for index in graph.nodes.indices { graph.nodes[index].group = nil }
+        let uses = UseInfo(graph)
+        var next = 0
+        for anchor in graph.nodes.indices where graph.nodes[anchor].group == nil && Self.canAnchor(graph.nodes[anchor], in: graph) {
+            let shape = graph.shape(of: graph.nodes[anchor].outputs[0])
+            var inside = Set(graph.nodes[anchor].outputs)
+            var members = [anchor]
+            for index in (anchor + 1)..<graph.nodes.count where graph.nodes[index].group == nil {
+                let node = graph.nodes[index]
+                guard Self.canJoin(node), graph.shape(of: node.outputs[0]) == shape else { continue }
+                let readsGroup = node.inputs.contains(where: inside.contains)
+                let othersReady = node.inputs.allSatisfy { inside.contains($0) || (uses.producer[$0].map { $0 < anchor } ?? true) }
+                guard readsGroup, othersReady else { continue }
+                members.append(index)
+                inside.formUnion(node.outputs)
+            }
+            guard members.count > 1 else { continue }
+            for member in members { graph.nodes[member].group = next }
+            next += 1
+        }
+        return graph.nodes.map(\.group) != before
+    }
+
+    /// A node that can start a kernel others fuse into.
+    static func canAnchor(_ node: Node, in graph: Graph) -> Bool {
+        guard node.outputs.count == 1, node.op.fusion != .opaque else { return false }
+        return node.op.indexMap(inputs: node.inputs.map(graph.shape(of:)), attributes: node.attributes, output: 0) == nil
+    }
+
+    /// A node that can be computed in another kernel's epilogue: elementwise after
+    /// broadcasting, declared by a scalar formula.
+    static func canJoin(_ node: Node) -> Bool {
+        (node.op.fusion == .elementwise || node.op.fusion == .broadcast) && node.op is ElementwiseOp
+            && node.outputs.count == 1 && node.parameters.isEmpty
+    }
+}

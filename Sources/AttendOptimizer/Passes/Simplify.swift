@@ -1,0 +1,114 @@
+import AttendBasic
+import AttendIR
+
+/// `simplify`: algebraic identities, each a small pattern —
+/// - `x * 1`, `x / 1`, `x + 0`, `x - 0`, `x ** 1` with a scalar operand are `x` (so is a
+///   softmax followed by a multiplication by one);
+/// - `(x * a) * b` is `x * (a b)` and `(x / a) / b` is `x / (a b)` for scalar a, b;
+/// - `-(-x)` is `x`;
+/// - a permute (or transpose) of a permute is one permute, or nothing;
+/// - a chain of row-major reshapes (reshape, flatten) is one reshape, or nothing.
+public struct SimplifyPass: Pass {
+    public init() {}
+    public var name: String { "simplify" }
+    public var summary: String { "algebraic simplification: x*1, x+0, scalar chains, permute and reshape chains" }
+
+    public func run(on graph: inout Graph) throws(Diagnostic) -> Bool {
+        try PatternPass(name: name, summary: summary, patterns: [
+            ScalarIdentityPattern(), ScalarChainPattern(), DoubleNegationPattern(),
+            PermuteChainPattern(), ReshapeChainPattern(),
+        ]).run(on: &graph)
+    }
+}
+
+extension Node {
+    /// The scalar operand of a one-input binary elementwise node (`mul(%x) {other = 2.0}`).
+    var scalarOperand: Double? {
+        guard inputs.count == 1, let op = op as? ElementwiseOp, op.isBinary else { return nil }
+        return attributes.optionalFloat("other")
+    }
+}
+
+/// `x * 1`, `x / 1`, `x + 0`, `x - 0`, `x ** 1` → `x`.
+struct ScalarIdentityPattern: RewritePattern {
+    static let neutral: [String: Double] = ["mul": 1, "div": 1, "add": 0, "sub": 0, "pow": 1]
+
+    func rewrite(at index: Int, in graph: inout Graph, uses: UseInfo) throws(Diagnostic) -> Bool {
+        let node = graph.nodes[index]
+        guard let scalar = node.scalarOperand, Self.neutral[node.op.name] == scalar else { return false }
+        graph.replaceUses(of: node.outputs[0], with: node.inputs[0])
+        return true
+    }
+}
+
+/// `(x * a) * b` → `x * (a b)`, `(x / a) / b` → `x / (a b)`. The intermediate must have no
+/// other reader (otherwise both products would be computed anyway).
+struct ScalarChainPattern: RewritePattern {
+    func rewrite(at index: Int, in graph: inout Graph, uses: UseInfo) throws(Diagnostic) -> Bool {
+        let node = graph.nodes[index]
+        guard ["mul", "div"].contains(node.op.name), let b = node.scalarOperand,
+              let inner = uses.producerNode(of: node.inputs[0], in: graph), inner.op.name == node.op.name,
+              let a = inner.scalarOperand, uses.hasSingleUser(node.inputs[0]) else { return false }
+        var attributes = node.attributes
+        attributes["other"] = .float(a * b)
+        let merged = try graph.makeNode(node.op, inputs: inner.inputs, attributes: attributes, parameters: [],
+                                        layer: node.layer, location: node.location)
+        graph.replace(node: index, with: merged)
+        return true
+    }
+}
+
+/// `neg(neg(x))` → `x`.
+struct DoubleNegationPattern: RewritePattern {
+    func rewrite(at index: Int, in graph: inout Graph, uses: UseInfo) throws(Diagnostic) -> Bool {
+        let node = graph.nodes[index]
+        guard node.op.name == "neg", let inner = uses.producerNode(of: node.inputs[0], in: graph),
+              inner.op.name == "neg" else { return false }
+        graph.replaceUses(of: node.outputs[0], with: inner.inputs[0])
+        return true
+    }
+}
+
+/// A permute of a permute (transposes included) → one permute of the original input.
+struct PermuteChainPattern: RewritePattern {
+    func rewrite(at index: Int, in graph: inout Graph, uses: UseInfo) throws(Diagnostic) -> Bool {
+        let node = graph.nodes[index]
+        guard node.inputs.count == 1, let inner = uses.producerNode(of: node.inputs[0], in: graph), inner.outputs.count == 1,
+              case .permute(let outer) = node.op.indexMap(inputs: [graph.shape(of: node.inputs[0])], attributes: node.attributes, output: 0),
+              case .permute(let first) = inner.op.indexMap(inputs: inner.inputs.map(graph.shape(of:)), attributes: inner.attributes, output: 0)
+        else { return false }
+        let source = inner.inputs[0]
+        // Output axis k of the outer is its input axis outer[k], which is source axis first[outer[k]].
+        let dims = outer.map { first[$0] }
+        if dims == Array(dims.indices) {
+            graph.replaceUses(of: node.outputs[0], with: source)
+            return true
+        }
+        let permute = try graph.makeNode(PermuteOp(), inputs: [source], attributes: Attributes([("dims", .ints(dims))]),
+                                         parameters: [], layer: node.layer, location: node.location)
+        graph.replace(node: index, with: permute)
+        return true
+    }
+}
+
+/// Row-major reshapes (reshape, flatten, and identity-like views) of a row-major reshape →
+/// one reshape of the original input (or the input itself when the shapes agree).
+struct ReshapeChainPattern: RewritePattern {
+    func rewrite(at index: Int, in graph: inout Graph, uses: UseInfo) throws(Diagnostic) -> Bool {
+        let node = graph.nodes[index]
+        guard node.inputs.count == 1, node.outputs.count == 1, let inner = uses.producerNode(of: node.inputs[0], in: graph),
+              inner.inputs.count == 1, inner.outputs.count == 1,
+              node.op.indexMap(inputs: [graph.shape(of: node.inputs[0])], attributes: node.attributes, output: 0) == .rowMajor,
+              inner.op.indexMap(inputs: [graph.shape(of: inner.inputs[0])], attributes: inner.attributes, output: 0) == .rowMajor
+        else { return false }
+        let source = inner.inputs[0], shape = graph.shape(of: node.outputs[0])
+        if graph.shape(of: source) == shape {
+            graph.replaceUses(of: node.outputs[0], with: source)
+            return true
+        }
+        let reshape = try graph.makeNode(ReshapeOp(), inputs: [source], attributes: Attributes([("shape", .ints(shape))]),
+                                         parameters: [], layer: node.layer, location: node.location)
+        graph.replace(node: index, with: reshape)
+        return true
+    }
+}

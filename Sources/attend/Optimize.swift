@@ -1,0 +1,85 @@
+import ArgumentParser
+import AttendBasic
+import AttendIR
+import AttendOptimizer
+import Foundation
+
+/// Optimizer options every command that compiles shares: the pipeline (`-O` level or
+/// `--passes`) and the pass manager's instrumentation.
+struct OptimizerOptions: ParsableArguments {
+    @Option(name: .customShort("O", allowingJoined: true),
+            help: "Optimization level: 0 (no passes), 2 (default pipeline) or 3 (also reschedules for memory).")
+    var level: Int?
+
+    @Option(help: "Run exactly these passes, comma-separated (see `attend opt --list`), instead of a level's pipeline.")
+    var passes: String?
+
+    @Flag(help: "Verify the graph after every pass.")
+    var verifyEach = false
+
+    @Flag(help: "Print the graph after every pass (to stderr).")
+    var printAfterAll = false
+
+    @Option(help: "Print the graph after the named pass (repeatable).")
+    var printAfter: [String] = []
+
+    @Flag(help: "Print the time each pass takes (to stderr).")
+    var timePasses = false
+
+    /// Whether the user asked for any optimization explicitly.
+    var isGiven: Bool { level != nil || passes != nil }
+
+    func passOptions(defaultLevel: OptimizationLevel) throws(Diagnostic) -> PassOptions {
+        var chosen = defaultLevel
+        if let level {
+            guard let parsed = OptimizationLevel(rawValue: level) else {
+                throw .error("-O must be 0, 2 or 3, got \(level)", at: .unknown("-O"))
+            }
+            chosen = parsed
+        }
+        let names = passes.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        return PassOptions(passes: names, level: chosen, verifyEach: verifyEach, printAfterAll: printAfterAll,
+                           printAfter: Set(printAfter), timePasses: timePasses)
+    }
+
+    /// Runs the chosen pipeline on `graph` (`defaultLevel` when no -O or --passes is given).
+    func optimize(_ graph: inout AttendIR.Graph, defaultLevel: OptimizationLevel = .o2) throws(Diagnostic) {
+        let manager = PassManager(options: try passOptions(defaultLevel: defaultLevel))
+        try manager.run(&graph)
+    }
+}
+
+/// `attend opt`: runs passes over a graph in the textual IR, as `mlir-opt` does.
+struct Opt: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run optimizer passes on a textual IR file; print the result.")
+
+    @Argument(help: "A graph in the textual IR (`attend graph` prints one); - for stdin.")
+    var file: String?
+
+    @OptionGroup var optimizer: OptimizerOptions
+
+    @Flag(help: "List the passes and the levels' pipelines.")
+    var list = false
+
+    func run() throws {
+        try Attend.reporting { () throws(Diagnostic) in
+            if list {
+                for pass in PassRegistry.standard.passes { print("\(pass.name): \(pass.summary)") }
+                for level in OptimizationLevel.allCases { print("-O\(level.rawValue): \(level.pipeline.joined(separator: ","))") }
+                return
+            }
+            guard let file else { throw .error("give an IR file (or - for stdin), or --list", at: .unknown("attend opt")) }
+            let text: String
+            if file == "-" {
+                text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            } else {
+                guard let data = FileManager.default.contents(atPath: file) else { throw .error("cannot read file", at: .unknown(file)) }
+                guard let decoded = String(data: data, encoding: .utf8) else { throw .error("file is not UTF-8 text", at: .unknown(file)) }
+                text = decoded
+            }
+            var graph = try IRParser.parse(text, file: file == "-" ? "<stdin>" : file)
+            try optimizer.optimize(&graph)
+            print(graph.text, terminator: "")
+        }
+    }
+}
