@@ -19,6 +19,9 @@ public struct KernelSchedule: Sendable {
     public private(set) var viewSource: [ValueID: (source: ValueID, map: IndexMap)] = [:]
     /// Outputs of parameter nodes: the parameter they are.
     public private(set) var parameterView: [ValueID: String] = [:]
+    /// Values written straight into their slice of a concatenation's buffer (the concat
+    /// needs no kernel): the concatenation and the flat offset.
+    public private(set) var slice: [ValueID: (whole: ValueID, offset: Int)] = [:]
     /// Values with a buffer of their own (not views, not group-internal values nobody else reads).
     public private(set) var materialized: Set<ValueID> = []
     /// For each materialized value, the unit that writes it.
@@ -45,6 +48,7 @@ public struct KernelSchedule: Sendable {
             guard maps.allSatisfy({ $0 != nil }) else { continue }
             for (output, map) in zip(node.outputs, maps) { viewSource[output] = (node.inputs[0], map!) }
         }
+        findConcatenationsInPlace(producerIndex: producerIndex, graphOutputs: graphOutputs)
         // Units: valid groups at their anchor, other kernel nodes alone.
         var members: [Int: [Int]] = [:]
         for (index, node) in graph.nodes.enumerated() { if let group = node.group { members[group, default: []].append(index) } }
@@ -90,12 +94,35 @@ public struct KernelSchedule: Sendable {
                 for output in graph.nodes[index].outputs {
                     let accumulator = index == unit.anchor && accumulating.contains(position)
                     let readOutside = !(viewReaders[output] ?? []).subtracting([position]).isEmpty
-                    if unit.nodes.count == 1 || readOutside || accumulator || graphOutputs.contains(output) {
+                    if unit.nodes.count == 1 || readOutside || accumulator || graphOutputs.contains(output) || slice[output] != nil {
                         materialized.insert(output)
                         writer[output] = position
                     }
                 }
             }
+        }
+        // A concatenation assembled in place exists from its first slice's writer on.
+        for (value, (whole, _)) in slice {
+            materialized.insert(whole)
+            writer[whole] = min(writer[whole] ?? Int.max, writer[value] ?? 0)
+        }
+    }
+
+    /// Concatenations whose inputs can be written straight into place: inputs laid end to
+    /// end in the output (`Op.contiguousInputOffsets`), each a distinct value produced by a
+    /// kernel (not a view, a parameter, a graph input or output, or another such slice).
+    private mutating func findConcatenationsInPlace(producerIndex: [ValueID: Int], graphOutputs: Set<ValueID>) {
+        for node in graph.nodes where node.outputs.count == 1 && node.inputs.count > 1 {
+            guard let offsets = node.op.contiguousInputOffsets(inputs: node.inputs.map(graph.shape(of:)), attributes: node.attributes),
+                  Set(node.inputs).count == node.inputs.count else { continue }
+            let eligible = node.inputs.allSatisfy { input in
+                guard let producer = producerIndex[input], !graphOutputs.contains(input), slice[input] == nil,
+                      viewSource[input] == nil, parameterView[input] == nil else { return false }
+                return !isView(graph.nodes[producer]) && graph.nodes[producer].outputs.count == 1
+            }
+            guard eligible, slice[node.outputs[0]] == nil else { continue }
+            for (input, offset) in zip(node.inputs, offsets) { slice[input] = (node.outputs[0], offset) }
+            concatenations.insert(node.outputs[0])
         }
     }
 
@@ -122,8 +149,11 @@ public struct KernelSchedule: Sendable {
         return current
     }
 
+    /// Concatenations assembled in place (no kernel; their inputs are slices).
+    public private(set) var concatenations: Set<ValueID> = []
+
     func isView(_ node: Node) -> Bool {
-        node.outputs.allSatisfy { viewSource[$0] != nil || parameterView[$0] != nil }
+        node.outputs.allSatisfy { viewSource[$0] != nil || parameterView[$0] != nil || concatenations.contains($0) }
     }
 
     /// A group the generator can run as one kernel: a single-output anchor that is not a view,

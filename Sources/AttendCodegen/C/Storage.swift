@@ -28,8 +28,12 @@ struct Storage {
                 location[output.value] = "outputs[\(k)]"
             }
         }
-        plan = Self.planArena(graph, schedule: schedule, placing: schedule.materialized.subtracting(location.keys))
+        let slices = Set(schedule.slice.keys)
+        plan = Self.planArena(graph, schedule: schedule, placing: schedule.materialized.subtracting(location.keys).subtracting(slices))
         for (value, offset) in plan.offsets { location[value] = "(arena + \(offset))" }
+        for (value, (whole, offset)) in schedule.slice {
+            location[value] = "(" + (location[whole] ?? "NULL") + " + \(offset))"
+        }
         self.location = location
         self.copies = copies
         let loaded = graph.loadedParameters, derived = graph.parameters.filter { !$0.isLoaded }
@@ -44,6 +48,10 @@ struct Storage {
     static func planArena(_ graph: Graph, schedule: KernelSchedule, placing: Set<ValueID>) -> ArenaPlan {
         var last: [ValueID: Int] = [:]
         for (position, read) in schedule.reads.enumerated() { for root in read { last[root] = position } }
+        // Slices of an in-place concatenation live as long as any part of it.
+        for (value, (whole, _)) in schedule.slice {
+            last[whole] = max(last[whole] ?? 0, last[value] ?? schedule.writer[value] ?? 0)
+        }
         let values = placing.sorted().map { value in
             let first = schedule.writer[value] ?? 0
             return (value, ShapeRules.elementCount(graph.shape(of: value)), first, max(last[value] ?? first, first))

@@ -89,6 +89,10 @@ public protocol Op: Sendable {
     func flops(inputs: [[Int]], outputs: [[Int]], attributes: Attributes) -> Int
     /// For injective ops, how output `output` reads the input (see `IndexMap`); nil otherwise.
     func indexMap(inputs: [[Int]], attributes: Attributes, output: Int) -> IndexMap?
+    /// For an op whose output is its inputs laid end to end (concat along an axis with only
+    /// extent-1 axes before it): the flat offset of each input in the output, so producers
+    /// can write there directly; nil otherwise.
+    func contiguousInputOffsets(inputs: [[Int]], attributes: Attributes) -> [Int]?
 }
 
 extension Op {

@@ -11,6 +11,18 @@ public struct ConcatOp: Op {
         [ArgSpec("axis", .int, default: .int(0), "axis to join along (dim)")]
     }
 
+    public func contiguousInputOffsets(inputs: [[Int]], attributes: Attributes) -> [Int]? {
+        let rank = inputs[0].count, given = attributes.int("axis")
+        let axis = given < 0 ? given + rank : given
+        guard axis >= 0, axis < rank, inputs[0][..<axis].allSatisfy({ $0 == 1 }) else { return nil }
+        var offsets: [Int] = [], offset = 0
+        for shape in inputs {
+            offsets.append(offset)
+            offset += shape.reduce(1, *)
+        }
+        return offsets
+    }
+
     public func outputShapes(inputs: [[Int]], attributes: Attributes) throws(Diagnostic) -> [[Int]] {
         let first = inputs[0]
         guard !first.isEmpty else { throw .error("concat cannot join rank-0 tensors (input 0 is [])") }

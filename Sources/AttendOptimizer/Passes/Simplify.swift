@@ -7,7 +7,9 @@ import AttendIR
 /// - `(x * a) * b` is `x * (a b)` and `(x / a) / b` is `x / (a b)` for scalar a, b;
 /// - `-(-x)` is `x`;
 /// - a permute (or transpose) of a permute is one permute, or nothing;
-/// - a chain of row-major reshapes (reshape, flatten) is one reshape, or nothing.
+/// - a chain of row-major reshapes (reshape, flatten) is one reshape, or nothing;
+/// - a scalar factor of a matmul operand moves to its result, `(a s) @ b` = `(a @ b) s`,
+///   where it becomes the matmul's epilogue (attention's `q * scale` before `q @ k^T`).
 public struct SimplifyPass: Pass {
     public init() {}
     public var name: String { "simplify" }
@@ -16,7 +18,7 @@ public struct SimplifyPass: Pass {
     public func run(on graph: inout Graph) throws(Diagnostic) -> Bool {
         try PatternPass(name: name, summary: summary, patterns: [
             ScalarIdentityPattern(), ScalarChainPattern(), DoubleNegationPattern(),
-            PermuteChainPattern(), ReshapeChainPattern(),
+            PermuteChainPattern(), ReshapeChainPattern(), ScaleThroughMatmulPattern(),
         ]).run(on: &graph)
     }
 }
@@ -110,5 +112,27 @@ struct ReshapeChainPattern: RewritePattern {
                                          parameters: [], layer: node.layer, location: node.location)
         graph.replace(node: index, with: reshape)
         return true
+    }
+}
+
+/// `matmul(a * s, b)` → `matmul(a, b) * s` (either operand; matmul is linear in each).
+struct ScaleThroughMatmulPattern: RewritePattern {
+    func rewrite(at index: Int, in graph: inout Graph, uses: UseInfo) throws(Diagnostic) -> Bool {
+        let node = graph.nodes[index]
+        guard node.op.name == "matmul", node.outputs.count == 1 else { return false }
+        for (position, input) in node.inputs.enumerated() {
+            guard let scaled = uses.producerNode(of: input, in: graph), scaled.op.name == "mul",
+                  let factor = scaled.scalarOperand, uses.hasSingleUser(input) else { continue }
+            var inputs = node.inputs
+            inputs[position] = scaled.inputs[0]
+            let product = try graph.makeNode(node.op, inputs: inputs, attributes: node.attributes, parameters: [],
+                                             layer: node.layer, location: node.location)
+            let scale = try graph.makeNode(scaled.op, inputs: product.outputs, attributes: scaled.attributes, parameters: [],
+                                           layer: scaled.layer, location: scaled.location)
+            graph.nodes.insert(product, at: index)
+            graph.replace(node: index + 1, with: scale)
+            return true
+        }
+        return false
     }
 }
