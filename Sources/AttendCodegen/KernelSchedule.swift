@@ -54,7 +54,10 @@ public struct KernelSchedule: Sendable {
         for (index, node) in graph.nodes.enumerated() { if let group = node.group { members[group, default: []].append(index) } }
         var unitAt: [Int: Unit] = [:]
         var grouped: Set<Int> = []
-        for (_, nodes) in members where nodes.count > 1 && isFusible(nodes, producerIndex: producerIndex) {
+        for (_, group) in members where group.count > 1 {
+            var nodes = group
+            if !reductionsFit(nodes) { nodes = nodes.filter { graph.nodes[$0].op.reductionWindow(inputs: graph.nodes[$0].inputs.map(graph.shape(of:)), attributes: graph.nodes[$0].attributes) == nil || $0 == nodes[0] } }
+            guard nodes.count > 1, isFusible(nodes, producerIndex: producerIndex) else { continue }
             unitAt[nodes[0]] = Unit(nodes: nodes)
             grouped.formUnion(nodes)
         }
@@ -126,9 +129,33 @@ public struct KernelSchedule: Sendable {
         }
     }
 
+    /// The window of a node that is a reduction over contiguous trailing windows, else nil.
+    func reductionWindow(_ node: Node) -> Int? {
+        node.op.reductionWindow(inputs: node.inputs.map(graph.shape(of:)), attributes: node.attributes)
+    }
+
+    /// Whether the group's reductions (if any) can run in its anchor's epilogue: the anchor
+    /// accumulates and finalizes regions of whole windows, the same window for all.
+    func reductionsFit(_ nodes: [Int]) -> Bool {
+        let windows = Set(nodes.dropFirst().compactMap { reductionWindow(graph.nodes[$0]) })
+        guard !windows.isEmpty else { return true }
+        guard windows.count == 1, let window = windows.first, Self.accumulates(graph.nodes[nodes[0]], in: graph),
+              let body = Self.placeholderBody(graph.nodes[nodes[0]], in: graph) else { return false }
+        let regions = body.flatMap { $0.finalizedRegions(of: BufferRef("out0")) }
+        return !regions.isEmpty && regions.allSatisfy { region in
+            guard case .constant(let count) = region.count else { return false }
+            return region.stride == 1 && count % window == 0 && region.alignment % window == 0
+        }
+    }
+
     /// Whether the node's lowering reads back its output (accumulates in it).
     static func accumulates(_ node: Node, in graph: Graph) -> Bool {
-        guard let lowering = LoweringTable.lowering(for: node.op) else { return false }
+        placeholderBody(node, in: graph)?.contains { $0.reads(BufferRef("out0")) } ?? false
+    }
+
+    /// The node's lowering against placeholder buffers (`in0`, `out0`, `w_SLOT`).
+    static func placeholderBody(_ node: Node, in graph: Graph) -> [Stmt]? {
+        guard let lowering = LoweringTable.lowering(for: node.op) else { return nil }
         let output = BufferRef("out0")
         var weights: [String: BufferRef] = [:], weightShapes: [String: [Int]] = [:]
         for (slot, name) in node.parameters {
@@ -138,8 +165,7 @@ public struct KernelSchedule: Sendable {
         let context = LoweringContext(op: node.op, attributes: node.attributes, inputs: node.inputs.indices.map { BufferRef("in\($0)") },
                                       inputShapes: node.inputs.map(graph.shape(of:)), outputs: [output],
                                       outputShapes: node.outputs.map(graph.shape(of:)), weights: weights, weightShapes: weightShapes)
-        guard let body = try? lowering(context) else { return false }
-        return body.contains { $0.reads(output) }
+        return try? lowering(context)
     }
 
     /// The value a (possibly view) value's elements live in.
@@ -166,6 +192,12 @@ public struct KernelSchedule: Sendable {
         var inside = Set(anchor.outputs)
         for index in nodes.dropFirst() {
             let node = graph.nodes[index]
+            if let window = reductionWindow(node) {
+                // Reduces windows of a group value; nothing in the group reads its result.
+                guard node.op is ReductionOp, inside.contains(node.inputs[0]), graph.shape(of: node.inputs[0]) == shape,
+                      window > 0 else { return false }
+                continue
+            }
             guard node.op is ElementwiseOp, node.outputs.count == 1, node.parameters.isEmpty,
                   graph.shape(of: node.outputs[0]) == shape, !isView(node) else { return false }
             for input in node.inputs {

@@ -61,7 +61,8 @@ struct Storage {
             // The epilogue reads each accumulated element, then stores the final value in its place.
             let unit = schedule.units[position]
             let accumulator = graph.nodes[unit.anchor].outputs[0]
-            if let final = graph.nodes[unit.nodes.last!].outputs.first, placing.contains(final), placing.contains(accumulator),
+            let lastElementwise = unit.nodes.last { schedule.reductionWindow(graph.nodes[$0]) == nil } ?? unit.anchor
+            if let final = graph.nodes[lastElementwise].outputs.first, placing.contains(final), placing.contains(accumulator),
                last[accumulator] == nil {
                 inPlace.append((final, accumulator))
             }

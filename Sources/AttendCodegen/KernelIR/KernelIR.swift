@@ -155,9 +155,10 @@ public indirect enum Stmt: Hashable, Sendable {
     /// A comment in the generated source.
     case comment(String)
     /// Elements `start + stride * i` (i < count) of `buffer` hold their final values from
-    /// here on. Lowerings that accumulate in their output mark each finished region, so a
-    /// fused epilogue can run on it while it is still in cache; printers ignore it.
-    case finalized(BufferRef, start: IndexExpr, count: IndexExpr, stride: Int)
+    /// here on; `start` is a multiple of `alignment`. Lowerings that accumulate in their
+    /// output mark each finished region, so a fused epilogue (and a reduction over whole
+    /// windows of it) can run on it while it is still in cache; printers ignore it.
+    case finalized(BufferRef, start: IndexExpr, count: IndexExpr, stride: Int, alignment: Int)
 }
 
 /// One kernel: a function over named buffers.

@@ -19,8 +19,8 @@ extension Stmt {
         case .when(let c, let then, let otherwise): return [.when(condition(c), then: block(then), otherwise: block(otherwise))]
         case .call(let name, let buffers, let sizes): return [.call(name, buffers: buffers, sizes: sizes.map(index))]
         case .comment: return [self]
-        case .finalized(let buffer, let start, let count, let stride):
-            return [.finalized(buffer, start: index(start), count: index(count), stride: stride)]
+        case .finalized(let buffer, let start, let count, let stride, let alignment):
+            return [.finalized(buffer, start: index(start), count: index(count), stride: stride, alignment: alignment)]
         }
     }
 
@@ -118,12 +118,23 @@ extension Loops {
 }
 
 extension Stmt {
+    /// The regions (count, stride, alignment) of `buffer` this statement marks finalized.
+    func finalizedRegions(of buffer: BufferRef) -> [(count: IndexExpr, stride: Int, alignment: Int)] {
+        switch self {
+        case .finalized(let target, _, let count, let stride, let alignment) where target == buffer:
+            return [(count, stride, alignment)]
+        case .loop(_, _, _, _, let body): return body.flatMap { $0.finalizedRegions(of: buffer) }
+        case .when(_, let then, let otherwise): return (then + otherwise).flatMap { $0.finalizedRegions(of: buffer) }
+        default: return []
+        }
+    }
+
     /// This statement with each `finalized` marker of `buffer` replaced by what `expand`
     /// returns for its region (start, count, stride); markers of other buffers are kept.
     func expandingFinalized(_ buffer: BufferRef, _ expand: (IndexExpr, IndexExpr, Int) -> [Stmt]) -> [Stmt] {
         func block(_ body: [Stmt]) -> [Stmt] { body.flatMap { $0.expandingFinalized(buffer, expand) } }
         switch self {
-        case .finalized(let target, let start, let count, let stride) where target == buffer:
+        case .finalized(let target, let start, let count, let stride, _) where target == buffer:
             return expand(start, count, stride)
         case .loop(let variable, let lower, let upper, let schedule, let body):
             return [.loop(variable: variable, lower: lower, upper: upper, schedule: schedule, body: block(body))]

@@ -76,6 +76,6 @@ enum ConvLowering {
             .letIndex("oc", (.v("nob") % .constant(blocksPerImage)) * .constant(block)),
             .letIndex("g", .v("oc") / .constant(outPerGroup)),
             .letIndex("ybase", (.v("n") * .constant(outChannels) + .v("oc")) * .constant(outPlane)),
-        ] + initial + [channels, .finalized(y, start: .v("ybase"), count: .constant(block * outPlane), stride: 1)])]
+        ] + initial + [channels, .finalized(y, start: .v("ybase"), count: .constant(block * outPlane), stride: 1, alignment: outPlane)])]
     }
 }

@@ -81,7 +81,7 @@ enum LinearAlgebraLowering {
                 .declare("scale", .load(a, .v("abase") + .v("p"))),
                 .loop(variable: "j", lower: lower, upper: upper, schedule: .vectorized, body: [update]),
             ]),
-            .finalized(c, start: .v("cbase") + lower, count: upper - lower, stride: 1),
+            .finalized(c, start: .v("cbase") + lower, count: upper - lower, stride: 1, alignment: blocks == 1 ? n : 1),
         ]
         return [.loop(variable: index, lower: 0, upper: .constant(batchCount * m * blocks), schedule: .parallel, body: body)]
     }

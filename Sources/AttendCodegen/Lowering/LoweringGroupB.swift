@@ -135,7 +135,7 @@ enum GroupB {
             for s in then + otherwise { collect(s, into: &used) }
         case .call(_, _, let sizes):
             for size in sizes { collect(size, into: &used) }
-        case .finalized(_, let start, let count, _):
+        case .finalized(_, let start, let count, _, _):
             collect(start, into: &used)
             collect(count, into: &used)
         case .comment:

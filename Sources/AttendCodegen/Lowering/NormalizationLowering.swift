@@ -38,7 +38,7 @@ enum NormalizationLowering {
             .loop(variable: "g", lower: 0, upper: .constant(extent), schedule: inner == 1 ? .vectorized : .serial, body: [
                 .store(y, at("g"), .load(y, at("g")) / .scalar("total")),
             ]),
-            .finalized(y, start: .v("base"), count: .constant(extent), stride: inner),
+            .finalized(y, start: .v("base"), count: .constant(extent), stride: inner, alignment: inner == 1 ? extent : 1),
         ])]
     }
 

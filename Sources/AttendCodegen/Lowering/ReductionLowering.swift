@@ -130,7 +130,7 @@ enum ReductionLowering {
         if kind == .mean {
             body.append(row([.store(y, target, .load(y, target) / .constant(Double(reducedCount)))]))
         }
-        body.append(.finalized(y, start: .v("obase") + lower, count: upper - lower, stride: 1))
+        body.append(.finalized(y, start: .v("obase") + lower, count: upper - lower, stride: 1, alignment: blocks == 1 ? width : 1))
         return [.loop(variable: index, lower: 0, upper: .constant(outer * blocks), schedule: .parallel, body: body)]
     }
 }

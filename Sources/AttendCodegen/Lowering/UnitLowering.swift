@@ -88,14 +88,20 @@ struct UnitLowering {
         if accumulating {
             // The epilogue runs on each region the anchor finalizes, reading the accumulated values.
             let accumulator = buffers.ref(storage.buffer(anchor.outputs[0]), role: .output, count: count)
+            let reductions = unit.nodes.dropFirst().filter { schedule.reductionWindow(graph.nodes[$0]) != nil }
             emitted = emitted.flatMap { stmt in
-                stmt.rewritten(load: { .load($0, $1) }, store: { [.store($0, $1, $2)] }).flatMap { $0.expandingFinalized(outputs[0]) { start, regionCount, stride in
+                stmt.expandingFinalized(outputs[0]) { start, regionCount, stride in
                     let variable = "f\(site)"
-                    let element = start + .v(variable) * .constant(stride)
-                    let body = epilogue(unit, output: anchor.outputs[0], index: element, value: .load(accumulator, element),
-                                        site: &site, buffers: &buffers, storeAnchor: false)
-                    return [.loop(variable: variable, lower: 0, upper: regionCount, schedule: stride == 1 ? .vectorized : .serial, body: body)]
-                } }
+                    if reductions.isEmpty {
+                        let element = start + .v(variable) * .constant(stride)
+                        var scalars: [ValueID: ValueExpr] = [:]
+                        let body = epilogue(unit, output: anchor.outputs[0], index: element, value: .load(accumulator, element),
+                                            site: &site, buffers: &buffers, storeAnchor: false, scalars: &scalars)
+                        return [.loop(variable: variable, lower: 0, upper: regionCount, schedule: stride == 1 ? .vectorized : .serial, body: body)]
+                    }
+                    return windowedEpilogue(unit, reductions: reductions, start: start, count: regionCount, accumulator: accumulator,
+                                            site: &site, buffers: &buffers)
+                }
             }
         }
         let names = unit.nodes.map { graph.nodes[$0] }.map { $0.layer.isEmpty ? $0.op.name : $0.layer }
@@ -131,8 +137,48 @@ struct UnitLowering {
 
     /// The statements replacing one store of the anchor's output: the value, then each
     /// epilogue node's formula, each stored if something outside the kernel reads it.
+    /// The epilogue over whole reduction windows of a finalized region: per window, each
+    /// element's epilogue, with every fused reduction accumulating the value it reduces,
+    /// then each reduction's result stored (the region starts on a window boundary).
+    private func windowedEpilogue(_ unit: KernelSchedule.Unit, reductions: [Int], start: IndexExpr, count: IndexExpr,
+                                  accumulator: BufferRef, site: inout Int, buffers: inout Buffers) -> [Stmt] {
+        let anchor = graph.nodes[unit.anchor]
+        guard let window = schedule.reductionWindow(graph.nodes[reductions[0]]) else { return [] }
+        let outer = "fw\(site)", inner = "fj\(site)"
+        let element = start + .v(outer) * .constant(window) + .v(inner)
+        var scalars: [ValueID: ValueExpr] = [:]
+        var body = epilogue(unit, output: anchor.outputs[0], index: element, value: .load(accumulator, element),
+                            site: &site, buffers: &buffers, storeAnchor: false, scalars: &scalars)
+        var before: [Stmt] = [], after: [Stmt] = []
+        var sums: [String] = []
+        for (k, index) in reductions.enumerated() {
+            let node = graph.nodes[index]
+            guard let op = node.op as? ReductionOp, let value = scalars[node.inputs[0]] else { continue }
+            let total = "r\(site)_\(k)"
+            before.append(.declare(total, ReductionLowering.initial(op.kind)))
+            body.append(.assign(total, ReductionLowering.combine(op.kind, .scalar(total), value)))
+            if op.kind != .max { sums.append(total) }
+            let result: ValueExpr = op.kind == .mean ? .scalar(total) / .constant(Double(window)) : .scalar(total)
+            let output = node.outputs[0]
+            let target = buffers.ref(storage.buffer(output), role: .output, count: ShapeRules.elementCount(graph.shape(of: output)))
+            after.append(.store(target, start / .constant(window) + .v(outer), result))
+        }
+        // One sum reassociates freely (an OpenMP SIMD reduction); a max, or several, stay in order.
+        let schedule: LoopSchedule = sums.count == 1 && reductions.count == 1 ? .vectorizedSum(sums[0]) : .serial
+        site += 1
+        return [.loop(variable: outer, lower: 0, upper: count / .constant(window), schedule: .serial, body:
+            before + [.loop(variable: inner, lower: 0, upper: .constant(window), schedule: schedule, body: body)] + after)]
+    }
+
     private func epilogue(_ unit: KernelSchedule.Unit, output: ValueID, index: IndexExpr, value: ValueExpr,
                           site: inout Int, buffers: inout Buffers, storeAnchor: Bool = true) -> [Stmt] {
+        var scalars: [ValueID: ValueExpr] = [:]
+        return epilogue(unit, output: output, index: index, value: value, site: &site, buffers: &buffers,
+                        storeAnchor: storeAnchor, scalars: &scalars)
+    }
+
+    private func epilogue(_ unit: KernelSchedule.Unit, output: ValueID, index: IndexExpr, value: ValueExpr,
+                          site: inout Int, buffers: inout Buffers, storeAnchor: Bool, scalars: inout [ValueID: ValueExpr]) -> [Stmt] {
         let shape = graph.shape(of: output)
         let count = ShapeRules.elementCount(shape)
         func store(_ id: ValueID, _ at: IndexExpr, _ v: ValueExpr, _ stmts: inout [Stmt]) {
@@ -144,23 +190,24 @@ struct UnitLowering {
             store(output, index, value, &stmts)
             return stmts
         }
-        let flat = "e\(site)"
-        var stmts: [Stmt] = [.letIndex(flat, index)]
-        var scalars: [ValueID: ValueExpr] = [:]
+        // The index is repeated rather than named: the C compiler shares it, and an unused
+        // name would be a warning when nothing in the epilogue stores.
+        let flat = index
+        var stmts: [Stmt] = []
         let first = "v\(site)_0"
         stmts.append(.declare(first, value))
         scalars[output] = .scalar(first)
-        if storeAnchor { store(output, .v(flat), .scalar(first), &stmts) }
+        if storeAnchor { store(output, flat, .scalar(first), &stmts) }
         for (k, member) in unit.nodes.dropFirst().enumerated() {
             let node = graph.nodes[member]
             guard let op = node.op as? ElementwiseOp else { continue }
             let operands = node.inputs.map { input in
-                scalars[input] ?? load(input, at: Loops.broadcastIndex(.v(flat), from: shape, to: graph.shape(of: input)), buffers: &buffers)
+                scalars[input] ?? load(input, at: Loops.broadcastIndex(flat, from: shape, to: graph.shape(of: input)), buffers: &buffers)
             }
             let name = "v\(site)_\(k + 1)"
             stmts.append(.declare(name, ElementwiseLowering.value(op, attributes: node.attributes, operands: operands)))
             scalars[node.outputs[0]] = .scalar(name)
-            store(node.outputs[0], .v(flat), .scalar(name), &stmts)
+            store(node.outputs[0], flat, .scalar(name), &stmts)
         }
         site += 1
         return stmts

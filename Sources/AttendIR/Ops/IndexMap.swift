@@ -18,4 +18,5 @@ extension Op {
     /// Ops that have no index map return nil (the default): they need a kernel.
     public func indexMap(inputs: [[Int]], attributes: Attributes, output: Int) -> IndexMap? { nil }
     public func contiguousInputOffsets(inputs: [[Int]], attributes: Attributes) -> [Int]? { nil }
+    public func reductionWindow(inputs: [[Int]], attributes: Attributes) -> Int? { nil }
 }

@@ -93,6 +93,10 @@ public protocol Op: Sendable {
     /// extent-1 axes before it): the flat offset of each input in the output, so producers
     /// can write there directly; nil otherwise.
     func contiguousInputOffsets(inputs: [[Int]], attributes: Attributes) -> [Int]?
+    /// For a reduction over trailing axes (global pooling of NCHW maps): each output element
+    /// reduces one contiguous window of this many input elements; nil otherwise. A producer
+    /// kernel can then reduce each window as it finishes writing it.
+    func reductionWindow(inputs: [[Int]], attributes: Attributes) -> Int?
 }
 
 extension Op {

@@ -22,6 +22,13 @@ public struct ReductionOp: Op {
     public var fusion: FusionKind { .reduction }
     public var arity: Arity { .exactly(1) }
 
+    public func reductionWindow(inputs: [[Int]], attributes: Attributes) -> Int? {
+        let input = inputs[0]
+        guard let axes = try? reducedAxes(input: input, attributes: attributes), !axes.isEmpty,
+              axes == Array((input.count - axes.count)..<input.count), axes.count < input.count else { return nil }
+        return axes.reduce(1) { $0 * input[$1] }
+    }
+
     public var arguments: [ArgSpec] {
         [
             ArgSpec("axes", .ints(count: nil), default: ArgValue.none, "axes to reduce (dim); None reduces all"),

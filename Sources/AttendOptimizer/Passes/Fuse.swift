@@ -8,7 +8,10 @@ import AttendIR
 /// output grid (same shape): bias, activation, residual add, attention gating
 /// (`x * sigmoid(s)`) and so on become the anchor kernel's epilogue. A node joins when one of
 /// its inputs is in the group and every other input is ready before the anchor runs, so the
-/// group runs as one kernel at the anchor's place. Values inside a group that nothing
+/// group runs as one kernel at the anchor's place. A reduction over trailing windows of a
+/// complex-out-fusable anchor's grid (global pooling of a conv's output, `Op.reductionWindow`)
+/// joins too: the kernel reduces each window as it finishes it, so the map is read while it
+/// is written rather than again by a pooling kernel. Values inside a group that nothing
 /// outside reads are never stored. Injective ops with an index map (reshape, permute, slice,
 /// split, unbind) need no group: code generation reads through them.
 public struct FusePass: Pass {
@@ -25,8 +28,14 @@ public struct FusePass: Pass {
             let shape = graph.shape(of: graph.nodes[anchor].outputs[0])
             var inside = Set(graph.nodes[anchor].outputs)
             var members = [anchor]
+            let reduces = graph.nodes[anchor].op.fusion == .complexOutFusable
             for index in (anchor + 1)..<graph.nodes.count where graph.nodes[index].group == nil {
                 let node = graph.nodes[index]
+                if reduces, Self.canReduce(node, in: graph), inside.contains(node.inputs[0]) {
+                    // Its output is on another grid: it joins, but nothing reads it inside.
+                    members.append(index)
+                    continue
+                }
                 guard Self.canJoin(node), graph.shape(of: node.outputs[0]) == shape else { continue }
                 let readsGroup = node.inputs.contains(where: inside.contains)
                 let othersReady = node.inputs.allSatisfy { inside.contains($0) || (uses.producer[$0].map { $0 < anchor } ?? true) }
@@ -45,6 +54,12 @@ public struct FusePass: Pass {
     static func canAnchor(_ node: Node, in graph: Graph) -> Bool {
         guard node.outputs.count == 1, node.op.fusion != .opaque else { return false }
         return node.op.indexMap(inputs: node.inputs.map(graph.shape(of:)), attributes: node.attributes, output: 0) == nil
+    }
+
+    /// A reduction of one value over contiguous trailing windows.
+    static func canReduce(_ node: Node, in graph: Graph) -> Bool {
+        node.op.fusion == .reduction && node.inputs.count == 1 && node.outputs.count == 1 && node.parameters.isEmpty
+            && node.op.reductionWindow(inputs: [graph.shape(of: node.inputs[0])], attributes: node.attributes) != nil
     }
 
     /// A node that can be computed in another kernel's epilogue: elementwise after

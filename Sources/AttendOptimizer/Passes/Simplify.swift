@@ -122,7 +122,7 @@ struct ScaleThroughMatmulPattern: RewritePattern {
         guard node.op.name == "matmul", node.outputs.count == 1 else { return false }
         for (position, input) in node.inputs.enumerated() {
             guard let scaled = uses.producerNode(of: input, in: graph), scaled.op.name == "mul",
-                  let factor = scaled.scalarOperand, uses.hasSingleUser(input) else { continue }
+                  scaled.scalarOperand != nil, uses.hasSingleUser(input) else { continue }
             var inputs = node.inputs
             inputs[position] = scaled.inputs[0]
             let product = try graph.makeNode(node.op, inputs: inputs, attributes: node.attributes, parameters: [],
