@@ -9,6 +9,7 @@ import functools
 import time
 
 import torch
+import timm
 import timm.layers
 from timm.models.resnet import BasicBlock, Bottleneck
 from timm.models.vision_transformer import Block
@@ -20,6 +21,15 @@ def models():
     yield "se_resnet_block", BasicBlock(64, 64, attn_layer="se"), (1, 64, 56, 56)
     norm = functools.partial(torch.nn.LayerNorm, eps=1e-6)
     yield "vit_block", Block(192, 3, qkv_bias=True, norm_layer=norm), (1, 197, 192)
+    # Whole networks at the model files' defaults (224 x 224, 1000 classes). attention_unet
+    # and video_net re-type the authors' code in Tests/Fixtures and are not measured here.
+    from timm.models.resnet import ResNet
+    yield "se_resnet", timm.create_model("seresnet18"), (1, 3, 224, 224)
+    yield "cbam_resnet", ResNet(Bottleneck, [3, 4, 6, 3], block_args={"attn_layer": "cbam"}), (1, 3, 224, 224)
+    yield "eca_resnet", ResNet(Bottleneck, [3, 4, 6, 3], block_args={"attn_layer": "eca"}), (1, 3, 224, 224)
+    yield "sk_resnet", timm.create_model("skresnet18"), (1, 3, 224, 224)
+    yield "resnest", timm.create_model("resnest14d"), (1, 3, 224, 224)
+    yield "vit", timm.create_model("vit_tiny_patch16_224"), (1, 3, 224, 224)
 
 
 def main():

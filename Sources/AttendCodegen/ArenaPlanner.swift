@@ -3,7 +3,7 @@ import AttendIR
 /// Places every intermediate value in one arena by offset: TFLite's greedy-by-size planner.
 /// Values are placed largest first, each at the lowest offset where it overlaps (in memory) no
 /// already placed value whose lifetime (the kernels from its writer to its last reader)
-/// overlaps its own. In-place pairs (an elementwise kernel writing over an input it reads
+/// overlaps its own; two other greedy orders are tried too and the smallest arena is kept. In-place pairs (an elementwise kernel writing over an input it reads
 /// last, element for element) share one block with the union of their lifetimes.
 public struct ArenaPlan: Sendable {
     /// Offset in floats of each planned value.
@@ -48,12 +48,38 @@ public struct ArenaPlan: Sendable {
             absorbed.insert(o)
         }
         let live = blocks.indices.filter { !absorbed.contains($0) }.map { blocks[$0] }
-        let order = live.indices.sorted { live[$0].size != live[$1].size ? live[$0].size > live[$1].size : live[$0].first < live[$1].first }
+        // Greedy placement in a few orders (TFLite's size order first; then by size x
+        // lifetime, and by start); the smallest arena wins.
+        let orders: [(Block, Block) -> Bool] = [
+            { $0.size != $1.size ? $0.size > $1.size : $0.first < $1.first },
+            { a, b in
+                let (x, y) = (a.size * (a.last - a.first + 1), b.size * (b.last - b.first + 1))
+                return x != y ? x > y : a.first < b.first
+            },
+            { $0.first != $1.first ? $0.first < $1.first : $0.size > $1.size },
+        ]
+        var best: (offsets: [ValueID: Int], size: Int)? = nil
+        for order in orders {
+            let placement = place(live.sorted(by: order))
+            if best == nil || placement.size < best!.size { best = placement }
+        }
+        let (offsets, size) = best ?? ([:], 0)
+        let naive = values.reduce(0) { $0 + padded($1.size) }
+        let horizon = (live.map(\.last).max() ?? -1) + 1
+        var peak = 0
+        for position in 0..<max(horizon, 0) {
+            peak = max(peak, live.filter { $0.first <= position && position <= $0.last }.reduce(0) { $0 + $1.size })
+        }
+        return ArenaPlan(offsets: offsets, size: size, naiveSize: naive, peakLive: peak)
+    }
+
+    /// Places blocks in the given order, each at the lowest offset that overlaps no placed
+    /// block alive at the same time.
+    static func place(_ blocks: [Block]) -> (offsets: [ValueID: Int], size: Int) {
         var placed: [(offset: Int, block: Block)] = []
         var offsets: [ValueID: Int] = [:]
         var size = 0
-        for index in order {
-            let block = live[index]
+        for block in blocks {
             let conflicts = placed.filter { $0.block.first <= block.last && block.first <= $0.block.last }
                 .sorted { $0.offset < $1.offset }
             var offset = 0
@@ -65,12 +91,6 @@ public struct ArenaPlan: Sendable {
             for value in block.values { offsets[value] = offset }
             size = max(size, offset + block.size)
         }
-        let naive = values.reduce(0) { $0 + padded($1.size) }
-        let horizon = (live.map(\.last).max() ?? -1) + 1
-        var peak = 0
-        for position in 0..<max(horizon, 0) {
-            peak = max(peak, live.filter { $0.first <= position && position <= $0.last }.reduce(0) { $0 + $1.size })
-        }
-        return ArenaPlan(offsets: offsets, size: size, naiveSize: naive, peakLive: peak)
+        return (offsets, size)
     }
 }

@@ -28,6 +28,8 @@ public struct KernelSchedule: Sendable {
     public private(set) var writer: [ValueID: Int] = [:]
     /// For each unit, the root values it reads (views resolved), for liveness.
     public private(set) var reads: [[ValueID]] = []
+    /// Positions of fused attention units (see `AttentionLayout`).
+    public private(set) var attention: [Int: AttentionLayout] = [:]
     /// Positions of fused units whose anchor accumulates in its output buffer (conv, matmul):
     /// the anchor's output is stored, and the epilogue runs on each region it finalizes.
     public private(set) var accumulating: Set<Int> = []
@@ -49,22 +51,15 @@ public struct KernelSchedule: Sendable {
             for (output, map) in zip(node.outputs, maps) { viewSource[output] = (node.inputs[0], map!) }
         }
         findConcatenationsInPlace(producerIndex: producerIndex, graphOutputs: graphOutputs)
-        // Units: valid groups at their anchor, other kernel nodes alone.
-        var members: [Int: [Int]] = [:]
-        for (index, node) in graph.nodes.enumerated() { if let group = node.group { members[group, default: []].append(index) } }
-        var unitAt: [Int: Unit] = [:]
-        var grouped: Set<Int> = []
-        for (_, group) in members where group.count > 1 {
-            var nodes = group
-            if !reductionsFit(nodes) { nodes = nodes.filter { graph.nodes[$0].op.reductionWindow(inputs: graph.nodes[$0].inputs.map(graph.shape(of:)), attributes: graph.nodes[$0].attributes) == nil || $0 == nodes[0] } }
-            guard nodes.count > 1, isFusible(nodes, producerIndex: producerIndex) else { continue }
-            unitAt[nodes[0]] = Unit(nodes: nodes)
-            grouped.formUnion(nodes)
-        }
-        for (index, node) in graph.nodes.enumerated() {
-            if let unit = unitAt[index] { units.append(unit); continue }
-            guard !grouped.contains(index), !isView(node) else { continue }
-            units.append(Unit(nodes: [index]))
+        // Views are free only for readers that touch each element about once (or, like the
+        // attention kernel, index by coordinates): a permuted or sliced view read by a conv or
+        // a matmul, which read each element many times through the index arithmetic, is
+        // copied by a kernel of its own instead.
+        while true {
+            buildUnits(producerIndex: producerIndex)
+            let costly = costlyViews()
+            if costly.isEmpty { break }
+            for index in costly { for output in graph.nodes[index].outputs { viewSource[output] = nil } }
         }
         // What each unit stores and reads.
         var readers: [ValueID: Set<Int>] = [:]
@@ -89,7 +84,8 @@ public struct KernelSchedule: Sendable {
                 current = source
             }
         }
-        for (position, unit) in units.enumerated() where unit.nodes.count > 1 && Self.accumulates(graph.nodes[unit.anchor], in: graph) {
+        for (position, unit) in units.enumerated() where unit.nodes.count > 1 && attention[position] == nil
+            && Self.accumulates(graph.nodes[unit.anchor], in: graph) {
             accumulating.insert(position)
         }
         for (position, unit) in units.enumerated() {
@@ -109,6 +105,70 @@ public struct KernelSchedule: Sendable {
             materialized.insert(whole)
             writer[whole] = min(writer[whole] ?? Int.max, writer[value] ?? 0)
         }
+    }
+
+    /// Units: valid groups at their anchor, other kernel nodes alone, for the current views.
+    private mutating func buildUnits(producerIndex: [ValueID: Int]) {
+        units = []
+        attention = [:]
+        var members: [Int: [Int]] = [:]
+        for (index, node) in graph.nodes.enumerated() { if let group = node.group { members[group, default: []].append(index) } }
+        var unitAt: [Int: Unit] = [:]
+        var grouped: Set<Int> = []
+        var attentionAt: [Int: AttentionLayout] = [:]
+        for (_, group) in members where group.count > 1 {
+            if let layout = AttentionLayout(group, in: graph, isView: isView) {
+                unitAt[group[0]] = Unit(nodes: group)
+                attentionAt[group[0]] = layout
+                grouped.formUnion(group)
+                continue
+            }
+            var nodes = group
+            // Reductions that cannot run in the anchor's epilogue get kernels of their own.
+            if !reductionsFit(nodes) { nodes = [nodes[0]] + nodes.dropFirst().filter { reductionWindow(graph.nodes[$0]) == nil } }
+            guard nodes.count > 1, isFusible(nodes, producerIndex: producerIndex) else { continue }
+            unitAt[nodes[0]] = Unit(nodes: nodes)
+            grouped.formUnion(nodes)
+        }
+        for (index, node) in graph.nodes.enumerated() {
+            if let unit = unitAt[index] {
+                if let layout = attentionAt[index] { attention[units.count] = layout }
+                units.append(unit)
+                continue
+            }
+            guard !grouped.contains(index), !isView(node) else { continue }
+            units.append(Unit(nodes: [index]))
+        }
+    }
+
+    /// View nodes (other than contiguous runs) some expensive reader reads through: the first
+    /// such view on each chain, seen from the reader.
+    private func costlyViews() -> Set<Int> {
+        var producer: [ValueID: Int] = [:]
+        for (index, node) in graph.nodes.enumerated() { for output in node.outputs { producer[output] = index } }
+        var costly: Set<Int> = []
+        for (position, unit) in units.enumerated() where !readsViewsCheaply(position) {
+            let inside = Set(unit.nodes.flatMap { graph.nodes[$0].outputs })
+            for input in unit.nodes.flatMap({ graph.nodes[$0].inputs }) where !inside.contains(input) {
+                var current = input
+                while let (source, map) = viewSource[current] {
+                    if Loops.contiguousOffset(map, source: graph.shape(of: source)) == nil, let index = producer[current] {
+                        costly.insert(index)
+                        break
+                    }
+                    current = source
+                }
+            }
+        }
+        return costly
+    }
+
+    /// Elementwise kernels, copies (injective ops) and attention kernels read views cheaply.
+    private func readsViewsCheaply(_ position: Int) -> Bool {
+        let unit = units[position]
+        if attention[position] != nil { return true }
+        if unit.nodes.allSatisfy({ graph.nodes[$0].op is ElementwiseOp }) { return true }
+        return unit.nodes.count == 1 && graph.nodes[unit.anchor].op.fusion == .injective
     }
 
     /// Concatenations whose inputs can be written straight into place: inputs laid end to

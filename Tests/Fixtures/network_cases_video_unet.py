@@ -231,78 +231,9 @@ def _unet_case(name, feature_scale, in_channels, n_classes, batch, height, width
 # space-time branch), PatchEmbed, VisionTransformer; einops rearranges written as
 # reshape/permute. Eval mode: dropouts and drop path are identities (left out).
 
-class TSAttention(nn.Module):
-    def __init__(self, dim, num_heads=8, qkv_bias=False, qk_scale=None):
-        super().__init__()
-        self.num_heads = num_heads
-        head_dim = dim // num_heads
-        self.scale = qk_scale or head_dim ** -0.5
-        self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
-        self.proj = nn.Linear(dim, dim)
-
-    def forward(self, x):
-        B, N, C = x.shape
-        qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, C // self.num_heads).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv[0], qkv[1], qkv[2]
-        attn = (q @ k.transpose(-2, -1)) * self.scale
-        attn = attn.softmax(dim=-1)
-        x = (attn @ v).transpose(1, 2).reshape(B, N, C)
-        return self.proj(x)
-
-
-class TSMlp(nn.Module):
-    def __init__(self, in_features, hidden_features):
-        super().__init__()
-        self.fc1 = nn.Linear(in_features, hidden_features)
-        self.act = nn.GELU()
-        self.fc2 = nn.Linear(hidden_features, in_features)
-
-    def forward(self, x):
-        return self.fc2(self.act(self.fc1(x)))
-
-
-class TSBlock(nn.Module):
-    def __init__(self, dim, num_heads, mlp_ratio=4., qkv_bias=False, qk_scale=None, norm_layer=nn.LayerNorm):
-        super().__init__()
-        self.norm1 = norm_layer(dim)
-        self.attn = TSAttention(dim, num_heads=num_heads, qkv_bias=qkv_bias, qk_scale=qk_scale)
-        self.temporal_norm1 = norm_layer(dim)
-        self.temporal_attn = TSAttention(dim, num_heads=num_heads, qkv_bias=qkv_bias, qk_scale=qk_scale)
-        self.temporal_fc = nn.Linear(dim, dim)
-        self.norm2 = norm_layer(dim)
-        self.mlp = TSMlp(dim, int(dim * mlp_ratio))
-
-    def forward(self, x, B, T, W):
-        num_spatial_tokens = (x.size(1) - 1) // T
-        H = num_spatial_tokens // W
-        M = x.size(2)
-        ## Temporal
-        xt = x[:, 1:, :]
-        xt = xt.reshape(B * H * W, T, M)                                   # 'b (h w t) m -> (b h w) t m'
-        res_temporal = self.temporal_attn(self.temporal_norm1(xt))
-        res_temporal = res_temporal.reshape(B, H * W * T, M)              # '(b h w) t m -> b (h w t) m'
-        res_temporal = self.temporal_fc(res_temporal)
-        xt = x[:, 1:, :] + res_temporal
-        ## Spatial
-        init_cls_token = x[:, 0, :].unsqueeze(1)
-        cls_token = init_cls_token.repeat(1, T, 1)
-        cls_token = cls_token.reshape(B * T, M).unsqueeze(1)               # 'b t m -> (b t) m'
-        xs = xt
-        xs = xs.reshape(B, H, W, T, M).permute(0, 3, 1, 2, 4).reshape(B * T, H * W, M)  # 'b (h w t) m -> (b t) (h w) m'
-        xs = torch.cat((cls_token, xs), 1)
-        res_spatial = self.attn(self.norm1(xs))
-        ### Taking care of CLS token
-        cls_token = res_spatial[:, 0, :]
-        cls_token = cls_token.reshape(B, T, M)                             # '(b t) m -> b t m'
-        cls_token = torch.mean(cls_token, 1, True)
-        res_spatial = res_spatial[:, 1:, :]
-        res_spatial = res_spatial.reshape(B, T, H, W, M).permute(0, 2, 3, 1, 4).reshape(B, H * W * T, M)  # '(b t) (h w) m -> b (h w t) m'
-        res = res_spatial
-        x = xt
-        ## Mlp
-        x = torch.cat((init_cls_token, x), 1) + torch.cat((cls_token, res), 1)
-        x = x + self.mlp(self.norm2(x))
-        return x
+# The divided space-time Block (and its Attention and Mlp) is the re-typing the
+# divided_st_attention block is checked against, shared from temporal_cases.py.
+from temporal_cases import DividedBlock  # noqa: E402
 
 
 class PatchEmbed(nn.Module):
@@ -340,8 +271,8 @@ class TimeSformerViT(nn.Module):
         self.pos_embed = nn.Parameter(torch.zeros(1, num_patches + 1, embed_dim))
         self.time_embed = nn.Parameter(torch.zeros(1, num_frames, embed_dim))
         self.blocks = nn.ModuleList([
-            TSBlock(dim=embed_dim, num_heads=num_heads, mlp_ratio=mlp_ratio, qkv_bias=qkv_bias, qk_scale=qk_scale,
-                    norm_layer=norm_layer)
+            DividedBlock(dim=embed_dim, num_heads=num_heads, mlp_ratio=mlp_ratio, qkv_bias=qkv_bias, qk_scale=qk_scale,
+                         norm_eps=getattr(norm_layer, "keywords", {}).get("eps", 1e-5))
             for i in range(self.depth)])
         self.norm = norm_layer(embed_dim)
         self.head = nn.Linear(embed_dim, num_classes) if num_classes > 0 else nn.Identity()

@@ -91,6 +91,8 @@ public struct CPrinter {
                 lines.append("\(pad)/* \(Naming.comment(text)) */")
             case .finalized:
                 break
+            case .localArray(let buffer, let count):
+                lines.append("\(pad)float \(buffer.name)[\(count)];")
             }
         }
         return lines

@@ -159,6 +159,8 @@ public indirect enum Stmt: Hashable, Sendable {
     /// output mark each finished region, so a fused epilogue (and a reduction over whole
     /// windows of it) can run on it while it is still in cache; printers ignore it.
     case finalized(BufferRef, start: IndexExpr, count: IndexExpr, stride: Int, alignment: Int)
+    /// A kernel-local array of `count` floats (one row of attention scores), named like a buffer.
+    case localArray(BufferRef, count: Int)
 }
 
 /// One kernel: a function over named buffers.

@@ -18,7 +18,7 @@ extension Stmt {
         case .store(let buffer, let i, let v): return store(buffer, index(i), value(v))
         case .when(let c, let then, let otherwise): return [.when(condition(c), then: block(then), otherwise: block(otherwise))]
         case .call(let name, let buffers, let sizes): return [.call(name, buffers: buffers, sizes: sizes.map(index))]
-        case .comment: return [self]
+        case .comment, .localArray: return [self]
         case .finalized(let buffer, let start, let count, let stride, let alignment):
             return [.finalized(buffer, start: index(start), count: index(count), stride: stride, alignment: alignment)]
         }
@@ -95,6 +95,21 @@ extension Loops {
             return flat % .constant(count)
         }
         return offset(coordinates(flat, shape), broadcastStrides(operand, to: shape))
+    }
+
+    /// When a view is one contiguous run of its source in the same order (row-major, or a
+    /// slice, piece or selection along an axis with only extent-1 axes before it): the
+    /// source offset of its first element; nil otherwise.
+    static func contiguousOffset(_ map: IndexMap, source: [Int]) -> Int? {
+        let strides = Loops.strides(source)
+        switch map {
+        case .rowMajor: return 0
+        case .strided(let axis, let start, let step) where step == 1 || source[axis] == 1:
+            return source[..<axis].allSatisfy({ $0 == 1 }) ? start * strides[axis] : nil
+        case .select(let axis, let index):
+            return source[..<axis].allSatisfy({ $0 == 1 }) ? index * strides[axis] : nil
+        default: return nil
+        }
     }
 
     /// The source coordinates of a view element at `coordinates` (any map but row-major).

@@ -138,7 +138,7 @@ enum GroupB {
         case .finalized(_, let start, let count, _, _):
             collect(start, into: &used)
             collect(count, into: &used)
-        case .comment:
+        case .comment, .localArray:
             break
         }
     }

@@ -12,7 +12,7 @@ struct UnitLowering {
 
     /// Kernel parameters by C location, so one buffer is one parameter (in-place outputs and
     /// several views of one value included).
-    private struct Buffers {
+    struct Buffers {
         var parameters: [Kernel.Parameter] = []
         var arguments: [String] = []
         var byLocation: [String: Int] = [:]
@@ -32,6 +32,7 @@ struct UnitLowering {
     }
 
     func lower(_ unit: KernelSchedule.Unit, position: Int) throws(Diagnostic) -> (kernel: Kernel, arguments: [String]) {
+        if let layout = schedule.attention[position] { return try lowerAttention(unit, layout: layout, position: position) }
         let anchor = graph.nodes[unit.anchor]
         guard let lowering = LoweringTable.lowering(for: anchor.op) else {
             throw .error("the C backend cannot lower op '\(anchor.op.name)' yet", at: anchor.location)
@@ -114,15 +115,27 @@ struct UnitLowering {
     }
 
     /// A load of `value` at flat `index`, through any views to the buffer that holds it.
-    private func load(_ value: ValueID, at index: IndexExpr, buffers: inout Buffers) -> ValueExpr {
+    func load(_ value: ValueID, at index: IndexExpr, buffers: inout Buffers) -> ValueExpr {
+        load(value, flat: index, coordinates: nil, buffers: &buffers)
+    }
+
+    /// A load of `value` at `coordinates` (of its shape): through permutes, slices and
+    /// selections without any division, so a kernel that knows its coordinates (attention)
+    /// reads views at affine indices.
+    func load(_ value: ValueID, coordinates: [IndexExpr], buffers: inout Buffers) -> ValueExpr {
+        load(value, flat: 0, coordinates: coordinates, buffers: &buffers)
+    }
+
+    private func load(_ value: ValueID, flat index: IndexExpr, coordinates known: [IndexExpr]?, buffers: inout Buffers) -> ValueExpr {
         // Coordinates are carried through permutes, slices and selections; only row-major
         // reshapes go through a flat index (so a chain costs one division per axis, once).
         var current = value, flat = index
-        var coordinates: [IndexExpr]? = nil
+        var coordinates: [IndexExpr]? = known
         while let (source, map) = schedule.viewSource[current] {
             let view = graph.shape(of: current)
-            if map == .rowMajor {
+            if let offset = Loops.contiguousOffset(map, source: graph.shape(of: source)) {
                 if let known = coordinates { flat = Loops.offset(known, Loops.strides(view)) }
+                flat = flat + .constant(offset)
                 coordinates = nil
             } else {
                 coordinates = Loops.sourceCoordinates(coordinates ?? Loops.coordinates(flat, view), map: map)
@@ -173,21 +186,31 @@ struct UnitLowering {
     private func epilogue(_ unit: KernelSchedule.Unit, output: ValueID, index: IndexExpr, value: ValueExpr,
                           site: inout Int, buffers: inout Buffers, storeAnchor: Bool = true) -> [Stmt] {
         var scalars: [ValueID: ValueExpr] = [:]
-        return epilogue(unit, output: output, index: index, value: value, site: &site, buffers: &buffers,
-                        storeAnchor: storeAnchor, scalars: &scalars)
+        return epilogue(members: Array(unit.nodes.dropFirst()), output: output, index: index, value: value, site: &site,
+                        buffers: &buffers, storeAnchor: storeAnchor, scalars: &scalars)
     }
 
     private func epilogue(_ unit: KernelSchedule.Unit, output: ValueID, index: IndexExpr, value: ValueExpr,
                           site: inout Int, buffers: inout Buffers, storeAnchor: Bool, scalars: inout [ValueID: ValueExpr]) -> [Stmt] {
+        epilogue(members: Array(unit.nodes.dropFirst()), output: output, index: index, value: value, site: &site,
+                 buffers: &buffers, storeAnchor: storeAnchor, scalars: &scalars)
+    }
+
+    /// The statements for one element of `output`'s grid: `value`, then each elementwise
+    /// member's formula (reductions among `members` are skipped), each stored if something
+    /// outside the kernel reads it; `scalars` receives each member value's expression.
+    func epilogue(members: [Int], output: ValueID, index: IndexExpr, value: ValueExpr,
+                  site: inout Int, buffers: inout Buffers, storeAnchor: Bool, scalars: inout [ValueID: ValueExpr]) -> [Stmt] {
         let shape = graph.shape(of: output)
         let count = ShapeRules.elementCount(shape)
         func store(_ id: ValueID, _ at: IndexExpr, _ v: ValueExpr, _ stmts: inout [Stmt]) {
             guard schedule.materialized.contains(id) else { return }
             stmts.append(.store(buffers.ref(storage.buffer(id), role: .output, count: count), at, v))
         }
-        if unit.nodes.count == 1 {
+        if members.isEmpty {
             var stmts: [Stmt] = []
-            store(output, index, value, &stmts)
+            if storeAnchor { store(output, index, value, &stmts) }
+            scalars[output] = value
             return stmts
         }
         // The index is repeated rather than named: the C compiler shares it, and an unused
@@ -198,7 +221,7 @@ struct UnitLowering {
         stmts.append(.declare(first, value))
         scalars[output] = .scalar(first)
         if storeAnchor { store(output, flat, .scalar(first), &stmts) }
-        for (k, member) in unit.nodes.dropFirst().enumerated() {
+        for (k, member) in members.enumerated() {
             let node = graph.nodes[member]
             guard let op = node.op as? ElementwiseOp else { continue }
             let operands = node.inputs.map { input in

@@ -148,12 +148,8 @@ public struct Graph: Sendable {
     /// The parameters a weights file provides, in declaration order.
     public var loadedParameters: [Parameter] { parameters.filter(\.isLoaded) }
 
-    /// Adds a node applying `op`: checks arity, infers output shapes, creates its
-    /// parameters under `layer` (PyTorch naming) and returns the node's outputs.
-    /// Errors carry no location; the frontend attaches the spec location.
-    @discardableResult
-    public mutating func apply(_ op: any Op, inputs: [ValueID], attributes: Attributes,
-                               layer: String, location: SourceLocation? = nil) throws(Diagnostic) -> [ValueID] {
+    /// Checks arity and argument ranges; the input and (size-checked) output shapes.
+    private func inferShapes(_ op: any Op, inputs: [ValueID], attributes: Attributes) throws(Diagnostic) -> (inputs: [[Int]], outputs: [[Int]]) {
         guard op.arity.accepts(inputs.count) else {
             throw .error("op '\(op.name)' takes \(op.arity.description), got \(inputs.count)")
         }
@@ -161,6 +157,16 @@ public struct Graph: Sendable {
         try Self.checkWindowArguments(attributes, op: op.name)
         let outputShapes = try op.outputShapes(inputs: inputShapes, attributes: attributes)
         for shape in outputShapes { try ShapeRules.checkSize(shape, "the output of '\(op.name)'") }
+        return (inputShapes, outputShapes)
+    }
+
+    /// Adds a node applying `op`: checks arity, infers output shapes, creates its
+    /// parameters under `layer` (PyTorch naming) and returns the node's outputs.
+    /// Errors carry no location; the frontend attaches the spec location.
+    @discardableResult
+    public mutating func apply(_ op: any Op, inputs: [ValueID], attributes: Attributes,
+                               layer: String, location: SourceLocation? = nil) throws(Diagnostic) -> [ValueID] {
+        let (inputShapes, outputShapes) = try inferShapes(op, inputs: inputs, attributes: attributes)
         var bound: [(slot: String, name: String)] = []
         let slots = op.parameters(inputs: inputShapes, attributes: attributes)
         for slot in slots {
@@ -185,13 +191,7 @@ public struct Graph: Sendable {
     public mutating func makeNode(_ op: any Op, inputs: [ValueID], attributes: Attributes,
                                   parameters bindings: [(slot: String, name: String)],
                                   layer: String, location: SourceLocation? = nil) throws(Diagnostic) -> Node {
-        guard op.arity.accepts(inputs.count) else {
-            throw .error("op '\(op.name)' takes \(op.arity.description), got \(inputs.count)")
-        }
-        let inputShapes = inputs.map(shape(of:))
-        try Self.checkWindowArguments(attributes, op: op.name)
-        let outputShapes = try op.outputShapes(inputs: inputShapes, attributes: attributes)
-        for shape in outputShapes { try ShapeRules.checkSize(shape, "the output of '\(op.name)'") }
+        let (inputShapes, outputShapes) = try inferShapes(op, inputs: inputs, attributes: attributes)
         for slot in op.parameters(inputs: inputShapes, attributes: attributes) {
             guard let name = bindings.first(where: { $0.slot == slot.name })?.name, let bound = parameter(named: name) else {
                 throw .error("op '\(op.name)' needs parameter slot '\(slot.name)' bound")
@@ -221,6 +221,7 @@ public struct Graph: Sendable {
         }
         let outputs = try op.outputShapes(inputs: shapes, attributes: attributes)
         guard outputs.count == 1 else { throw .error("op '\(op.name)' has \(outputs.count) outputs; a derived parameter needs one") }
+        try ShapeRules.checkSize(outputs[0], "derived parameter '\(name)'")
         var unique = name, suffix = 1
         while parameter(named: unique) != nil { unique = "\(name).\(suffix)"; suffix += 1 }
         parameters.append(Parameter(name: unique, shape: outputs[0], initializer: .constant(0),

@@ -178,10 +178,7 @@ private struct IRTextParser {
     /// `= op(@a, @b) {attributes}`: a parameter derived from earlier ones.
     mutating func parseDerivedParameter(_ name: String, shape: [Int], at location: SourceLocation,
                                         shapeLocation: SourceLocation) throws(Diagnostic) {
-        let (opName, opLocation) = try parseName("an op name")
-        guard let op = OpRegistry.op(named: opName) else {
-            throw .error("unknown op '\(opName)'\(didYouMean(opName, in: OpRegistry.names))", at: opLocation)
-        }
+        let (op, opLocation) = try parseOpName()
         try expect("(", "before the op's operands")
         var operands: [String] = []
         if try !accept(")") {
@@ -266,10 +263,8 @@ private struct IRTextParser {
             } while try accept(",")
             try expect("=", "after the node's results")
         }
-        let (opName, opLocation) = try parseName("an op name")
-        guard let op = OpRegistry.op(named: opName) else {
-            throw .error("unknown op '\(opName)'\(didYouMean(opName, in: OpRegistry.names))", at: opLocation)
-        }
+        let (op, opLocation) = try parseOpName()
+        let opName = op.name
         try expect("(", "before the op's operands")
         var inputs: [ValueID] = []
         if try !accept(")") {
@@ -343,6 +338,15 @@ private struct IRTextParser {
         for (index, result) in results.enumerated() {
             values[result.name] = (outputs[index], result.location)
         }
+    }
+
+    /// A registered op's name.
+    mutating func parseOpName() throws(Diagnostic) -> (any Op, SourceLocation) {
+        let (name, location) = try parseName("an op name")
+        guard let op = OpRegistry.op(named: name) else {
+            throw .error("unknown op '\(name)'\(didYouMean(name, in: OpRegistry.names))", at: location)
+        }
+        return (op, location)
     }
 
     /// `{name = value, ...}` typed by the op's schema and range-checked.

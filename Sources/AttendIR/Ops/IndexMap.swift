@@ -19,4 +19,5 @@ extension Op {
     public func indexMap(inputs: [[Int]], attributes: Attributes, output: Int) -> IndexMap? { nil }
     public func contiguousInputOffsets(inputs: [[Int]], attributes: Attributes) -> [Int]? { nil }
     public func reductionWindow(inputs: [[Int]], attributes: Attributes) -> Int? { nil }
+    public func normalizesRows(inputs: [[Int]], attributes: Attributes) -> Bool { false }
 }

@@ -17,6 +17,11 @@ public struct SoftmaxOp: Op {
     public var fusion: FusionKind { .reduction }
     public var arity: Arity { .exactly(1) }
 
+    public func normalizesRows(inputs: [[Int]], attributes: Attributes) -> Bool {
+        let rank = inputs[0].count, axis = attributes.int("axis")
+        return rank >= 1 && (axis == -1 || axis == rank - 1)
+    }
+
     public var arguments: [ArgSpec] {
         [ArgSpec("axis", .int, default: .int(-1), "the axis to normalize over (dim); negative counts from the end")]
     }

@@ -97,6 +97,10 @@ public protocol Op: Sendable {
     /// reduces one contiguous window of this many input elements; nil otherwise. A producer
     /// kernel can then reduce each window as it finishes writing it.
     func reductionWindow(inputs: [[Int]], attributes: Attributes) -> Int?
+    /// Whether each output row along the last axis is computed from that input row alone
+    /// (softmax over the last axis): such a node between two matrix products can run one row
+    /// at a time, so the full matrix between them is never stored.
+    func normalizesRows(inputs: [[Int]], attributes: Attributes) -> Bool
 }
 
 extension Op {

@@ -11,7 +11,11 @@ import AttendIR
 /// group runs as one kernel at the anchor's place. A reduction over trailing windows of a
 /// complex-out-fusable anchor's grid (global pooling of a conv's output, `Op.reductionWindow`)
 /// joins too: the kernel reduces each window as it finishes it, so the map is read while it
-/// is written rather than again by a pooling kernel. Values inside a group that nothing
+/// is written rather than again by a pooling kernel. Attention is fused whole: a product of
+/// two activations (complex-out-fusable, two inputs), its elementwise epilogue, a node that
+/// normalizes rows (`Op.normalizesRows`, softmax), and a second product that reads the
+/// normalized rows as its left operand become one kernel that computes one row of scores
+/// at a time, so the score matrix is never stored. Values inside a group that nothing
 /// outside reads are never stored. Injective ops with an index map (reshape, permute, slice,
 /// split, unbind) need no group: code generation reads through them.
 public struct FusePass: Pass {
@@ -24,6 +28,11 @@ public struct FusePass: Pass {
         for index in graph.nodes.indices { graph.nodes[index].group = nil }
         let uses = UseInfo(graph)
         var next = 0
+        for anchor in graph.nodes.indices {
+            guard let chain = Self.attentionChain(from: anchor, in: graph, uses: uses) else { continue }
+            for member in chain { graph.nodes[member].group = next }
+            next += 1
+        }
         for anchor in graph.nodes.indices where graph.nodes[anchor].group == nil && Self.canAnchor(graph.nodes[anchor], in: graph) {
             let shape = graph.shape(of: graph.nodes[anchor].outputs[0])
             var inside = Set(graph.nodes[anchor].outputs)
@@ -54,6 +63,49 @@ public struct FusePass: Pass {
     static func canAnchor(_ node: Node, in graph: Graph) -> Bool {
         guard node.outputs.count == 1, node.op.fusion != .opaque else { return false }
         return node.op.indexMap(inputs: node.inputs.map(graph.shape(of:)), attributes: node.attributes, output: 0) == nil
+    }
+
+    /// `product → elementwise* → row normalization → product` from `anchor`, each value read
+    /// only by the next node, the other operands ready before the anchor.
+    static func attentionChain(from anchor: Int, in graph: Graph, uses: UseInfo) -> [Int]? {
+        func isProduct(_ node: Node) -> Bool {
+            node.op.fusion == .complexOutFusable && node.inputs.count == 2 && node.parameters.isEmpty && node.outputs.count == 1
+        }
+        func ready(_ value: ValueID) -> Bool { uses.producer[value].map { $0 < anchor } ?? true }
+        let first = graph.nodes[anchor]
+        guard first.group == nil, isProduct(first), first.inputs.allSatisfy(ready) else { return nil }
+        var chain = [anchor]
+        var value = first.outputs[0]
+        let shape = graph.shape(of: value)
+        while true {
+            guard uses.hasSingleUser(value), let next = uses.users[value]?.first, graph.nodes[next].group == nil else { return nil }
+            let node = graph.nodes[next]
+            if canJoin(node), graph.shape(of: node.outputs[0]) == shape, node.inputs.allSatisfy({ $0 == value || ready($0) }) {
+                chain.append(next)
+                value = node.outputs[0]
+                continue
+            }
+            guard node.op.fusion == .reduction, node.inputs == [value], node.outputs.count == 1,
+                  node.op.normalizesRows(inputs: [shape], attributes: node.attributes) else { return nil }
+            chain.append(next)
+            value = node.outputs[0]
+            break
+        }
+        guard uses.hasSingleUser(value), let last = uses.users[value]?.first, graph.nodes[last].group == nil else { return nil }
+        let second = graph.nodes[last]
+        guard isProduct(second), second.inputs[0] == value, second.inputs[1] != value, ready(second.inputs[1]) else { return nil }
+        chain.append(last)
+        // The second product's own elementwise epilogue.
+        var inside: Set<ValueID> = [second.outputs[0]]
+        let grid = graph.shape(of: second.outputs[0])
+        for index in (last + 1)..<graph.nodes.count where graph.nodes[index].group == nil {
+            let node = graph.nodes[index]
+            guard canJoin(node), graph.shape(of: node.outputs[0]) == grid, node.inputs.contains(where: inside.contains),
+                  node.inputs.allSatisfy({ inside.contains($0) || ready($0) }) else { continue }
+            chain.append(index)
+            inside.formUnion(node.outputs)
+        }
+        return chain
     }
 
     /// A reduction of one value over contiguous trailing windows.
