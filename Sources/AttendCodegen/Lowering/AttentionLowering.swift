@@ -14,7 +14,7 @@ public struct AttentionLayout: Sendable {
     var first: MatmulOp.Plan
     var second: MatmulOp.Plan
 
-    /// The longest score row kept on the stack (floats).
+    /// The longest score (or output) row kept on the stack (floats).
     static let maxRow = 16384
 
     init?(_ nodes: [Int], in graph: Graph, isView: (Node) -> Bool) {
@@ -26,7 +26,7 @@ public struct AttentionLayout: Sendable {
               let firstPlan = try? MatmulOp.plan(graph.shape(of: product.inputs[0]), graph.shape(of: product.inputs[1])),
               let secondPlan = try? MatmulOp.plan(graph.shape(of: second.inputs[0]), graph.shape(of: second.inputs[1])),
               firstPlan.batch == secondPlan.batch, secondPlan.leftBatch == firstPlan.batch,
-              firstPlan.n <= Self.maxRow, firstPlan.n >= 1 else { return nil }
+              firstPlan.n <= Self.maxRow, firstPlan.n >= 1, secondPlan.n <= Self.maxRow else { return nil }
         let grid = graph.shape(of: product.outputs[0])
         var chain = product.outputs[0]
         for index in nodes[1..<softmax] {
@@ -53,8 +53,8 @@ public struct AttentionLayout: Sendable {
 extension UnitLowering {
     /// The attention kernel: parallel over score rows (batch x M); per row, the scores in a
     /// local array (dot products, then the score epilogue), the softmax as the unfused
-    /// kernel computes it, then each output element as a dot product of the row with a
-    /// column of V, followed by the output epilogue.
+    /// kernel computes it, then the output row accumulated over the rows of V (as the matmul
+    /// lowering does), followed by the output epilogue.
     func lowerAttention(_ unit: KernelSchedule.Unit, layout: AttentionLayout, position: Int) throws(Diagnostic) -> (kernel: Kernel, arguments: [String]) {
         var buffers = Buffers()
         let graph = self.graph
@@ -104,20 +104,28 @@ extension UnitLowering {
             ]),
         ]
 
-        // Output row: out[i, c] = epilogue(sum_j s[j] V[j, c]).
-        let weighted = GroupALoops.accumulate(into: "out", count: n, prefix: "q") { q, target in
-            [GroupALoops.add(target, .load(local, q) * operand(second.inputs[1], layout.second.rightBatch, q, .v("c")))]
-        }
+        // Output row: out[i, c] = epilogue(sum_j s[j] V[j, c]), accumulated row by row of V
+        // (contiguous in c, as the matmul lowering orders it) in a second local array.
+        let accumulated = BufferRef("orow")
+        let weighted: [Stmt] = [
+            .loop(variable: "c", lower: 0, upper: .constant(d), schedule: .vectorized, body: [.store(accumulated, .v("c"), .constant(0))]),
+            .loop(variable: "q", lower: 0, upper: .constant(n), schedule: .serial, body: [
+                .declare("weight", .load(local, .v("q"))),
+                .loop(variable: "c", lower: 0, upper: .constant(d), schedule: .vectorized, body: [
+                    .store(accumulated, .v("c"), .load(accumulated, .v("c")) + .scalar("weight") * operand(second.inputs[1], layout.second.rightBatch, .v("q"), .v("c"))),
+                ]),
+            ]),
+        ]
         var outputScalars: [ValueID: ValueExpr] = [:]
         let outputStmts = epilogue(members: layout.outputEpilogue, output: second.outputs[0], index: row * .constant(d) + .v("c"),
-                                   value: .scalar("out"), site: &site, buffers: &buffers, storeAnchor: true, scalars: &outputScalars)
-        let outputLoop = Stmt.loop(variable: "c", lower: 0, upper: .constant(d), schedule: .serial,
-                                   body: [.declare("out", .constant(0))] + weighted + outputStmts)
+                                   value: .load(accumulated, .v("c")), site: &site, buffers: &buffers, storeAnchor: true, scalars: &outputScalars)
+        let outputLoop = Stmt.loop(variable: "c", lower: 0, upper: .constant(d), schedule: .vectorized, body: outputStmts)
 
         let body: [Stmt] = [
             .localArray(local, count: n),
+            .localArray(accumulated, count: d),
             scoreLoop,
-        ] + softmax + [outputLoop]
+        ] + softmax + weighted + [outputLoop]
         let rows = ShapeRules.elementCount(batch) * m
         let names = unit.nodes.map { graph.nodes[$0] }.map { $0.layer.isEmpty ? $0.op.name : $0.layer }
         let kernel = Kernel(name: "k\(position)_" + Naming.readable(names[0]),

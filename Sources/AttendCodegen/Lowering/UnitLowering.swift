@@ -133,10 +133,12 @@ struct UnitLowering {
         var coordinates: [IndexExpr]? = known
         while let (source, map) = schedule.viewSource[current] {
             let view = graph.shape(of: current)
-            if let offset = Loops.contiguousOffset(map, source: graph.shape(of: source)) {
+            if map == .rowMajor {
                 if let known = coordinates { flat = Loops.offset(known, Loops.strides(view)) }
-                flat = flat + .constant(offset)
                 coordinates = nil
+            } else if coordinates == nil, let offset = Loops.contiguousOffset(map, source: graph.shape(of: source)) {
+                // A contiguous run read by flat index: an offset, no division.
+                flat = flat + .constant(offset)
             } else {
                 coordinates = Loops.sourceCoordinates(coordinates ?? Loops.coordinates(flat, view), map: map)
             }
