@@ -17,22 +17,8 @@ NETWORKS = "networks"
 set_fused_attn(False)
 
 
-@torch.no_grad()
-def _calibrate(m, x):
-    """As network_cases._calibrate: visit the BatchNorms in forward (= registration) order and
-    set each one's running stats near the statistics of the input it actually sees (mean +
-    N(0, 0.3) * std, var * U(0.5, 2)), so every term matters and activations stay O(1)."""
-    for sub in m.modules():
-        if not isinstance(sub, nn.modules.batchnorm._BatchNorm):
-            continue
-        seen = []
-        hook = sub.register_forward_pre_hook(lambda _, args: seen.append(args[0].clone()))
-        m(x.clone())
-        hook.remove()
-        y = torch.cat(seen).transpose(0, 1).flatten(1)  # channels x values
-        mean, std, var = y.mean(1), y.std(1), y.var(1)
-        sub.running_mean.copy_(mean + torch.randn_like(mean) * 0.3 * std)
-        sub.running_var.copy_(var * (torch.rand_like(var) * 1.5 + 0.5))
+# BatchNorm running stats near the statistics each one sees (see network_cases._calibrate).
+from network_cases import _calibrate  # noqa: E402
 
 
 # ---------------------------------------------------------------- Attention U-Net (re-typed)
@@ -100,49 +86,9 @@ class UnetUp2(nn.Module):
         return self.conv(torch.cat([outputs1, outputs2], 1))
 
 
-class GridAttentionBlock2D(nn.Module):
-    """_GridAttentionBlockND(dimension=2, mode='concatenation')."""
-
-    def __init__(self, in_channels, gating_channels, inter_channels=None, mode='concatenation',
-                 sub_sample_factor=(2, 2)):
-        super().__init__()
-        assert mode == 'concatenation'
-        if isinstance(sub_sample_factor, tuple): self.sub_sample_factor = sub_sample_factor
-        elif isinstance(sub_sample_factor, list): self.sub_sample_factor = tuple(sub_sample_factor)
-        else: self.sub_sample_factor = tuple([sub_sample_factor]) * 2
-        self.mode = mode
-        self.sub_sample_kernel_size = self.sub_sample_factor
-        self.in_channels = in_channels
-        self.gating_channels = gating_channels
-        self.inter_channels = inter_channels
-        if self.inter_channels is None:
-            self.inter_channels = in_channels // 2
-            if self.inter_channels == 0:
-                self.inter_channels = 1
-        self.upsample_mode = 'bilinear'
-        self.W = nn.Sequential(
-            nn.Conv2d(in_channels=self.in_channels, out_channels=self.in_channels, kernel_size=1, stride=1, padding=0),
-            nn.BatchNorm2d(self.in_channels),
-        )
-        self.theta = nn.Conv2d(in_channels=self.in_channels, out_channels=self.inter_channels,
-                               kernel_size=self.sub_sample_kernel_size, stride=self.sub_sample_factor, padding=0, bias=False)
-        self.phi = nn.Conv2d(in_channels=self.gating_channels, out_channels=self.inter_channels,
-                             kernel_size=1, stride=1, padding=0, bias=True)
-        self.psi = nn.Conv2d(in_channels=self.inter_channels, out_channels=1, kernel_size=1, stride=1, padding=0, bias=True)
-
-    def forward(self, x, g):
-        input_size = x.size()
-        batch_size = input_size[0]
-        assert batch_size == g.size(0)
-        theta_x = self.theta(x)
-        theta_x_size = theta_x.size()
-        phi_g = F.interpolate(self.phi(g), size=theta_x_size[2:], mode=self.upsample_mode)
-        f = F.relu(theta_x + phi_g, inplace=True)
-        sigm_psi_f = torch.sigmoid(self.psi(f))
-        sigm_psi_f = F.interpolate(sigm_psi_f, size=input_size[2:], mode=self.upsample_mode)
-        y = sigm_psi_f.expand_as(x) * x
-        W_y = self.W(y)
-        return W_y, sigm_psi_f
+# _GridAttentionBlockND(dimension=2, mode='concatenation'): the re-typing the attention_gate
+# block is checked against, shared from spatial_cases.py.
+from spatial_cases import GridAttentionBlock2D  # noqa: E402
 
 
 class unet_grid_attention_2D(nn.Module):

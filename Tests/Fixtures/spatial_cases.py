@@ -91,8 +91,9 @@ class GridAttentionBlock2D(nn.Module):
     _GridAttentionBlockND(dimension=2, mode='concatenation'), re-typed (only the 2-D
     concatenation path; F.upsample is F.interpolate with the same arguments)."""
 
-    def __init__(self, in_channels, gating_channels, inter_channels=None, sub_sample_factor=(2, 2)):
+    def __init__(self, in_channels, gating_channels, inter_channels=None, mode='concatenation', sub_sample_factor=(2, 2)):
         super().__init__()
+        assert mode == 'concatenation'
         if isinstance(sub_sample_factor, tuple):
             self.sub_sample_factor = sub_sample_factor
         elif isinstance(sub_sample_factor, list):
