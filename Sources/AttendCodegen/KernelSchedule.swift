@@ -126,7 +126,8 @@ public struct KernelSchedule: Sendable {
             var nodes = group
             // Reductions that cannot run in the anchor's epilogue get kernels of their own.
             if !reductionsFit(nodes) { nodes = [nodes[0]] + nodes.dropFirst().filter { reductionWindow(graph.nodes[$0]) == nil } }
-            guard nodes.count > 1, isFusible(nodes, producerIndex: producerIndex) else { continue }
+            guard nodes.count > 1, let fused = fusibleMembers(nodes, producerIndex: producerIndex) else { continue }
+            nodes = fused
             unitAt[nodes[0]] = Unit(nodes: nodes)
             grouped.formUnion(nodes)
         }
@@ -242,32 +243,35 @@ public struct KernelSchedule: Sendable {
         node.outputs.allSatisfy { viewSource[$0] != nil || parameterView[$0] != nil || concatenations.contains($0) }
     }
 
-    /// A group the generator can run as one kernel: a single-output anchor that is not a view,
-    /// then elementwise nodes (declared by a scalar formula) on the anchor's output grid whose
-    /// other inputs are ready before the anchor.
-    func isFusible(_ nodes: [Int], producerIndex: [ValueID: Int]) -> Bool {
+    /// The part of a group the generator can run as one kernel: a single-output anchor that
+    /// is not a view, then the members that are elementwise (declared by a scalar formula) on
+    /// the anchor's output grid, or reductions of a group value's windows, whose other
+    /// inputs are ready before the anchor. Members that do not qualify (and members reading
+    /// them) are left out and get kernels of their own; nil when nothing fuses.
+    func fusibleMembers(_ nodes: [Int], producerIndex: [ValueID: Int]) -> [Int]? {
         let anchor = graph.nodes[nodes[0]]
-        guard anchor.outputs.count == 1, !isView(anchor), LoweringTable.lowering(for: anchor.op) != nil else { return false }
+        guard anchor.outputs.count == 1, !isView(anchor), LoweringTable.lowering(for: anchor.op) != nil else { return nil }
         let shape = graph.shape(of: anchor.outputs[0])
         var inside = Set(anchor.outputs)
-        for index in nodes.dropFirst() {
-            let node = graph.nodes[index]
-            if let window = reductionWindow(node) {
+        var kept = [nodes[0]]
+        func joins(_ node: Node) -> Bool {
+            if reductionWindow(node) != nil {
                 // Reduces windows of a group value; nothing in the group reads its result.
-                guard node.op is ReductionOp, inside.contains(node.inputs[0]), graph.shape(of: node.inputs[0]) == shape,
-                      window > 0 else { return false }
-                continue
+                return node.op is ReductionOp && inside.contains(node.inputs[0]) && graph.shape(of: node.inputs[0]) == shape
             }
             guard node.op is ElementwiseOp, node.outputs.count == 1, node.parameters.isEmpty,
-                  graph.shape(of: node.outputs[0]) == shape, !isView(node) else { return false }
-            for input in node.inputs {
-                if inside.contains(input) { continue }
+                  graph.shape(of: node.outputs[0]) == shape, !isView(node), node.inputs.contains(where: inside.contains) else { return false }
+            return node.inputs.allSatisfy { input in
+                if inside.contains(input) { return true }
                 if let producer = producerIndex[input], producer >= nodes[0] { return false }
-                guard let inputShape = Optional(graph.shape(of: input)), inputShape.count <= shape.count,
-                      zip(inputShape.reversed(), shape.reversed()).allSatisfy({ $0 == $1 || $0 == 1 }) else { return false }
+                let operand = graph.shape(of: input)
+                return operand.count <= shape.count && zip(operand.reversed(), shape.reversed()).allSatisfy { $0 == $1 || $0 == 1 }
             }
-            inside.formUnion(node.outputs)
         }
-        return true
+        for index in nodes.dropFirst() where joins(graph.nodes[index]) {
+            kept.append(index)
+            if reductionWindow(graph.nodes[index]) == nil { inside.formUnion(graph.nodes[index].outputs) }
+        }
+        return kept.count > 1 ? kept : nil
     }
 }
