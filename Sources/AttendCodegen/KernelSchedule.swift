@@ -263,7 +263,8 @@ public struct KernelSchedule: Sendable {
                   graph.shape(of: node.outputs[0]) == shape, !isView(node), node.inputs.contains(where: inside.contains) else { return false }
             return node.inputs.allSatisfy { input in
                 if inside.contains(input) { return true }
-                if let producer = producerIndex[input], producer >= nodes[0] { return false }
+                // Ready before the anchor: computed earlier, or a parameter (always there).
+                if let producer = producerIndex[input], producer >= nodes[0], parameterView[input] == nil { return false }
                 let operand = graph.shape(of: input)
                 return operand.count <= shape.count && zip(operand.reversed(), shape.reversed()).allSatisfy { $0 == $1 || $0 == 1 }
             }

@@ -47,7 +47,7 @@ public struct FusePass: Pass {
                 }
                 guard Self.canJoin(node), graph.shape(of: node.outputs[0]) == shape else { continue }
                 let readsGroup = node.inputs.contains(where: inside.contains)
-                let othersReady = node.inputs.allSatisfy { inside.contains($0) || (uses.producer[$0].map { $0 < anchor } ?? true) }
+                let othersReady = node.inputs.allSatisfy { inside.contains($0) || Self.isReady($0, before: anchor, in: graph, uses: uses) }
                 guard readsGroup, othersReady else { continue }
                 members.append(index)
                 inside.formUnion(node.outputs)
@@ -71,7 +71,7 @@ public struct FusePass: Pass {
         func isProduct(_ node: Node) -> Bool {
             node.op.fusion == .complexOutFusable && node.inputs.count == 2 && node.parameters.isEmpty && node.outputs.count == 1
         }
-        func ready(_ value: ValueID) -> Bool { uses.producer[value].map { $0 < anchor } ?? true }
+        func ready(_ value: ValueID) -> Bool { isReady(value, before: anchor, in: graph, uses: uses) }
         let first = graph.nodes[anchor]
         guard first.group == nil, isProduct(first), first.inputs.allSatisfy(ready) else { return nil }
         var chain = [anchor]
@@ -106,6 +106,13 @@ public struct FusePass: Pass {
             inside.formUnion(node.outputs)
         }
         return chain
+    }
+
+    /// Whether `value` exists before node `anchor` runs: a graph input, a value computed
+    /// earlier, or a constant (the output of a node without inputs, such as a parameter).
+    static func isReady(_ value: ValueID, before anchor: Int, in graph: Graph, uses: UseInfo) -> Bool {
+        guard let producer = uses.producer[value] else { return true }
+        return producer < anchor || graph.nodes[producer].inputs.isEmpty
     }
 
     /// A reduction of one value over contiguous trailing windows.
