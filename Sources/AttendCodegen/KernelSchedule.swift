@@ -4,8 +4,8 @@ import AttendIR
 /// Which kernels a graph becomes, in order. Nodes of one fusion group (`Node.group`) make one
 /// kernel at the place of its first node (the anchor); injective nodes with an index map
 /// (reshape, permute, slice, split, unbind, identity) and parameter nodes make none: readers
-/// read through them (views). A group the code generator cannot run as one kernel (the IR
-/// may come from a file) is split back into one kernel per node, which is always correct.
+/// read through them (views). Members of a group the code generator cannot run in one
+/// kernel (the IR may come from a file) get kernels of their own, which is always correct.
 public struct KernelSchedule: Sendable {
     /// One kernel: its nodes, anchor first; the others are its elementwise epilogue.
     public struct Unit: Sendable {
@@ -116,8 +116,11 @@ public struct KernelSchedule: Sendable {
         var unitAt: [Int: Unit] = [:]
         var grouped: Set<Int> = []
         var attentionAt: [Int: AttentionLayout] = [:]
+        var readers: [ValueID: [Int]] = [:]
+        for (index, node) in graph.nodes.enumerated() { for input in Set(node.inputs) { readers[input, default: []].append(index) } }
         for (_, group) in members where group.count > 1 {
-            if let layout = AttentionLayout(group, in: graph, isView: isView) {
+            let ready = { (value: ValueID) in producerIndex[value].map { $0 < group[0] } ?? true || self.parameterView[value] != nil }
+            if let layout = AttentionLayout(group, in: graph, isView: isView, isReady: ready, readers: { readers[$0] ?? [] }) {
                 unitAt[group[0]] = Unit(nodes: group)
                 attentionAt[group[0]] = layout
                 grouped.formUnion(group)

@@ -65,6 +65,52 @@ struct HandWrittenGroupTests {
         """, 4),
     ]
 
+    static let attentionHeader = """
+        graph @g {
+          input %q : [2, 5, 8]
+          input %k : [2, 8, 7]
+          input %w : [2, 7, 3]
+
+        """
+
+    static let attentionCases: [(String, String, Int)] = [
+        // The values come after the scores: the fused kernel could not read them in time.
+        ("late values", """
+          %0 = matmul(%q, %k) : [2, 5, 7] group(0)
+          %1 = softmax(%0) {axis = -1} : [2, 5, 7] group(0)
+          %2 = neg(%w) : [2, 7, 3]
+          %3 = matmul(%1, %2) : [2, 5, 3] group(0)
+          output %3 as "y"
+        """, 4),
+        // The normalized scores are also returned, so they must be stored.
+        ("returned scores", """
+          %0 = matmul(%q, %k) : [2, 5, 7] group(0)
+          %1 = softmax(%0) {axis = -1} : [2, 5, 7] group(0)
+          %2 = matmul(%1, %w) : [2, 5, 3] group(0)
+          output %2 as "y"
+          output %1 as "p"
+        """, 3),
+        // A valid attention group with a score epilogue and an output epilogue.
+        ("attention", """
+          %0 = matmul(%q, %k) : [2, 5, 7] group(0)
+          %1 = mul(%0) {other = 0.3} : [2, 5, 7] group(0)
+          %2 = softmax(%1) {axis = -1} : [2, 5, 7] group(0)
+          %3 = matmul(%2, %w) : [2, 5, 3] group(0)
+          %4 = tanh(%3) : [2, 5, 3] group(0)
+          output %4 as "y"
+          output %1 as "scaled"
+        """, 1),
+    ]
+
+    @Test(arguments: attentionCases.indices)
+    func attentionGroupsAgreeWithTheInterpreter(_ index: Int) throws {
+        let (name, body, kernels) = Self.attentionCases[index]
+        let graph = try IRParser.parse(Self.attentionHeader + body + "\n}\n", file: "\(name).ir")
+        let (count, _) = try CGenerator.layout(graph)
+        #expect(count == kernels, "\(name): \(count) kernels")
+        try CBackendHarness.expectAgreement(graph)
+    }
+
     @Test(arguments: cases.indices)
     func generatedCodeAgreesWithTheInterpreter(_ index: Int) throws {
         let (name, body, kernels) = Self.cases[index]

@@ -17,7 +17,9 @@ public struct AttentionLayout: Sendable {
     /// The longest score (or output) row kept on the stack (floats).
     static let maxRow = 16384
 
-    init?(_ nodes: [Int], in graph: Graph, isView: (Node) -> Bool) {
+    /// `isReady(value)`: the value exists before the group's first node runs; `readers(value)`:
+    /// the nodes reading it (the normalized scores must feed only the second product).
+    init?(_ nodes: [Int], in graph: Graph, isView: (Node) -> Bool, isReady: (ValueID) -> Bool, readers: (ValueID) -> [Int]) {
         guard let softmax = nodes.firstIndex(where: { graph.nodes[$0].op is SoftmaxOp }), softmax >= 1, softmax + 1 < nodes.count else { return nil }
         let product = graph.nodes[nodes[0]], normalizer = graph.nodes[nodes[softmax]], second = graph.nodes[nodes[softmax + 1]]
         guard product.op is MatmulOp, second.op is MatmulOp, !isView(product),
@@ -34,7 +36,12 @@ public struct AttentionLayout: Sendable {
             guard node.op is ElementwiseOp, node.inputs.contains(chain), graph.shape(of: node.outputs[0]) == grid else { return nil }
             chain = node.outputs[0]
         }
-        guard normalizer.inputs == [chain], second.inputs[0] == normalizer.outputs[0] else { return nil }
+        guard normalizer.inputs == [chain], second.inputs[0] == normalizer.outputs[0],
+              readers(normalizer.outputs[0]) == [nodes[softmax + 1]], !graph.outputs.contains(where: { $0.value == normalizer.outputs[0] })
+        else { return nil }
+        // Everything read from outside the group must exist when the kernel runs.
+        let inside = Set(nodes.flatMap { graph.nodes[$0].outputs })
+        guard nodes.allSatisfy({ graph.nodes[$0].inputs.allSatisfy { inside.contains($0) || isReady($0) } }) else { return nil }
         let outputGrid = graph.shape(of: second.outputs[0])
         for index in nodes[(softmax + 2)...] {
             let node = graph.nodes[index]
