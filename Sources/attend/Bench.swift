@@ -36,6 +36,8 @@ struct Bench: ParsableCommand {
                 print(try CBackend.bench(graph, parameters: parameters, inputs: inputs, runs: runs, threads: threads))
             case .interpreter:
                 let interpreter = Interpreter(graph: graph)
+                // Folded weights are derived once, as a compiled model's `create` does.
+                let parameters = try interpreter.deriveParameters(parameters)
                 var times: [Double] = []
                 for run in 0...runs {
                     let start = DispatchTime.now().uptimeNanoseconds

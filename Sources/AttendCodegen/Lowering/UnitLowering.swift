@@ -63,6 +63,7 @@ struct UnitLowering {
         var body: [Stmt]
         do { body = try lowering(context) } catch { throw error.located(at: anchor.location) }
         let accumulating = schedule.accumulating.contains(position)
+        let members = Array(unit.nodes.dropFirst())
 
         var readers: [BufferRef: ValueID] = [:]
         for (k, value) in anchor.inputs.enumerated() { readers[inputs[k]] = value }
@@ -83,7 +84,9 @@ struct UnitLowering {
                 if accumulating {
                     return [.store(buffers.ref(storage.buffer(anchor.outputs[0]), role: .output, count: count), index, value)]
                 }
-                return epilogue(unit, output: anchor.outputs[k], index: index, value: value, site: &site, buffers: &buffers)
+                var scalars: [ValueID: ValueExpr] = [:]
+                return epilogue(members: members, output: anchor.outputs[k], index: index, value: value, site: &site,
+                                buffers: &buffers, storeAnchor: true, scalars: &scalars)
             })
         }
         if accumulating {
@@ -96,7 +99,7 @@ struct UnitLowering {
                     if reductions.isEmpty {
                         let element = start + .v(variable) * .constant(stride)
                         var scalars: [ValueID: ValueExpr] = [:]
-                        let body = epilogue(unit, output: anchor.outputs[0], index: element, value: .load(accumulator, element),
+                        let body = epilogue(members: members, output: anchor.outputs[0], index: element, value: .load(accumulator, element),
                                             site: &site, buffers: &buffers, storeAnchor: false, scalars: &scalars)
                         return [.loop(variable: variable, lower: 0, upper: regionCount, schedule: stride == 1 ? .vectorized : .serial, body: body)]
                     }
@@ -162,7 +165,7 @@ struct UnitLowering {
         let outer = "fw\(site)", inner = "fj\(site)"
         let element = start + .v(outer) * .constant(window) + .v(inner)
         var scalars: [ValueID: ValueExpr] = [:]
-        var body = epilogue(unit, output: anchor.outputs[0], index: element, value: .load(accumulator, element),
+        var body = epilogue(members: Array(unit.nodes.dropFirst()), output: anchor.outputs[0], index: element, value: .load(accumulator, element),
                             site: &site, buffers: &buffers, storeAnchor: false, scalars: &scalars)
         var before: [Stmt] = [], after: [Stmt] = []
         var sums: [String] = []
@@ -183,19 +186,6 @@ struct UnitLowering {
         site += 1
         return [.loop(variable: outer, lower: 0, upper: count / .constant(window), schedule: .serial, body:
             before + [.loop(variable: inner, lower: 0, upper: .constant(window), schedule: schedule, body: body)] + after)]
-    }
-
-    private func epilogue(_ unit: KernelSchedule.Unit, output: ValueID, index: IndexExpr, value: ValueExpr,
-                          site: inout Int, buffers: inout Buffers, storeAnchor: Bool = true) -> [Stmt] {
-        var scalars: [ValueID: ValueExpr] = [:]
-        return epilogue(members: Array(unit.nodes.dropFirst()), output: output, index: index, value: value, site: &site,
-                        buffers: &buffers, storeAnchor: storeAnchor, scalars: &scalars)
-    }
-
-    private func epilogue(_ unit: KernelSchedule.Unit, output: ValueID, index: IndexExpr, value: ValueExpr,
-                          site: inout Int, buffers: inout Buffers, storeAnchor: Bool, scalars: inout [ValueID: ValueExpr]) -> [Stmt] {
-        epilogue(members: Array(unit.nodes.dropFirst()), output: output, index: index, value: value, site: &site,
-                 buffers: &buffers, storeAnchor: storeAnchor, scalars: &scalars)
     }
 
     /// The statements for one element of `output`'s grid: `value`, then each elementwise

@@ -8,6 +8,7 @@ public struct ConvOp: Op {
     public var name: String { "conv\(spatialRank)d" }
     public var summary: String { "\(spatialRank)-D convolution as torch.nn.Conv\(spatialRank)d; input [N, C, \(spatialDimNames)]" }
     public var fusion: FusionKind { .complexOutFusable }
+    public func outputChannelAxis(inputs: [[Int]], attributes: Attributes) -> Int? { 1 }
     public var arity: Arity { .exactly(1) }
     private var spatialDimNames: String { [["L"], ["H", "W"], ["D", "H", "W"]][spatialRank - 1].joined(separator: ", ") }
 

@@ -20,4 +20,21 @@ extension Op {
     public func contiguousInputOffsets(inputs: [[Int]], attributes: Attributes) -> [Int]? { nil }
     public func reductionWindow(inputs: [[Int]], attributes: Attributes) -> Int? { nil }
     public func normalizesRows(inputs: [[Int]], attributes: Attributes) -> Bool { false }
+    public func outputChannelAxis(inputs: [[Int]], attributes: Attributes) -> Int? { nil }
+
+    /// One input, one output of the input's shape, and an index map that keeps every
+    /// element where it was.
+    public func returnsInputUnchanged(inputs: [[Int]], attributes: Attributes) -> Bool {
+        guard inputs.count == 1, let outputs = try? outputShapes(inputs: inputs, attributes: attributes),
+              outputs == [inputs[0]] else { return false }
+        switch indexMap(inputs: inputs, attributes: attributes, output: 0) {
+        case .rowMajor: return true
+        case .permute(let dims):
+            // Row-major order is kept when the axes of extent > 1 stay in order.
+            let moved = dims.filter { inputs[0][$0] != 1 }
+            return moved == moved.sorted()
+        case .strided(_, let start, _): return start == 0  // same shape, so every index is kept in order
+        case .select, nil: return false
+        }
+    }
 }

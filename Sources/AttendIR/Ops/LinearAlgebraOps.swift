@@ -8,6 +8,7 @@ public struct LinearOp: Op {
     public var name: String { "linear" }
     public var summary: String { "y = x W^T + b over the last dim, as torch.nn.Linear; input [..., in], weight [out, in]" }
     public var fusion: FusionKind { .complexOutFusable }
+    public func outputChannelAxis(inputs: [[Int]], attributes: Attributes) -> Int? { max(inputs[0].count - 1, 0) }
     public var arity: Arity { .exactly(1) }
 
     public var arguments: [ArgSpec] {

@@ -101,6 +101,14 @@ public protocol Op: Sendable {
     /// (softmax over the last axis): such a node between two matrix products can run one row
     /// at a time, so the full matrix between them is never stored.
     func normalizesRows(inputs: [[Int]], attributes: Attributes) -> Bool
+    /// Whether a node of this op with these input shapes returns its (first) input unchanged
+    /// (identity, a same-shape reshape, a full slice, unit pooling, zero padding). The
+    /// default reads `indexMap`; ops without one declare their own.
+    func returnsInputUnchanged(inputs: [[Int]], attributes: Attributes) -> Bool
+    /// For ops with a `weight` whose row `i` (and `bias[i]`) makes output channel `i` (conv,
+    /// linear): the output axis of those channels, so a per-channel scale or batchnorm after
+    /// the op can fold into its weights; nil otherwise.
+    func outputChannelAxis(inputs: [[Int]], attributes: Attributes) -> Int?
 }
 
 extension Op {

@@ -42,6 +42,11 @@ public struct PoolOp: Op {
     public var arity: Arity { .exactly(1) }
     /// Each output element combines a window of input elements along the spatial axes.
     public var fusion: FusionKind { .reduction }
+    /// Unit windows: with the same output shape, also stride 1 and no padding.
+    public func returnsInputUnchanged(inputs: [[Int]], attributes: Attributes) -> Bool {
+        guard let outputs = try? outputShapes(inputs: inputs, attributes: attributes), outputs == [inputs[0]] else { return false }
+        return attributes.ints("kernel").allSatisfy { $0 == 1 }
+    }
 
     public var arguments: [ArgSpec] {
         let n = spatialRank
@@ -114,6 +119,10 @@ public struct AdaptivePool2dOp: Op {
     }
     public var arity: Arity { .exactly(1) }
     public var fusion: FusionKind { .reduction }
+    /// One-pixel bins when the output size is the input's.
+    public func returnsInputUnchanged(inputs: [[Int]], attributes: Attributes) -> Bool {
+        (try? outputShapes(inputs: inputs, attributes: attributes)) == [inputs[0]]
+    }
 
     public var arguments: [ArgSpec] {
         [ArgSpec("size", .ints(count: 2), "output [H, W] (output_size)")]

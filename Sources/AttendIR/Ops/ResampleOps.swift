@@ -7,6 +7,9 @@ public struct PadOp: Op {
     public var summary: String { "pad trailing axes as torch.nn.functional.pad (pads: last axis first, (left, right) pairs)" }
     public var arity: Arity { .exactly(1) }
     public var fusion: FusionKind { .injective }
+    public func returnsInputUnchanged(inputs: [[Int]], attributes: Attributes) -> Bool {
+        attributes.ints("pads").allSatisfy { $0 == 0 }
+    }
     public var arguments: [ArgSpec] {
         [ArgSpec("pads", .ints(count: nil), "(left, right) pairs, last axis first, as F.pad; negatives crop in constant mode"),
          ArgSpec("value", .float, default: .float(0), "fill value for constant mode"),
@@ -78,6 +81,11 @@ public struct InterpolateOp: Op {
     public var summary: String { "resize H and W as torch.nn.functional.interpolate (nearest or bilinear); input [N, C, H, W]" }
     public var arity: Arity { .exactly(1) }
     public var fusion: FusionKind { .injective }
+    /// Onto the same grid: PyTorch maps by 1 / scale when a scale is given, so only 1 keeps it.
+    public func returnsInputUnchanged(inputs: [[Int]], attributes: Attributes) -> Bool {
+        guard let outputs = try? outputShapes(inputs: inputs, attributes: attributes), outputs == [inputs[0]] else { return false }
+        return Self.scaleFactors(attributes)?.allSatisfy { $0 == 1 } ?? true
+    }
     public var arguments: [ArgSpec] {
         [ArgSpec("size", .ints(count: nil), default: ArgValue.none, "output [H, W], or one value for both"),
          ArgSpec("scale", .floats, default: ArgValue.none, "scale_factor for [H, W], or one value for both; output = floor(input * scale)"),

@@ -7,6 +7,7 @@ public struct ConcatOp: Op {
     public var summary: String { "join inputs along an axis, as torch.cat(dim=axis)" }
     public var arity: Arity { .atLeast(1) }
     public var fusion: FusionKind { .injective }
+    public func returnsInputUnchanged(inputs: [[Int]], attributes: Attributes) -> Bool { inputs.count == 1 }
     public var arguments: [ArgSpec] {
         [ArgSpec("axis", .int, default: .int(0), "axis to join along (dim)")]
     }

@@ -22,13 +22,13 @@ struct FoldBatchNormPattern: RewritePattern {
         guard bn.op.name == "batchnorm", let mean = bn.parameterName("running_mean"), let variance = bn.parameterName("running_var"),
               uses.hasSingleUser(bn.inputs[0]), let producerIndex = uses.producer[bn.inputs[0]] else { return false }
         let producer = graph.nodes[producerIndex]
-        guard WeightedProducer.isFoldable(producer), let weight = producer.parameterName("weight"),
+        guard let axis = WeightedProducer.channelAxis(producer, in: graph), let weight = producer.parameterName("weight"),
               let weightShape = graph.parameter(named: weight)?.shape, let channels = weightShape.first else { return false }
-        // The batchnorm's channel axis (1) must be the producer's output-channel axis: always
-        // for convolutions, and for linear layers only on [N, C] (BatchNorm1d of [N, L, C]
-        // normalizes axis 1, not the features).
+        // The batchnorm's channel axis (1) must be the producer's output-channel axis: for a
+        // conv always, for a linear layer only on [N, C] (BatchNorm1d of [N, L, C] normalizes
+        // axis 1, not the features).
         let shape = graph.shape(of: bn.inputs[0])
-        guard shape.count >= 2, shape[1] == channels, producer.op is ConvOp || shape.count == 2 else { return false }
+        guard shape.count >= 2, axis == 1, shape[1] == channels else { return false }
 
         let prefix = bn.layer.isEmpty ? "batchnorm" : bn.layer
         let eps = bn.attributes.float("eps")

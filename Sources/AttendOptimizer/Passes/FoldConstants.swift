@@ -42,7 +42,7 @@ struct ScaleIntoWeightsPattern: RewritePattern {
         let node = graph.nodes[index]
         guard ["mul", "div"].contains(node.op.name), let scalar = node.scalarOperand, scalar.isFinite,
               uses.hasSingleUser(node.inputs[0]), let producer = uses.producerNode(of: node.inputs[0], in: graph),
-              WeightedProducer.isFoldable(producer), let weight = producer.parameterName("weight") else { return false }
+              WeightedProducer.channelAxis(producer, in: graph) != nil, let weight = producer.parameterName("weight") else { return false }
         let how: [(name: String, value: ArgValue)] = [("other", .float(scalar))]
         let newWeight = try graph.derive("\(weight).scaled", node.op.name, [weight], how)
         let newBias = try producer.parameterName("bias").map { bias throws(Diagnostic) in

@@ -20,11 +20,13 @@ extension Graph {
     }
 }
 
-/// Ops whose output channels are the first axis of `weight` and whose optional `bias` is
-/// added per output channel: the producers a batchnorm or a scale folds into.
+/// Ops that declare an output-channel axis (`Op.outputChannelAxis`: weight row `i` and
+/// `bias[i]` make channel `i`): the producers a batchnorm or a scale folds into.
 enum WeightedProducer {
-    static func isFoldable(_ node: Node) -> Bool {
-        (node.op is ConvOp || node.op.name == "linear") && node.outputs.count == 1 && node.parameterName("weight") != nil
+    /// The producer's output-channel axis, when a per-channel factor can fold into it.
+    static func channelAxis(_ node: Node, in graph: Graph) -> Int? {
+        guard node.outputs.count == 1, node.parameterName("weight") != nil else { return nil }
+        return node.op.outputChannelAxis(inputs: node.inputs.map(graph.shape(of:)), attributes: node.attributes)
     }
 
     /// A copy of `node` bound to new weight and (when given) bias parameters.
