@@ -34,8 +34,12 @@ public struct KernelSchedule: Sendable {
     /// the anchor's output is stored, and the epilogue runs on each region it finalizes.
     public private(set) var accumulating: Set<Int> = []
 
-    public init(_ graph: Graph) {
+    /// The strategy of each node (packed-weight GEMM, ...); others use their op's lowering.
+    public let strategies: StrategySelection?
+
+    public init(_ graph: Graph, strategies: StrategySelection? = nil) {
         self.graph = graph
+        self.strategies = strategies
         let graphOutputs = Set(graph.outputs.map(\.value))
         var producerIndex: [ValueID: Int] = [:]
         for (index, node) in graph.nodes.enumerated() {
@@ -85,7 +89,7 @@ public struct KernelSchedule: Sendable {
             }
         }
         for (position, unit) in units.enumerated() where unit.nodes.count > 1 && attention[position] == nil
-            && Self.accumulates(graph.nodes[unit.anchor], in: graph) {
+            && accumulates(unit.anchor) {
             accumulating.insert(position)
         }
         for (position, unit) in units.enumerated() {
@@ -203,8 +207,8 @@ public struct KernelSchedule: Sendable {
     func reductionsFit(_ nodes: [Int]) -> Bool {
         let windows = Set(nodes.dropFirst().compactMap { reductionWindow(graph.nodes[$0]) })
         guard !windows.isEmpty else { return true }
-        guard windows.count == 1, let window = windows.first, Self.accumulates(graph.nodes[nodes[0]], in: graph),
-              let body = Self.placeholderBody(graph.nodes[nodes[0]], in: graph) else { return false }
+        guard windows.count == 1, let window = windows.first, accumulates(nodes[0]),
+              let body = placeholderBody(nodes[0]) else { return false }
         let regions = body.flatMap { $0.finalizedRegions(of: BufferRef("out0")) }
         return !regions.isEmpty && regions.allSatisfy { region in
             guard case .constant(let count) = region.count else { return false }
@@ -212,23 +216,32 @@ public struct KernelSchedule: Sendable {
         }
     }
 
-    /// Whether the node's lowering reads back its output (accumulates in it).
-    static func accumulates(_ node: Node, in graph: Graph) -> Bool {
-        placeholderBody(node, in: graph)?.contains { $0.reads(BufferRef("out0")) } ?? false
+    /// Whether node `index`'s kernel stores its output as it goes and finalizes regions (a
+    /// strategy that says so), or its op's lowering reads back its output (accumulates in it).
+    func accumulates(_ index: Int) -> Bool {
+        if let plan = strategies?.plans[index] { return plan.finalizesRegions }
+        return placeholderBody(index)?.contains { $0.reads(BufferRef("out0")) } ?? false
+    }
+
+    /// The lowering of node `index` (its strategy's, else its op's).
+    func lowering(_ index: Int) -> Lowering? {
+        strategies?.plans[index]?.lower ?? LoweringTable.lowering(for: graph.nodes[index].op)
     }
 
     /// The node's lowering against placeholder buffers (`in0`, `out0`, `w_SLOT`).
-    static func placeholderBody(_ node: Node, in graph: Graph) -> [Stmt]? {
-        guard let lowering = LoweringTable.lowering(for: node.op) else { return nil }
+    func placeholderBody(_ index: Int) -> [Stmt]? {
+        let node = graph.nodes[index]
+        guard let lowering = lowering(index) else { return nil }
         let output = BufferRef("out0")
         var weights: [String: BufferRef] = [:], weightShapes: [String: [Int]] = [:]
-        for (slot, name) in node.parameters {
+        for (slot, name) in node.parameters + (strategies?.derivedSlots(of: index) ?? []) {
             weights[slot] = BufferRef("w_" + slot)
             weightShapes[slot] = graph.parameter(named: name)?.shape ?? []
         }
-        let context = LoweringContext(op: node.op, attributes: node.attributes, inputs: node.inputs.indices.map { BufferRef("in\($0)") },
+        var context = LoweringContext(op: node.op, attributes: node.attributes, inputs: node.inputs.indices.map { BufferRef("in\($0)") },
                                       inputShapes: node.inputs.map(graph.shape(of:)), outputs: [output],
                                       outputShapes: node.outputs.map(graph.shape(of:)), weights: weights, weightShapes: weightShapes)
+        if (strategies?.plans[index]?.scratch ?? 0) > 0 { context.scratch = BufferRef("scratch") }
         return try? lowering(context)
     }
 
@@ -253,7 +266,7 @@ public struct KernelSchedule: Sendable {
     /// them) are left out and get kernels of their own; nil when nothing fuses.
     func fusibleMembers(_ nodes: [Int], producerIndex: [ValueID: Int]) -> [Int]? {
         let anchor = graph.nodes[nodes[0]]
-        guard anchor.outputs.count == 1, !isView(anchor), LoweringTable.lowering(for: anchor.op) != nil else { return nil }
+        guard anchor.outputs.count == 1, !isView(anchor), lowering(nodes[0]) != nil else { return nil }
         let shape = graph.shape(of: anchor.outputs[0])
         var inside = Set(anchor.outputs)
         var kept = [nodes[0]]

@@ -12,6 +12,8 @@ struct Bench: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
 
+    @OptionGroup var targetOptions: TargetOptions
+
     @OptionGroup var optimizer: OptimizerOptions
 
     @Option(help: "c or interpreter.")
@@ -33,7 +35,7 @@ struct Bench: ParsableCommand {
             let inputs = Weights.randomInputs(graph)
             switch backend {
             case .c:
-                print(try CBackend.bench(graph, parameters: parameters, inputs: inputs, runs: runs, threads: threads))
+                print(try CBackend.bench(graph, parameters: parameters, inputs: inputs, runs: runs, threads: threads, target: targetOptions.resolved()))
             case .interpreter:
                 let interpreter = Interpreter(graph: graph)
                 // Folded weights are derived once, as a compiled model's `create` does.

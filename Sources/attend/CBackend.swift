@@ -6,22 +6,23 @@ import Foundation
 /// `attend run --backend c`: generate, build (cached), and run the executable on files.
 enum CBackend {
     static func run(_ graph: AttendIR.Graph, parameters: [String: Tensor], weightsFile: String?,
-                    inputs: [String: Tensor], threads: Int) throws(Diagnostic) -> [(name: String, tensor: Tensor)] {
-        try execute(graph, parameters: parameters, weightsFile: weightsFile, inputs: inputs, extra: ["--threads", String(threads)]).outputs
+                    inputs: [String: Tensor], threads: Int, target: Target) throws(Diagnostic) -> [(name: String, tensor: Tensor)] {
+        try execute(graph, parameters: parameters, weightsFile: weightsFile, inputs: inputs, extra: ["--threads", String(threads)],
+                    target: target).outputs
     }
 
     /// The executable's own `--bench` line.
     static func bench(_ graph: AttendIR.Graph, parameters: [String: Tensor], inputs: [String: Tensor],
-                      runs: Int, threads: Int) throws(Diagnostic) -> String {
+                      runs: Int, threads: Int, target: Target) throws(Diagnostic) -> String {
         let result = try execute(graph, parameters: parameters, weightsFile: nil, inputs: inputs,
-                                 extra: ["--threads", String(threads), "--bench", String(runs)])
+                                 extra: ["--threads", String(threads), "--bench", String(runs)], target: target)
         return result.stdout.split(separator: "\n").first { $0.hasPrefix("latency") }.map(String.init) ?? result.stdout
     }
 
     private static func execute(_ graph: AttendIR.Graph, parameters: [String: Tensor], weightsFile: String?,
-                                inputs: [String: Tensor], extra: [String]) throws(Diagnostic) -> (outputs: [(name: String, tensor: Tensor)], stdout: String) {
-        let program = try CGenerator.generate(graph)
-        let executable = try CompiledModelCache.executable(for: program, build: try CBuild())
+                                inputs: [String: Tensor], extra: [String], target: Target) throws(Diagnostic) -> (outputs: [(name: String, tensor: Tensor)], stdout: String) {
+        let program = try CGenerator.generate(graph, target: target)
+        let executable = try CompiledModelCache.executable(for: program, build: try CBuild(target: target))
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("attend-run-\(UUID().uuidString)").path
         do { try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true) } catch {
             throw .error("cannot create a temporary folder", at: .unknown(scratch))

@@ -12,6 +12,11 @@ struct Check: ParsableCommand {
 
     @OptionGroup var optimizer: OptimizerOptions
 
+    @OptionGroup var targetOptions: TargetOptions
+
+    @Flag(help: "List every kernel with the strategy chosen for it.")
+    var kernels = false
+
     func run() throws {
         try Attend.reporting { () throws(Diagnostic) in
             for graph in try ModelLoading.graphs(options) {
@@ -19,7 +24,7 @@ struct Check: ParsableCommand {
                 var optimized = graph
                 try optimizer.optimize(&optimized)
                 print(Report.summary(of: graph))
-                print(try Report.compiled(optimized, primitiveOps: graph.nodes.count))
+                print(try Report.compiled(optimized, primitiveOps: graph.nodes.count, target: targetOptions.resolved(), listKernels: kernels))
             }
         }
     }
@@ -56,11 +61,21 @@ enum Report {
     }
 
     /// Kernels and memory of the optimized graph as the C backend would build it.
-    static func compiled(_ graph: AttendIR.Graph, primitiveOps: Int) throws(Diagnostic) -> String {
-        let (kernels, plan) = try CGenerator.layout(graph)
-        return ["kernels: \(kernels) (from \(primitiveOps) primitive ops)",
-                "arena: \(grouped(plan.size * 4)) bytes (peak live \(grouped(plan.peakLive * 4)) bytes; naive sum of intermediates \(grouped(plan.naiveSize * 4)) bytes)"]
-            .joined(separator: "\n")
+    static func compiled(_ graph: AttendIR.Graph, primitiveOps: Int, target: Target, listKernels: Bool) throws(Diagnostic) -> String {
+        let (kernels, plan, strategies) = try CGenerator.layout(graph, target: target)
+        var counts: [String: Int] = [:]
+        for line in strategies { counts[Self.strategyName(line), default: 0] += 1 }
+        var lines = listKernels ? ["", "kernels for \(target):"] + strategies.enumerated().map { "  k\($0): \($1)" } + [""] : []
+        lines += ["kernels: \(kernels) (from \(primitiveOps) primitive ops)",
+                  "strategies (\(target.isa.rawValue)): " + counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
+                  "arena: \(grouped(plan.size * 4)) bytes (peak live \(grouped(plan.peakLive * 4)) bytes; naive sum of intermediates \(grouped(plan.naiveSize * 4)) bytes)"]
+        return lines.joined(separator: "\n")
+    }
+
+    /// The strategy name of a `layout` kernel line (`layer: op NAME (detail)`).
+    static func strategyName(_ line: String) -> String {
+        let afterOp = line.split(separator: " ").dropFirst(2).first.map(String.init) ?? "direct"
+        return afterOp
     }
 
     static func grouped(_ n: Int) -> String {

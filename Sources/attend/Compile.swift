@@ -20,7 +20,9 @@ struct Compile: ParsableCommand {
     @Option(help: "What to emit: c.")
     var emit: Emit = .c
 
-    @Flag(help: "Build without -march=native, to run on other machines of the same architecture.")
+    @OptionGroup var targetOptions: TargetOptions
+
+    @Flag(help: "Same as --target portable: build without -march=native, to run on other machines of the same architecture.")
     var portable = false
 
     @Flag(help: "Write the sources only; do not run the C compiler.")
@@ -30,8 +32,9 @@ struct Compile: ParsableCommand {
         try Attend.reporting { () throws(Diagnostic) in
             var graph = try ModelLoading.graph(options)
             try optimizer.optimize(&graph)
-            let program = try CGenerator.generate(graph)
-            let build = try CBuild(portable: portable)
+            let target = targetOptions.resolved(portable: portable)
+            let program = try CGenerator.generate(graph, target: target)
+            let build = try CBuild(target: target)
             try build.write(program, to: output)
             print("wrote \(output)/\(program.stem).c, \(program.stem).h, \(program.stem)_main.c and the runtime")
             guard !noBuild else { return }

@@ -15,6 +15,8 @@ struct Run: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
 
+    @OptionGroup var targetOptions: TargetOptions
+
     @OptionGroup var optimizer: OptimizerOptions
 
     @Option(help: "Weights in safetensors format, named like the PyTorch state_dict.")
@@ -54,7 +56,7 @@ struct Run: ParsableCommand {
             var optimized = graph
             try optimizer.optimize(&optimized)
             let outputs = backend == .c
-                ? try CBackend.run(optimized, parameters: parameters, weightsFile: weights, inputs: inputs, threads: threads)
+                ? try CBackend.run(optimized, parameters: parameters, weightsFile: weights, inputs: inputs, threads: threads, target: targetOptions.resolved())
                 : try Interpreter(graph: optimized).run(parameters: parameters, inputs: inputs)
             let destinations = try TensorArguments.outputPaths(output, for: graph)
             for (name, tensor) in outputs {

@@ -10,7 +10,7 @@ import Testing
 /// interpreter, the oracle.
 enum CBackendHarness {
     /// Flags for tests: fast to compile, and no warning tolerated in generated or runtime code.
-    static let flags = ["-O1", "-std=c11", "-fopenmp-simd", "-Wall", "-Wextra", "-Werror"]
+    static let flags = ["-O1"] + CBuild.languageFlags + ["-Wall", "-Wextra", "-Werror"]
 
     /// The runtime compiled once per test process for each set of flags.
     nonisolated(unsafe) private static var runtimes: [[String]: Result<String, Diagnostic>] = [:]
@@ -24,7 +24,7 @@ enum CBackendHarness {
         let directory = folder()
         let result: Result<String, Diagnostic>
         do throws(Diagnostic) {
-            var build = try CBuild(portable: true)
+            var build = try CBuild(target: .portable)
             build.flags = flags
             if let compiler { build.compiler = compiler }
             try? FileManager.default.createDirectory(atPath: directory + "/" + CBuild.runtimeFolder, withIntermediateDirectories: true)
@@ -47,15 +47,15 @@ enum CBackendHarness {
 
     /// Builds and runs `graph` in C on these parameters and inputs; returns outputs by name.
     static func run(_ graph: Graph, parameters: [String: Tensor], inputs: [String: Tensor],
-                    flags: [String] = flags, compiler: String? = nil, threads: Int = 2) throws -> [String: Tensor] {
+                    flags: [String] = flags, compiler: String? = nil, threads: Int = 2, target: Target = .portable) throws -> [String: Tensor] {
         let directory = folder()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let program = try CGenerator.generate(graph)
-        var build = try CBuild(portable: true)
-        build.flags = flags
+        let program = try CGenerator.generate(graph, target: target)
+        var build = try CBuild(target: target)
+        build.flags = flags + target.compilerFlags
         if let compiler { build.compiler = compiler }
         try build.write(program, to: directory)
-        let executable = try build.build(program, in: directory, runtimeLibrary: try runtime(flags: flags, compiler: compiler))
+        let executable = try build.build(program, in: directory, runtimeLibrary: try runtime(flags: build.flags, compiler: compiler))
         var arguments = ["--threads", String(threads)]
         if !graph.parameters.isEmpty {
             let weights = directory + "/weights.safetensors"
@@ -83,11 +83,11 @@ enum CBackendHarness {
     /// Runs `graph` on seeded random weights and inputs in both the interpreter and C, and
     /// records an issue for every output element beyond max(1e-5 relative, 1e-5 absolute).
     static func expectAgreement(_ graph: Graph, seed: UInt64 = 1, threads: Int = 2, flags: [String] = flags, compiler: String? = nil,
-                                sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
+                                target: Target = .portable, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
         let parameters = Weights.initialize(graph, seed: seed)
         let inputs = Weights.randomInputs(graph, seed: seed)
         let expected = try Interpreter(graph: graph).run(parameters: parameters, inputs: inputs)
-        let actual = try run(graph, parameters: parameters, inputs: inputs, flags: flags, compiler: compiler, threads: threads)
+        let actual = try run(graph, parameters: parameters, inputs: inputs, flags: flags, compiler: compiler, threads: threads, target: target)
         for (name, reference) in expected {
             guard let tensor = actual[name] else {
                 Issue.record("C produced no output '\(name)'", sourceLocation: sourceLocation)

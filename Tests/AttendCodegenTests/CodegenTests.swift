@@ -24,14 +24,14 @@ struct CodegenTests {
     }
 
     @Test func generationIsDeterministic() throws {
-        let first = try CGenerator.generate(try Self.model("vit_block"))
-        let second = try CGenerator.generate(try Self.model("vit_block"))
+        let first = try CGenerator.generate(try Self.model("vit_block"), target: .portable)
+        let second = try CGenerator.generate(try Self.model("vit_block"), target: .portable)
         #expect(first.source == second.source)
         #expect(first.header == second.header)
     }
 
     @Test func kernelsAreNamedAndCommentedByLayer() throws {
-        let program = try CGenerator.generate(try Self.model("se_resnet_block", ["width": "8", "size": "6"]))
+        let program = try CGenerator.generate(try Self.model("se_resnet_block", ["width": "8", "size": "6"]), target: .portable)
         #expect(program.source.contains("/* conv2d 'conv1': [1, 8, 6, 6] -> [1, 8, 6, 6] */"))
         #expect(program.source.contains("static void k0_conv1("))
         #expect(program.source.contains("static void k6_se_fc1("))
@@ -62,7 +62,7 @@ struct CodegenTests {
           - "*/#include<stdio_h>": relu
         """#
         let graph = try Self.graph(spec)
-        let program = try CGenerator.generate(graph)
+        let program = try CGenerator.generate(graph, target: .portable)
         // Outside comments (which cannot be closed from inside), no payload survives.
         for text in [program.source, program.header, program.main] {
             let code = Self.withoutComments(text)
@@ -97,7 +97,7 @@ struct ModelCodegenTests {
     @Test(arguments: small.map(\.0))
     func cleanUnderSanitizers(_ name: String) throws {
         let graph = try CodegenTests.model(name, Self.small.first { $0.0 == name }?.1 ?? [:])
-        let flags = ["-O1", "-g", "-std=c11", "-fopenmp-simd", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
+        let flags = ["-O1", "-g"] + CBuild.languageFlags + ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
         try CBackendHarness.expectAgreement(graph, threads: 2, flags: flags, compiler: "/usr/bin/gcc")
     }
 
@@ -109,7 +109,7 @@ struct ModelCodegenTests {
         }
         for (name, overrides) in Self.small {
             let graph = try CodegenTests.model(name, overrides)
-            try CBackendHarness.expectAgreement(graph, flags: ["-O2", "-std=c11", "-fopenmp-simd", "-Wall", "-Wextra", "-Werror"], compiler: path)
+            try CBackendHarness.expectAgreement(graph, flags: ["-O2"] + CBuild.languageFlags + ["-Wall", "-Wextra", "-Werror"], compiler: path)
         }
     }
 }

@@ -106,7 +106,7 @@ struct HandWrittenGroupTests {
     func attentionGroupsAgreeWithTheInterpreter(_ index: Int) throws {
         let (name, body, kernels) = Self.attentionCases[index]
         let graph = try IRParser.parse(Self.attentionHeader + body + "\n}\n", file: "\(name).ir")
-        let (count, _) = try CGenerator.layout(graph)
+        let (count, _, _) = try CGenerator.layout(graph, target: .portable)
         #expect(count == kernels, "\(name): \(count) kernels")
         try CBackendHarness.expectAgreement(graph)
     }
@@ -115,7 +115,7 @@ struct HandWrittenGroupTests {
     func generatedCodeAgreesWithTheInterpreter(_ index: Int) throws {
         let (name, body, kernels) = Self.cases[index]
         let graph = try IRParser.parse(Self.header + body + "\n}\n", file: "\(name).ir")
-        let (count, _) = try CGenerator.layout(graph)
+        let (count, _, _) = try CGenerator.layout(graph, target: .portable)
         #expect(count == kernels, "\(name): \(count) kernels")
         try CBackendHarness.expectAgreement(graph)
     }

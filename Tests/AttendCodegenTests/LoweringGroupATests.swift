@@ -368,7 +368,7 @@ enum GroupAHarness {
             fclose(file);
             return read != (size_t)count;
         }
-        \(CPrinter.prelude)
+        \(CPrinter.prelude(vectorWidth: 4))
         \(CPrinter().kernel(kernel))
         \(main.joined(separator: "\n"))
 
@@ -376,7 +376,7 @@ enum GroupAHarness {
         let sourceFile = directory.appendingPathComponent("kernel.c"), executable = directory.appendingPathComponent("kernel")
         try source.write(to: sourceFile, atomically: true, encoding: .utf8)
         // Unused prelude helpers (static inline) are the printer's business, which clang reports.
-        let compile = try Subprocess.run(try CBuild(portable: true).compiler, ["-std=c11", "-fopenmp-simd", "-O1", "-g", "-Wall", "-Wextra", "-Wshadow", "-Werror", "-Wno-unused-function",
+        let compile = try Subprocess.run(try CBuild(target: .portable).compiler, CBuild.languageFlags + ["-O1", "-g", "-Wall", "-Wextra", "-Wshadow", "-Werror", "-Wno-unused-function",
                                                     "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
                                                     "-I", runtimeInclude, sourceFile.path, "-o", executable.path, "-lm"])
         guard compile.status == 0 else {

@@ -263,6 +263,6 @@ import Testing
         let g = try Self.graph("interpolate", inputs: [[2, 3, 5, 7], [1, 2, 13, 11], [1, 1, 1, 3]], cases)
         try Self.expectAgreement(g)
         // As `attend compile` builds (-O3, native instructions, ISO C: no contraction across statements).
-        try Self.expectAgreement(g, seed: 4, threads: 3, flags: ["-O3", "-march=native", "-std=c11", "-fopenmp-simd", "-Wall", "-Wextra", "-Werror"])
+        try Self.expectAgreement(g, seed: 4, threads: 3, flags: ["-O3", "-march=native"] + CBuild.languageFlags + ["-Wall", "-Wextra", "-Werror"])
     }
 }

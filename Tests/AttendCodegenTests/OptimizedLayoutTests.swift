@@ -26,7 +26,7 @@ struct OptimizedLayoutTests {
         let graph = try frontend.compile(path: CodegenTests.repository.appendingPathComponent("Models/" + model).path)
         var optimized = graph
         try PassManager(options: PassOptions(level: .o2, verifyEach: true), report: { _ in }).run(&optimized)
-        let (kernels, plan) = try CGenerator.layout(optimized)
+        let (kernels, plan, _) = try CGenerator.layout(optimized, target: .portable)
         #expect(2 * kernels <= graph.nodes.count, "\(model): \(kernels) kernels from \(graph.nodes.count) ops")
         #expect(Double(plan.size) <= 1.1 * Double(plan.peakLive), "\(model): arena \(plan.size) vs peak \(plan.peakLive)")
         #expect(4 * plan.size <= 3 * plan.naiveSize, "\(model): arena \(plan.size) vs naive \(plan.naiveSize)")

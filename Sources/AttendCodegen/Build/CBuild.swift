@@ -10,11 +10,16 @@ public struct CBuild: Sendable {
     /// The runtime's headers and sources, read once per build.
     public let runtime: [(name: String, contents: Data)]
 
-    /// `portable: false` adds `-march=native`.
-    public init(portable: Bool = false, extraFlags: [String] = []) throws(Diagnostic) {
+    /// Flags every build passes: C11 (whose default `-ffp-contract=off` would forbid FMA, so
+    /// contraction is turned on: `a * b + c` becomes one fused multiply-add where the target
+    /// has it, which only ever removes a rounding) and OpenMP SIMD pragmas.
+    public static let languageFlags = ["-std=c11", "-ffp-contract=fast", "-fopenmp-simd"]
+
+    /// A build for `target` (its ISA flags, e.g. `-march=native`), at -O3.
+    public init(target: Target, extraFlags: [String] = []) throws(Diagnostic) {
         compiler = try Self.findCompiler()
         runtime = try Self.runtimeFiles()
-        flags = ["-O3", "-std=c11", "-fopenmp-simd"] + (portable ? [] : ["-march=native"]) + extraFlags
+        flags = ["-O3"] + Self.languageFlags + target.compilerFlags + extraFlags
     }
 
     /// The runtime sources: `$ATTEND_RUNTIME`, else `Sources/AttendRuntime` next to the build.

@@ -92,7 +92,13 @@ public struct CPrinter {
             case .finalized:
                 break
             case .localArray(let buffer, let count):
-                lines.append("\(pad)float \(buffer.name)[\(count)];")
+                lines.append("\(pad)_Alignas(64) float \(buffer.name)[\(count)];")
+            case .declareVector(let name, let width, let initial):
+                lines.append("\(pad)\(Self.vectorType(width)) \(name) = \(vector(initial));")
+            case .assignVector(let name, let newValue):
+                lines.append("\(pad)\(name) = \(vector(newValue));")
+            case .storeVector(let buffer, let position, let stored, let width, let aligned):
+                lines.append("\(pad)attend_store\(aligned ? "a" : "")_f32x\(width)(\(buffer.name) + \(index(position)), \(vector(stored)));")
             }
         }
         return lines
@@ -131,6 +137,7 @@ public struct CPrinter {
         case .load(let buffer, let position): return "\(buffer.name)[\(index(position))]"
         case .index(let i): return "(float)\(index(i))"
         case .select(let test, let a, let b): return "((\(condition(test))) ? \(value(a)) : \(value(b)))"
+        case .horizontalSum(let v, let width): return "attend_hsum_f32x\(width)(\(vector(v)))"
         case .unary(let function, let a):
             let inner = value(a)
             switch function {
@@ -156,6 +163,49 @@ public struct CPrinter {
         }
     }
 
+    /// A vector expression: GCC/Clang vector extensions (`a * b + c` contracts into FMA
+    /// under `-ffp-contract=fast`, which every build passes).
+    func vector(_ expr: VectorExpr) -> String {
+        switch expr {
+        case .load(let buffer, let position, let width, let aligned):
+            return "attend_load\(aligned ? "a" : "")_f32x\(width)(\(buffer.name) + \(index(position)))"
+        case .broadcast(let scalar, let width): return "attend_broadcast_f32x\(width)(\(value(scalar)))"
+        case .register(let name): return name
+        case .fma(let a, let b, let c): return "(\(vector(a)) * \(vector(b)) + \(vector(c)))"
+        case .arithmetic(let operation, let a, let b):
+            let symbol: String
+            switch operation {
+            case .add: symbol = "+"
+            case .sub: symbol = "-"
+            case .mul: symbol = "*"
+            case .div: symbol = "/"
+            }
+            return "(\(vector(a)) \(symbol) \(vector(b)))"
+        }
+    }
+
+    static func vectorType(_ width: Int) -> String { "attend_f32x\(width)" }
+
+    /// Vector types and helpers for each width up to `maxWidth` lanes (4, 8, 16; wider ones
+    /// would pass vectors in registers the target lacks): unaligned access goes through a
+    /// `may_alias`, 4-byte-aligned type, so any float address is valid.
+    static func vectorPrelude(maxWidth: Int) -> String { [4, 8, 16].filter { $0 <= max(4, maxWidth) }.map { width in
+        let t = vectorType(width), bytes = width * 4
+        let lanes = Array(repeating: "x", count: width).joined(separator: ", ")
+        return """
+        typedef float \(t) __attribute__((vector_size(\(bytes))));
+        typedef float \(t)_u __attribute__((vector_size(\(bytes)), aligned(4), may_alias));
+        typedef float \(t)_a __attribute__((vector_size(\(bytes)), may_alias));
+        ATTEND_HELPER \(t) attend_load_f32x\(width)(const float *p) { return *(const \(t)_u *)p; }
+        ATTEND_HELPER \(t) attend_loada_f32x\(width)(const float *p) { return *(const \(t)_a *)p; }
+        ATTEND_HELPER void attend_store_f32x\(width)(float *p, \(t) v) { *(\(t)_u *)p = v; }
+        ATTEND_HELPER void attend_storea_f32x\(width)(float *p, \(t) v) { *(\(t)_a *)p = v; }
+        ATTEND_HELPER \(t) attend_broadcast_f32x\(width)(float x) { \(t) v = {\(lanes)}; return v; }
+        ATTEND_HELPER float attend_hsum_f32x\(width)(\(t) v) { float s = 0.0f; for (int i = 0; i < \(width); i++) s += v[i]; return s; }
+
+        """
+    }.joined() }
+
     /// A float literal that reads back as the same float32 (`%.9g` digits), or a macro.
     static func floatLiteral(_ v: Double) -> String {
         let f = Float(v)
@@ -167,8 +217,11 @@ public struct CPrinter {
     }
 
     /// Helpers every generated file defines once: NaN-propagating min/max as the interpreter
-    /// computes them, and integer min/max for index arithmetic.
-    public static let prelude = """
+    /// computes them, integer min/max for index arithmetic, and vector types and helpers up
+    /// to the target's vector width.
+    public static func prelude(vectorWidth: Int) -> String { scalarPrelude + vectorPrelude(maxWidth: vectorWidth) }
+
+    static let scalarPrelude = """
     #if defined(__GNUC__)
     #define ATTEND_HELPER static inline __attribute__((unused))
     #else

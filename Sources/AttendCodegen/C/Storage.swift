@@ -8,6 +8,8 @@ struct Storage {
     let schedule: KernelSchedule
     let plan: ArenaPlan
     private var location: [ValueID: String] = [:]
+    /// Arena scratch of each kernel that asks for some, by kernel position.
+    private(set) var scratch: [Int: String] = [:]
     private(set) var parameterIndex: [String: Int] = [:]
     /// Offsets (floats) of derived parameters in `m->derived`, and its size.
     private(set) var derivedOffset: [String: Int] = [:]
@@ -31,6 +33,9 @@ struct Storage {
         let slices = Set(schedule.slice.keys)
         plan = Self.planArena(graph, schedule: schedule, placing: schedule.materialized.subtracting(location.keys).subtracting(slices))
         for (value, offset) in plan.offsets { location[value] = "(arena + \(offset))" }
+        for (position, unit) in schedule.units.enumerated() where (schedule.strategies?.plans[unit.anchor]?.scratch ?? 0) > 0 {
+            scratch[position] = location[Self.scratchValue(position, graph: graph)]
+        }
         for (value, (whole, offset)) in schedule.slice {
             location[value] = "(" + (location[whole] ?? "NULL") + " + \(offset))"
         }
@@ -52,9 +57,15 @@ struct Storage {
         for (value, (whole, _)) in schedule.slice {
             last[whole] = max(last[whole] ?? 0, last[value] ?? schedule.writer[value] ?? 0)
         }
-        let values = placing.sorted().map { value in
+        var values = placing.sorted().map { value in
             let first = schedule.writer[value] ?? 0
-            return (value, ShapeRules.elementCount(graph.shape(of: value)), first, max(last[value] ?? first, first))
+            return (value: value, size: ShapeRules.elementCount(graph.shape(of: value)), first: first, last: max(last[value] ?? first, first))
+        }
+        // A kernel's scratch lives while that kernel runs.
+        for (position, unit) in schedule.units.enumerated() {
+            if let size = schedule.strategies?.plans[unit.anchor]?.scratch, size > 0 {
+                values.append((Self.scratchValue(position, graph: graph), size, position, position))
+            }
         }
         var inPlace: [(ValueID, ValueID)] = []
         for position in schedule.accumulating {
@@ -83,6 +94,9 @@ struct Storage {
         }
         return ArenaPlan.plan(values, inPlace: inPlace)
     }
+
+    /// The arena key of kernel `position`'s scratch: a value number past the graph's own.
+    static func scratchValue(_ position: Int, graph: Graph) -> ValueID { ValueID(graph.values.count + position) }
 
     /// The C expression of a value's buffer (the same for reading and writing it); views are
     /// their source's buffer.

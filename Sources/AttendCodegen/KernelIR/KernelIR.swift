@@ -106,6 +106,8 @@ public indirect enum ValueExpr: Hashable, Sendable {
     case select(Condition, ValueExpr, ValueExpr)
     /// An index converted to float (interpolation weights).
     case index(IndexExpr)
+    /// The sum of the lanes of a vector of `width` lanes (in an unspecified order).
+    case horizontalSum(VectorExpr, width: Int)
 
     /// The value of an op's scalar formula with its operands replaced by `operands`.
     public static func formula(_ formula: ScalarFormula, operands: [ValueExpr], arguments: Attributes = Attributes()) -> ValueExpr {
@@ -123,6 +125,28 @@ public indirect enum ValueExpr: Hashable, Sendable {
     public static func - (a: ValueExpr, b: ValueExpr) -> ValueExpr { .binary(.sub, a, b) }
     public static func * (a: ValueExpr, b: ValueExpr) -> ValueExpr { .binary(.mul, a, b) }
     public static func / (a: ValueExpr, b: ValueExpr) -> ValueExpr { .binary(.div, a, b) }
+}
+
+/// A vector of `width` float32 lanes (the target's vector width, or a divisor of it).
+/// Printers map it to the target's SIMD type: GCC/Clang vector extensions in C, `SIMDn<Float>`
+/// in Swift.
+public indirect enum VectorExpr: Hashable, Sendable {
+    /// `width` consecutive elements from `buffer[index]`; `aligned` promises that the address
+    /// is a multiple of the vector's size.
+    case load(BufferRef, IndexExpr, width: Int, aligned: Bool)
+    /// A scalar in every lane.
+    case broadcast(ValueExpr, width: Int)
+    /// A vector declared by `Stmt.declareVector` (a register-tile accumulator or an operand).
+    case register(String)
+    /// `a * b + c` lane by lane, with one rounding (builds contract it into FMA instructions).
+    case fma(VectorExpr, VectorExpr, VectorExpr)
+    /// Lane-by-lane arithmetic.
+    case arithmetic(Arithmetic, VectorExpr, VectorExpr)
+
+    public enum Arithmetic: Hashable, Sendable { case add, sub, mul, div }
+
+    public static func + (a: VectorExpr, b: VectorExpr) -> VectorExpr { .arithmetic(.add, a, b) }
+    public static func * (a: VectorExpr, b: VectorExpr) -> VectorExpr { .arithmetic(.mul, a, b) }
 }
 
 /// How a loop may be executed.
@@ -159,8 +183,15 @@ public indirect enum Stmt: Hashable, Sendable {
     /// output mark each finished region, so a fused epilogue (and a reduction over whole
     /// windows of it) can run on it while it is still in cache; printers ignore it.
     case finalized(BufferRef, start: IndexExpr, count: IndexExpr, stride: Int, alignment: Int)
-    /// A kernel-local array of `count` floats (one row of attention scores), named like a buffer.
+    /// A kernel-local array of `count` floats (one row of attention scores, a packed panel),
+    /// named like a buffer; aligned to the target's vector size.
     case localArray(BufferRef, count: Int)
+    /// A new vector of `width` lanes: `name = value` (register-tile accumulators, operands).
+    case declareVector(String, width: Int, VectorExpr)
+    /// `name = value` for a declared vector.
+    case assignVector(String, VectorExpr)
+    /// Stores a vector's lanes to `width` consecutive elements from `buffer[index]`.
+    case storeVector(BufferRef, IndexExpr, VectorExpr, width: Int, aligned: Bool)
 }
 
 /// One kernel: a function over named buffers.

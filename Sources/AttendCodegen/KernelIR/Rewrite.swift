@@ -3,12 +3,16 @@ import AttendIR
 /// Structural rewrites of kernel bodies: how fusion edits lowered code without knowing ops.
 extension Stmt {
     /// This statement with every value load rewritten by `load` (which may return the load
-    /// unchanged) and every store replaced by the statements `store` returns.
-    func rewritten(load: (BufferRef, IndexExpr) -> ValueExpr, store: (BufferRef, IndexExpr, ValueExpr) -> [Stmt]) -> [Stmt] {
-        func value(_ v: ValueExpr) -> ValueExpr { v.rewritten(load: load) }
+    /// unchanged) and every store replaced by the statements `store` returns. Vector loads
+    /// and stores are redirected by `vectorBuffer` (a buffer and index for the first lane),
+    /// which must only move a run of consecutive elements to another such run.
+    func rewritten(load: (BufferRef, IndexExpr) -> ValueExpr, store: (BufferRef, IndexExpr, ValueExpr) -> [Stmt],
+                   vectorBuffer: (BufferRef, IndexExpr) -> (BufferRef, IndexExpr) = { ($0, $1) }) -> [Stmt] {
+        func value(_ v: ValueExpr) -> ValueExpr { v.rewritten(load: load, vectorBuffer: vectorBuffer) }
+        func vector(_ v: VectorExpr) -> VectorExpr { v.rewritten(load: load, vectorBuffer: vectorBuffer) }
         func condition(_ c: Condition) -> Condition { c.rewritten(load: load) }
         func index(_ i: IndexExpr) -> IndexExpr { i.rewritten(load: load) }
-        func block(_ body: [Stmt]) -> [Stmt] { body.flatMap { $0.rewritten(load: load, store: store) } }
+        func block(_ body: [Stmt]) -> [Stmt] { body.flatMap { $0.rewritten(load: load, store: store, vectorBuffer: vectorBuffer) } }
         switch self {
         case .loop(let variable, let lower, let upper, let schedule, let body):
             return [.loop(variable: variable, lower: index(lower), upper: index(upper), schedule: schedule, body: block(body))]
@@ -21,7 +25,20 @@ extension Stmt {
         case .comment, .localArray: return [self]
         case .finalized(let buffer, let start, let count, let stride, let alignment):
             return [.finalized(buffer, start: index(start), count: index(count), stride: stride, alignment: alignment)]
+        case .declareVector(let name, let width, let v): return [.declareVector(name, width: width, vector(v))]
+        case .assignVector(let name, let v): return [.assignVector(name, vector(v))]
+        case .storeVector(let buffer, let i, let v, let width, let aligned):
+            let (target, position) = vectorBuffer(buffer, index(i))
+            return [.storeVector(target, position, vector(v), width: width, aligned: aligned && target == buffer)]
         }
+    }
+
+    /// Whether the statement stores vectors to any of `buffers`.
+    func storesVectors(to buffers: Set<BufferRef>) -> Bool {
+        var found = false
+        _ = rewritten(load: { .load($0, $1) }, store: { [.store($0, $1, $2)] },
+                      vectorBuffer: { buffer, index in if buffers.contains(buffer) { found = true }; return (buffer, index) })
+        return found
     }
 
     /// Whether the statement reads `buffer` (with a load).
@@ -33,14 +50,32 @@ extension Stmt {
 }
 
 extension ValueExpr {
-    func rewritten(load: (BufferRef, IndexExpr) -> ValueExpr) -> ValueExpr {
+    func rewritten(load: (BufferRef, IndexExpr) -> ValueExpr,
+                   vectorBuffer: (BufferRef, IndexExpr) -> (BufferRef, IndexExpr) = { ($0, $1) }) -> ValueExpr {
+        func value(_ v: ValueExpr) -> ValueExpr { v.rewritten(load: load, vectorBuffer: vectorBuffer) }
         switch self {
         case .constant, .scalar: return self
         case .load(let buffer, let index): return load(buffer, index.rewritten(load: load))
-        case .unary(let f, let a): return .unary(f, a.rewritten(load: load))
-        case .binary(let f, let a, let b): return .binary(f, a.rewritten(load: load), b.rewritten(load: load))
-        case .select(let c, let a, let b): return .select(c.rewritten(load: load), a.rewritten(load: load), b.rewritten(load: load))
+        case .unary(let f, let a): return .unary(f, value(a))
+        case .binary(let f, let a, let b): return .binary(f, value(a), value(b))
+        case .select(let c, let a, let b): return .select(c.rewritten(load: load), value(a), value(b))
         case .index(let i): return .index(i.rewritten(load: load))
+        case .horizontalSum(let v, let width): return .horizontalSum(v.rewritten(load: load, vectorBuffer: vectorBuffer), width: width)
+        }
+    }
+}
+
+extension VectorExpr {
+    func rewritten(load: (BufferRef, IndexExpr) -> ValueExpr, vectorBuffer: (BufferRef, IndexExpr) -> (BufferRef, IndexExpr)) -> VectorExpr {
+        func vector(_ v: VectorExpr) -> VectorExpr { v.rewritten(load: load, vectorBuffer: vectorBuffer) }
+        switch self {
+        case .load(let buffer, let index, let width, let aligned):
+            let (source, position) = vectorBuffer(buffer, index.rewritten(load: load))
+            return .load(source, position, width: width, aligned: aligned && source == buffer)
+        case .broadcast(let v, let width): return .broadcast(v.rewritten(load: load, vectorBuffer: vectorBuffer), width: width)
+        case .register: return self
+        case .fma(let a, let b, let c): return .fma(vector(a), vector(b), vector(c))
+        case .arithmetic(let operation, let a, let b): return .arithmetic(operation, vector(a), vector(b))
         }
     }
 }

@@ -12,6 +12,9 @@ public struct LoweringContext: Sendable {
     public var outputShapes: [[Int]]
     public var weights: [String: BufferRef]
     public var weightShapes: [String: [Int]]
+    /// Arena space of the kernel's own (`StrategyPlan.scratch` floats), live only while it
+    /// runs; nil when the strategy asks for none.
+    public var scratch: BufferRef? = nil
 
     public func weight(_ slot: String) throws(Diagnostic) -> BufferRef {
         guard let buffer = weights[slot] else { throw .error("'\(op.name)' has no parameter '\(slot)'") }

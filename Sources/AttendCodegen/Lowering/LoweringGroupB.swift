@@ -13,6 +13,7 @@ enum LoweringGroupB {
     static let table: [String: Lowering] = PoolingLowering.table
         .merging(LayoutLowering.table) { first, _ in first }
         .merging(ResampleLowering.table) { first, _ in first }
+        .merging(PackingLowering.table) { first, _ in first }
 }
 
 /// Building blocks shared by the group B lowerings.
@@ -104,7 +105,7 @@ enum GroupB {
     private static func drop(_ stmts: [Stmt], keeping used: Set<String>) -> [Stmt] {
         stmts.compactMap { stmt in
             switch stmt {
-            case .letIndex(let name, _), .declare(let name, _):
+            case .letIndex(let name, _), .declare(let name, _), .declareVector(let name, _, _):
                 return used.contains(name) ? stmt : nil
             case .loop(let variable, let lower, let upper, let schedule, let body):
                 return .loop(variable: variable, lower: lower, upper: upper, schedule: schedule, body: drop(body, keeping: used))
@@ -138,8 +139,27 @@ enum GroupB {
         case .finalized(_, let start, let count, _, _):
             collect(start, into: &used)
             collect(count, into: &used)
+        case .declareVector(_, _, let value): collect(value, into: &used)
+        case .assignVector(let name, let value):
+            used.insert(name)
+            collect(value, into: &used)
+        case .storeVector(_, let index, let value, _, _):
+            collect(index, into: &used)
+            collect(value, into: &used)
         case .comment, .localArray:
             break
+        }
+    }
+
+    private static func collect(_ expr: VectorExpr, into used: inout Set<String>) {
+        switch expr {
+        case .load(_, let index, _, _): collect(index, into: &used)
+        case .broadcast(let value, _): collect(value, into: &used)
+        case .register(let name): used.insert(name)
+        case .fma(let a, let b, let c): for v in [a, b, c] { collect(v, into: &used) }
+        case .arithmetic(_, let a, let b):
+            collect(a, into: &used)
+            collect(b, into: &used)
         }
     }
 
@@ -169,6 +189,7 @@ enum GroupB {
             collect(a, into: &used)
             collect(b, into: &used)
         case .index(let index): collect(index, into: &used)
+        case .horizontalSum(let vector, _): collect(vector, into: &used)
         }
     }
 

@@ -34,7 +34,7 @@ struct UnitLowering {
     func lower(_ unit: KernelSchedule.Unit, position: Int) throws(Diagnostic) -> (kernel: Kernel, arguments: [String]) {
         if let layout = schedule.attention[position] { return try lowerAttention(unit, layout: layout, position: position) }
         let anchor = graph.nodes[unit.anchor]
-        guard let lowering = LoweringTable.lowering(for: anchor.op) else {
+        guard let lowering = schedule.lowering(unit.anchor) else {
             throw .error("the C backend cannot lower op '\(anchor.op.name)' yet", at: anchor.location)
         }
         var buffers = Buffers()
@@ -49,7 +49,7 @@ struct UnitLowering {
             _ = buffers.ref(storage.buffer(root), role: .input, count: count, name: "in\(k)")
         }
         var weights: [String: BufferRef] = [:], weightShapes: [String: [Int]] = [:]
-        for (k, (slot, name)) in anchor.parameters.enumerated() {
+        for (k, (slot, name)) in (anchor.parameters + (schedule.strategies?.derivedSlots(of: unit.anchor) ?? [])).enumerated() {
             let shape = graph.parameter(named: name)?.shape ?? []
             weights[slot] = buffers.ref(storage.parameter(name), role: .weight, count: ShapeRules.elementCount(shape), name: "w\(k)")
             weightShapes[slot] = shape
@@ -57,19 +57,40 @@ struct UnitLowering {
         for (k, output) in anchor.outputs.enumerated() where schedule.materialized.contains(output) {
             _ = buffers.ref(storage.buffer(output), role: .output, count: ShapeRules.elementCount(graph.shape(of: output)), name: "out\(k)")
         }
-        let context = LoweringContext(op: anchor.op, attributes: anchor.attributes, inputs: inputs,
+        var context = LoweringContext(op: anchor.op, attributes: anchor.attributes, inputs: inputs,
                                       inputShapes: anchor.inputs.map(graph.shape(of:)), outputs: outputs,
                                       outputShapes: anchor.outputs.map(graph.shape(of:)), weights: weights, weightShapes: weightShapes)
+        if let location = storage.scratch[position], let size = schedule.strategies?.plans[unit.anchor]?.scratch {
+            context.scratch = buffers.ref(location, role: .output, count: size, name: "scratch")
+        }
         var body: [Stmt]
         do { body = try lowering(context) } catch { throw error.located(at: anchor.location) }
         let accumulating = schedule.accumulating.contains(position)
         let members = Array(unit.nodes.dropFirst())
+        if !accumulating && !members.isEmpty && body.contains(where: { $0.storesVectors(to: Set(outputs)) }) {
+            // Epilogues rewrite scalar stores; a lowering that stores vectors must finalize regions instead.
+            throw .error("internal: the kernel of '\(anchor.op.name)' stores vectors but does not finalize regions for its epilogue",
+                         at: anchor.location)
+        }
 
         var readers: [BufferRef: ValueID] = [:]
         for (k, value) in anchor.inputs.enumerated() { readers[inputs[k]] = value }
         var site = 0
         var emitted: [Stmt] = []
         let count = anchor.outputs.first.map { ShapeRules.elementCount(graph.shape(of: $0)) } ?? 0
+        // Vector loads and stores of the anchor's output go to its buffer; of its inputs, to the
+        // buffer they view (readers other than elementwise kernels only see views that are
+        // contiguous runs, so consecutive elements stay consecutive).
+        let vectorBuffer = { (buffer: BufferRef, index: IndexExpr, buffers: inout Buffers) -> (BufferRef, IndexExpr) in
+            if let k = outputs.firstIndex(of: buffer) {
+                let output = anchor.outputs[k]
+                return (buffers.ref(storage.buffer(output), role: .output, count: ShapeRules.elementCount(graph.shape(of: output))), index)
+            }
+            if let value = readers[buffer], case .load(let source, let position) = load(value, at: index, buffers: &buffers) {
+                return (source, position)
+            }
+            return (buffer, index)
+        }
         for stmt in body {
             emitted += stmt.rewritten(load: { buffer, index in
                 if let k = outputs.firstIndex(of: buffer) {
@@ -87,7 +108,7 @@ struct UnitLowering {
                 var scalars: [ValueID: ValueExpr] = [:]
                 return epilogue(members: members, output: anchor.outputs[k], index: index, value: value, site: &site,
                                 buffers: &buffers, storeAnchor: true, scalars: &scalars)
-            })
+            }, vectorBuffer: { buffer, index in vectorBuffer(buffer, index, &buffers) })
         }
         if accumulating {
             // The epilogue runs on each region the anchor finalizes, reading the accumulated values.

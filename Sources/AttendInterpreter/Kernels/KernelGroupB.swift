@@ -1,6 +1,6 @@
 import AttendIR
 
-/// Kernels for pooling, layout and resampling ops.
+/// Kernels for pooling, layout, resampling and weight-packing ops.
 enum KernelGroupB {
     static let table: [String: Kernel] = [
         "avgpool2d": PoolingKernels.avgPool,
@@ -19,5 +19,6 @@ enum KernelGroupB {
         "slice": LayoutKernels.slice,
         "pad": ResampleKernels.pad,
         "interpolate": ResampleKernels.interpolate,
+        "pack_panels": PackingKernels.packPanels,
     ]
 }

@@ -1,0 +1,148 @@
+import AttendIR
+
+/// Sizes of one 2-D convolution as the GEMM strategy sees it, and the loops that move its
+/// operands: the zero-padded input copy, per-tile patch packing, and storing a register tile
+/// into the NCHW output.
+///
+/// Output pixels are walked on a grid: for packed patches the output map itself
+/// (`gridWidth == outWidth`); for shifted rows the padded input's width, so that row `k` of
+/// B is one contiguous run of the padded plane (grid columns past `outWidth` are dropped).
+struct ConvGeometry {
+    var batch, channels, height, width: Int
+    var outChannels, outHeight, outWidth: Int
+    var kernel, stride, pad, dilation: [Int]
+
+    init(input: [Int], output: [Int], attributes a: Attributes) {
+        (batch, channels, height, width) = (input[0], input[1], input[2], input[3])
+        (outChannels, outHeight, outWidth) = (output[1], output[2], output[3])
+        (kernel, stride, pad, dilation) = (a.ints("kernel"), a.ints("stride"), a.ints("pad"), a.ints("dilation"))
+    }
+
+    var reduction: Int { channels * kernel[0] * kernel[1] }
+    var outPixels: Int { outHeight * outWidth }
+    /// Stride 1: B's rows are shifted runs of the padded planes.
+    var isShifted: Bool { stride == [1, 1] }
+    var paddedHeight: Int { height + 2 * pad[0] }
+    var paddedWidth: Int { width + 2 * pad[1] }
+    var paddedPlane: Int { paddedHeight * paddedWidth }
+    var gridWidth: Int { isShifted ? paddedWidth : outWidth }
+    /// Grid positions up to the last output pixel.
+    var gridPixels: Int { (outHeight - 1) * gridWidth + outWidth }
+
+    private func c(_ v: Int) -> IndexExpr { .constant(v) }
+
+    /// `buffer[start + j] = 0` for `j` in `low..<high` (nothing when that is empty).
+    private func zeros(_ buffer: BufferRef, _ start: IndexExpr, _ low: IndexExpr, _ high: IndexExpr, variable: String = "j") -> [Stmt] {
+        if case .constant(let l) = low, case .constant(let h) = high, l >= h { return [] }
+        return [.loop(variable: variable, lower: low, upper: high, schedule: .vectorized, body: [.store(buffer, start + .v(variable), .constant(0))])]
+    }
+
+    /// The input copied into `scratch` with `pad` zeros around each plane, then `tail` zeros
+    /// (a tile of the last plane may read that far past its end).
+    func paddedCopy(from x: BufferRef, to scratch: BufferRef, tail: Int) -> [Stmt] {
+        let row = IndexExpr.v("plane") * c(paddedPlane) + .v("r") * c(paddedWidth)
+        let copy: [Stmt] = [.letIndex("ih", .v("r") - c(pad[0])),
+            .when(.inRange(.v("ih"), 0, c(height)), then:
+                zeros(scratch, row, 0, c(pad[1])) + [
+                    .loop(variable: "j", lower: 0, upper: c(width), schedule: .vectorized, body: [
+                        .store(scratch, row + c(pad[1]) + .v("j"), .load(x, (.v("plane") * c(height) + .v("ih")) * c(width) + .v("j"))),
+                    ]),
+                ] + zeros(scratch, row, c(pad[1] + width), c(paddedWidth)),
+                otherwise: zeros(scratch, row, 0, c(paddedWidth))),
+        ]
+        return [
+            .loop(variable: "plane", lower: 0, upper: c(batch * channels), schedule: .parallel, body: [
+                .loop(variable: "r", lower: 0, upper: c(paddedHeight), schedule: .serial, body: copy),
+            ]),
+        ] + zeros(scratch, c(batch * channels * paddedPlane), 0, c(tail))
+    }
+
+    /// Row `kk` of a packed B panel: `panel[kk][j]` = the input under output pixel `p0 + j`
+    /// for reduction index `k0 + kk` (zero in the padding and past the last pixel). Copies
+    /// run per output row, between bounds computed so the copy loop needs no check.
+    func packPatches(from x: BufferRef, into panel: BufferRef, columns: Int) -> [Stmt] {
+        let taps = kernel[0] * kernel[1]
+        let shiftW = IndexExpr.v("kw") * c(dilation[1]) - c(pad[1])           // iw = ow * stride + shiftW
+        // Output columns whose input column is inside the image: [owLow, owHigh).
+        let owLow = IndexExpr.max(0, (c(stride[1] - 1) - shiftW) / c(stride[1]))
+        let owHigh = IndexExpr.min(c(outWidth), (c(width + stride[1] - 1) - shiftW) / c(stride[1]))
+        let destination = IndexExpr.v("kk") * c(columns)
+        let source = ((IndexExpr.v("n") * c(channels) + .v("ci")) * c(height) + .v("ih")) * c(width)
+            + (.v("j") - .v("jrow")) * c(stride[1]) + shiftW
+        let segment: [Stmt] = [
+            .letIndex("js", .max(.v("oh") * c(outWidth), .v("p0")) - .v("p0")),
+            .letIndex("je", .min((.v("oh") + 1) * c(outWidth), .v("p0") + .v("pcount")) - .v("p0")),
+            .letIndex("jrow", .v("oh") * c(outWidth) - .v("p0")),                  // j = ow + jrow
+            .letIndex("ih", .v("oh") * c(stride[0]) - c(pad[0]) + .v("kh") * c(dilation[0])),
+            .when(.inRange(.v("ih"), 0, c(height)), then: [
+                .letIndex("jl", .min(.max(owLow + .v("jrow"), .v("js")), .v("je"))),
+                .letIndex("jh", .min(.max(owHigh + .v("jrow"), .v("jl")), .v("je"))),
+            ] + zeros(panel, destination, .v("js"), .v("jl")) + [
+                .loop(variable: "j", lower: .v("jl"), upper: .v("jh"), schedule: .vectorized, body: [
+                    .store(panel, destination + .v("j"), .load(x, source)),
+                ]),
+            ] + zeros(panel, destination, .v("jh"), .v("je")), otherwise: zeros(panel, destination, .v("js"), .v("je"))),
+        ]
+        var packing: [Stmt] = [
+            .letIndex("k", .v("k0") + .v("kk")),
+            .letIndex("ci", .v("k") / c(taps)),
+            .letIndex("kh", (.v("k") % c(taps)) / c(kernel[1])),
+            .letIndex("kw", .v("k") % c(kernel[1])),
+            .loop(variable: "oh", lower: .v("p0") / c(outWidth), upper: (.v("p0") + .v("pcount") - 1) / c(outWidth) + 1,
+                  schedule: .serial, body: segment),
+        ]
+        // Lanes past the last pixel multiply zeros (and are never stored).
+        if gridPixels % columns != 0 { packing += zeros(panel, destination, .v("pcount"), c(columns)) }
+        return packing
+    }
+
+    /// Whether `storeTile` goes through the partial-sum buffer for some tiles.
+    func storesThroughBuffer(columns: Int) -> Bool { gridWidth != outWidth || gridPixels % columns != 0 }
+
+    /// Stores the finished register tile of output channels `oc...` over grid pixels
+    /// `[p0, p0 + pcount)` into `y`, finalizing each output row segment: straight from the
+    /// registers when the tile is whole output pixels, else through `partial` (`keep` puts
+    /// it there) and per output row.
+    func storeTile(_ tile: RegisterTile, to y: BufferRef, through partial: BufferRef, slot: (Int, Int) -> IndexExpr,
+                   keep: [Stmt], guarded: (Int, [Stmt]) -> [Stmt]) -> [Stmt] {
+        let rowBase = { (i: Int) -> IndexExpr in (.v("n") * c(outChannels) + .v("oc") + c(i)) * c(outPixels) }
+        let finalize = { (i: Int, start: IndexExpr, count: IndexExpr) -> Stmt in
+            .finalized(y, start: rowBase(i) + start, count: count, stride: 1, alignment: 1)
+        }
+        guard gridWidth == outWidth else {
+            // Grid row oh holds output row oh in its first outWidth columns.
+            let segment: [Stmt] = (0..<tile.rows).flatMap { i in guarded(i, [
+                .loop(variable: "j", lower: .v("s"), upper: .v("e"), schedule: .vectorized, body: [
+                    .store(y, rowBase(i) + .v("oh") * c(outWidth - gridWidth) + .v("j"), .load(partial, slot(i, 0) + .v("j") - .v("p0"))),
+                ]),
+                finalize(i, .v("oh") * c(outWidth - gridWidth) + .v("s"), .v("e") - .v("s")),
+            ]) }
+            return keep + [.loop(variable: "oh", lower: .v("p0") / c(gridWidth), upper: (.v("p0") + .v("pcount") - 1) / c(gridWidth) + 1,
+                                 schedule: .serial, body: [
+                .letIndex("s", .max(.v("oh") * c(gridWidth), .v("p0"))),
+                .letIndex("e", .min(.v("oh") * c(gridWidth) + c(outWidth), .v("p0") + .v("pcount"))),
+                .when(.less(.v("s"), .v("e")), then: segment, otherwise: []),
+            ])]
+        }
+        let whole: [Stmt] = (0..<tile.rows).flatMap { i in guarded(i, (0..<tile.vectors).map { v in
+            Stmt.storeVector(y, rowBase(i) + .v("p0") + c(v * tile.width), .register(tile.accumulator(i, v)), width: tile.width, aligned: false)
+        } + [finalize(i, .v("p0"), c(tile.columns))]) }
+        guard gridPixels % tile.columns != 0 else { return whole }
+        let part: [Stmt] = keep + (0..<tile.rows).flatMap { i in guarded(i, [
+            .loop(variable: "j", lower: 0, upper: .v("pcount"), schedule: .vectorized, body: [
+                .store(y, rowBase(i) + .v("p0") + .v("j"), .load(partial, slot(i, 0) + .v("j"))),
+            ]),
+            finalize(i, .v("p0"), .v("pcount")),
+        ]) }
+        return [.when(.equal(.v("pcount"), c(tile.columns)), then: whole, otherwise: part)]
+    }
+}
+
+extension Loops {
+    /// A loop of `variable` over `0..<extent` around `body`, or `body` with the variable
+    /// bound to 0 when the extent is 1.
+    static func counted(_ variable: String, _ extent: Int, _ body: [Stmt]) -> [Stmt] {
+        extent == 1 ? [.letIndex(variable, 0)] + body
+            : [.loop(variable: variable, lower: 0, upper: .constant(extent), schedule: .serial, body: body)]
+    }
+}

@@ -1,0 +1,102 @@
+import AttendBasic
+import AttendIR
+
+/// How one node is computed: an algorithm and its tiling, chosen per node for the target.
+/// The op's own lowering (`LoweringTable`) is the `direct` strategy every op has; a strategy
+/// here offers a faster way for the nodes it accepts. Each strategy lives in one file and is
+/// listed once in `KernelStrategies.all`, in order of preference.
+public protocol KernelStrategy: Sendable {
+    /// The name `attend check` and `attend graph --optimized` show (`gemm`).
+    var name: String { get }
+    /// A plan for `node` on `target`, or nil when this strategy does not apply to it.
+    func plan(_ node: Node, in graph: Graph, target: Target) -> StrategyPlan?
+}
+
+/// A strategy's decision for one node: its tiling, the derived parameters (packed weights)
+/// its kernel reads, and the lowering.
+public struct StrategyPlan: Sendable {
+    /// A parameter computed at load time from the node's parameters, read by the kernel
+    /// under `slot` (e.g. `packed_weight = pack_panels(weight, rows: 8)`).
+    public struct Derivation: Sendable {
+        public var slot: String
+        public var op: any Op
+        /// Slots of the node whose parameters are the operands.
+        public var operandSlots: [String]
+        public var attributes: Attributes
+    }
+
+    public var strategy: String
+    /// The tiling in a few words (`tile 8x48, k-block 128`).
+    public var detail: String
+    public var derivations: [Derivation]
+    /// The lowering stores the node's output as it goes and announces each finished region
+    /// with `Stmt.finalized`, so a fused epilogue runs on each region while it is in cache.
+    public var finalizesRegions: Bool
+    /// Floats of arena scratch the kernel needs while it runs (a zero-padded copy of its
+    /// input), passed to the lowering as `LoweringContext.scratch`.
+    public var scratch: Int = 0
+    public var lower: Lowering
+
+    public init(strategy: String, detail: String, derivations: [Derivation], finalizesRegions: Bool, scratch: Int = 0,
+                lower: @escaping Lowering) {
+        self.strategy = strategy
+        self.detail = detail
+        self.derivations = derivations
+        self.finalizesRegions = finalizesRegions
+        self.scratch = scratch
+        self.lower = lower
+    }
+
+    public var description: String { "\(strategy) (\(detail))" }
+}
+
+/// Every strategy besides each op's direct lowering, in order of preference.
+public enum KernelStrategies {
+    public static let all: [any KernelStrategy] = [ConvGEMMStrategy()]
+}
+
+/// The strategy of every kernel-anchoring node of a graph for a target. Choosing adds the
+/// plans' derived parameters (packed weights) to the graph, named after the weights they
+/// pack, so the loader computes them once like folded batchnorms.
+public struct StrategySelection: Sendable {
+    public let target: Target
+    /// Plans by node index; nodes without one use their op's direct lowering.
+    public private(set) var plans: [Int: StrategyPlan] = [:]
+    /// Derived parameter names of each planned node, by the plan's slot.
+    public private(set) var derived: [Int: [String: String]] = [:]
+
+    public init(_ graph: inout Graph, target: Target) throws(Diagnostic) {
+        self.target = target
+        for (index, node) in graph.nodes.enumerated() {
+            var chosen: StrategyPlan?
+            for strategy in KernelStrategies.all {
+                if let plan = strategy.plan(node, in: graph, target: target) { chosen = plan; break }
+            }
+            guard let plan = chosen else { continue }
+            var names: [String: String] = [:]
+            for derivation in plan.derivations {
+                let operands = derivation.operandSlots.compactMap { node.parameterName($0) }
+                guard operands.count == derivation.operandSlots.count else { continue }
+                let base = operands.first ?? (node.layer.isEmpty ? node.op.name : node.layer)
+                let name = "\(base).\(derivation.slot)"
+                // Nodes sharing a weight share its packing.
+                if let existing = graph.parameters.first(where: { $0.definition == ParameterDefinition(op: derivation.op.name, operands: operands, attributes: derivation.attributes) }) {
+                    names[derivation.slot] = existing.name
+                } else {
+                    names[derivation.slot] = try graph.deriveParameter(name, op: derivation.op, operands: operands, attributes: derivation.attributes)
+                }
+            }
+            guard names.count == plan.derivations.count else { continue }
+            plans[index] = plan
+            derived[index] = names
+        }
+    }
+
+    /// The derived parameters node `index`'s kernel reads, by slot (in slot order).
+    public func derivedSlots(of index: Int) -> [(slot: String, name: String)] {
+        (derived[index] ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    /// The node's strategy as `attend check` lists it.
+    public func description(of index: Int) -> String { plans[index]?.description ?? "direct" }
+}

@@ -1,0 +1,72 @@
+import AttendIR
+
+/// The register tile of a matrix product `C[rows x columns] += A[rows x K] * B[K x columns]`:
+/// `rows` rows of C by `vectors` vectors of `width` columns, all held in vector registers for
+/// the whole reduction. Each step of the reduction loads `vectors` vectors of B, broadcasts
+/// `rows` values of a packed A panel (`pack_panels`), and issues `rows * vectors` fused
+/// multiply-adds, so there are enough independent accumulators to cover the FMA latency and
+/// few loads per FMA.
+struct RegisterTile: Hashable, Sendable, CustomStringConvertible {
+    var rows: Int
+    var vectors: Int
+    var width: Int
+
+    var columns: Int { vectors * width }
+    var description: String { "\(rows)x\(columns)" }
+
+    /// Accumulators a target can hold while keeping registers for the B vectors and a
+    /// broadcast operand.
+    static func accumulatorBudget(_ target: Target) -> Int {
+        target.vectorRegisters >= 32 ? 24 : 12
+    }
+
+    /// The tile for a `rows x columns` product on `target`, by estimated time: the work
+    /// including padding (rows and columns rounded up to whole tiles), slowed where the
+    /// operand traffic per FMA (`4 / vectors` bytes of A broadcasts plus `4 * width / rows`
+    /// of B vectors) exceeds what L2 feeds two FMA pipes (about 16 bytes per FMA); ties go
+    /// to less traffic.
+    static func choose(rows: Int, columns: Int, target: Target) -> RegisterTile {
+        let budget = accumulatorBudget(target), width = target.vectorWidth
+        var candidates: [(tile: RegisterTile, cost: Double, traffic: Double)] = []
+        // At least 3 rows: each B vector loaded feeds several FMAs.
+        for vectors in 1...max(1, budget / 3) {
+            let tileRows = budget / vectors
+            // Fewer than 8 accumulators cannot hide the FMA latency.
+            guard tileRows * vectors >= min(8, budget) else { continue }
+            let tile = RegisterTile(rows: tileRows, vectors: vectors, width: width)
+            let traffic = 4.0 / Double(vectors) + 4.0 * Double(width) / Double(tileRows)
+            let work = Double(roundUp(rows, tileRows) * roundUp(columns, tile.columns))
+            candidates.append((tile, work * max(1, traffic / 16), traffic))
+        }
+        let best = candidates.min { a, b in a.cost != b.cost ? a.cost < b.cost : a.traffic < b.traffic }
+        return best?.tile ?? RegisterTile(rows: 1, vectors: 1, width: width)
+    }
+
+    static func roundUp(_ value: Int, _ multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
+
+    /// The accumulator vector of row `i`, vector `v`.
+    func accumulator(_ i: Int, _ v: Int) -> String { "acc\(i)_\(v)" }
+
+    /// `acc[i][v] = value(i, v)` for every accumulator, declaring them.
+    func declareAccumulators(_ value: (Int, Int) -> VectorExpr) -> [Stmt] {
+        (0..<rows).flatMap { i in (0..<vectors).map { v in Stmt.declareVector(accumulator(i, v), width: width, value(i, v)) } }
+    }
+
+    /// `acc[i][v] = value(i, v)` for every accumulator.
+    func assignAccumulators(_ value: (Int, Int) -> VectorExpr) -> [Stmt] {
+        (0..<rows).flatMap { i in (0..<vectors).map { v in Stmt.assignVector(accumulator(i, v), value(i, v)) } }
+    }
+
+    /// One step of the reduction: every accumulator gains `a(i) * b(v)`, where `a(i)` is the
+    /// scalar of row `i` (broadcast) and `b(v)` the `v`th vector of columns.
+    func step(a: (Int) -> ValueExpr, b: (Int) -> VectorExpr) -> [Stmt] {
+        var body: [Stmt] = (0..<vectors).map { v in .declareVector("b\(v)", width: width, b(v)) }
+        for i in 0..<rows {
+            body.append(.declareVector("a\(i)", width: width, .broadcast(a(i), width: width)))
+            for v in 0..<vectors {
+                body.append(.assignVector(accumulator(i, v), .fma(.register("a\(i)"), .register("b\(v)"), .register(accumulator(i, v)))))
+            }
+        }
+        return body
+    }
+}

@@ -1,0 +1,101 @@
+import AttendBasic
+@testable import AttendCodegen
+import AttendInterpreter
+import AttendIR
+import AttendOptimizer
+import Foundation
+import Testing
+
+/// The register-tiled GEMM convolution against the interpreter, on shapes chosen to hit
+/// every edge: channel counts that are not a multiple of the tile's rows, maps whose pixel
+/// count is not a multiple of its columns (and smaller than one tile), strides, dilation,
+/// padding larger than the kernel's reach, several reduction blocks, batches, and fused
+/// epilogues; for every target this machine can run.
+struct ConvGEMMStrategyTests {
+    /// (name, input [N, C, H, W], out channels, kernel, stride, pad, dilation, bias)
+    static let cases: [(String, [Int], Int, Int, Int, Int, Int, Bool)] = [
+        ("3x3 same", [1, 16, 12, 12], 16, 3, 1, 1, 1, true),
+        ("3x3 odd channels", [1, 5, 9, 11], 13, 3, 1, 1, 1, false),
+        ("1x1", [2, 24, 7, 7], 40, 1, 1, 0, 1, true),
+        ("1x1 stride 2", [1, 8, 9, 10], 20, 1, 2, 0, 1, true),
+        ("3x3 stride 2", [1, 12, 15, 14], 24, 3, 2, 1, 1, true),
+        ("stem 7x7 stride 2 pad 3", [1, 3, 33, 30], 16, 7, 2, 3, 1, false),
+        ("dilated", [1, 6, 13, 13], 10, 3, 1, 2, 2, true),
+        ("wide padding", [1, 4, 5, 6], 7, 3, 1, 4, 1, true),
+        ("many reduction blocks", [1, 160, 6, 6], 9, 3, 1, 1, 1, true),
+        ("batch and one-row maps", [3, 7, 1, 37], 11, 1, 1, 0, 1, true),
+    ]
+
+    static func spec(_ c: (String, [Int], Int, Int, Int, Int, Int, Bool), residual: Bool) -> String {
+        let (_, shape, out, kernel, stride, pad, dilation, bias) = c
+        var lines = [
+            "attend: 1", "name: gemm_case", "inputs:", "  x: [\(shape.map(String.init).joined(separator: ", "))]", "layers:",
+            "  - conv: {op: conv2d, out: \(out), kernel: \(kernel), stride: \(stride), pad: \(pad), dilation: \(dilation), bias: \(bias)}",
+            "  - bn: batchnorm",
+            "  - act: relu",
+        ]
+        if residual { lines.append("  - {op: add, from: [_, x]}") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Targets this machine can run: portable always, and the native ISA.
+    static var targets: [Target] {
+        let native = Target.native()
+        return native.isa == .portable ? [.portable] : [.portable, native]
+    }
+
+    static func optimized(_ spec: String) throws -> Graph {
+        var graph = try CodegenTests.graph(spec)
+        try PassManager(options: PassOptions(level: .o2, verifyEach: true), report: { _ in }).run(&graph)
+        return graph
+    }
+
+    @Test(arguments: cases.map(\.0))
+    func agreesWithTheInterpreter(_ name: String) throws {
+        let c = try #require(Self.cases.first { $0.0 == name })
+        // A residual add where the shapes allow it: the epilogue reads a second tensor.
+        let residual = c.1[1] == c.2 && c.4 == 1 && 2 * c.5 == c.6 * (c.3 - 1)
+        let graph = try Self.optimized(Self.spec(c, residual: residual))
+        for target in Self.targets {
+            let (_, _, strategies) = try CGenerator.layout(graph, target: target)
+            #expect(strategies.contains { $0.contains("gemm") }, "\(name) on \(target): \(strategies)")
+            try CBackendHarness.expectAgreement(graph, threads: 2, target: target)
+        }
+    }
+
+    @Test func cleanUnderSanitizers() throws {
+        // Edge tiles and panels, several reduction blocks, a fused epilogue: every access in bounds.
+        let graph = try Self.optimized(Self.spec(("", [2, 70, 5, 7], 13, 3, 1, 1, 1, true), residual: false))
+        let flags = ["-O1", "-g"] + CBuild.languageFlags + ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
+        for target in Self.targets {
+            try CBackendHarness.expectAgreement(graph, threads: 2, flags: flags, compiler: "/usr/bin/gcc", target: target)
+        }
+    }
+
+    @Test func tinyMapsAndGroupedConvsKeepTheDirectLoops() throws {
+        let grouped = try Self.optimized("""
+        attend: 1
+        name: grouped
+        inputs:
+          x: [1, 8, 10, 10]
+        layers:
+          - g: {op: conv2d, out: 8, kernel: 3, pad: 1, groups: 4}
+          - pool: {op: mean, axes: [2, 3], keepdim: true}
+          - fc: {op: conv2d, out: 4, kernel: 1}
+        """)
+        let (_, _, strategies) = try CGenerator.layout(grouped, target: Target(isa: .avx512, vectorWidth: 16, vectorRegisters: 32,
+                                                                               l1Bytes: 48 << 10, l2Bytes: 1 << 20, compilerFlags: []))
+        #expect(strategies.allSatisfy { !$0.contains("gemm") }, "\(strategies)")
+    }
+
+    @Test func tilesFitTheRegisterFile() {
+        for target in [Target.portable, .native(.avx2), .native(.avx512)] {
+            for (rows, columns) in [(64, 3136), (512, 49), (13, 17), (1, 1), (2048, 7)] {
+                let tile = RegisterTile.choose(rows: rows, columns: columns, target: target)
+                #expect(tile.rows * tile.vectors <= RegisterTile.accumulatorBudget(target))
+                #expect(tile.rows >= 3 || tile.rows * tile.vectors == RegisterTile.accumulatorBudget(target))
+                #expect(tile.width == target.vectorWidth)
+            }
+        }
+    }
+}
