@@ -17,6 +17,11 @@ public struct ArenaPlan: Sendable {
 
     static let alignment = 16  // floats: 64 bytes
 
+    /// Spare floats after the last planned value (part of `size`): kernels that read whole
+    /// vectors may read up to this far past the end of a value in the arena (the lanes
+    /// past its end are computed and dropped).
+    public static let tail = 128
+
     static func padded(_ count: Int) -> Int { (count + alignment - 1) / alignment * alignment }
 
     /// A block to place: values sharing storage, their size in floats, and their lifetime
@@ -70,7 +75,7 @@ public struct ArenaPlan: Sendable {
         for position in 0..<max(horizon, 0) {
             peak = max(peak, live.filter { $0.first <= position && position <= $0.last }.reduce(0) { $0 + $1.size })
         }
-        return ArenaPlan(offsets: offsets, size: size, naiveSize: naive, peakLive: peak)
+        return ArenaPlan(offsets: offsets, size: size > 0 ? size + tail : 0, naiveSize: naive, peakLive: peak)
     }
 
     /// Places blocks in the given order, each at the lowest offset that overlaps no placed

@@ -26,9 +26,12 @@ struct ConvGEMMStrategy: KernelStrategy {
         /// Stride 1: row `k = (ci, kh, kw)` of B is the padded input plane `ci` shifted by
         /// `(kh, kw)`, read over a grid as wide as the padded row (the few grid columns past
         /// the output width are computed and dropped). From a zero-padded copy in the
-        /// kernel's scratch, or from the input itself when there is no padding to add and
-        /// no tile reads past its end (1x1 convolutions on maps of whole tiles).
-        case shifted(copy: Bool)
+        /// kernel's scratch, or from the input itself when there is no padding to add (1x1
+        /// convolutions). A tile reads up to a tile past its plane: into the next plane, or
+        /// past the input's end into the arena's spare tail; where the input is not in the
+        /// arena (a graph input) and that can happen (`guardEnd`), the last plane's last
+        /// tile reads a zero-padded local copy of that tail instead.
+        case shifted(copy: Bool, guardEnd: Bool)
         /// Any stride: each tile's patches are packed into a local panel, `kBlock` rows of
         /// B at a time (sized to stay in L1); partial sums wait in a local buffer.
         case packed(kBlock: Int, kBlocks: Int)
@@ -41,6 +44,10 @@ struct ConvGEMMStrategy: KernelStrategy {
         /// Output-channel panels per parallel task, and tasks per pixel tile.
         var panelsPerGroup: Int
         var groups: Int
+        /// Each task computes whole planes of its channels (every pixel tile) and finalizes
+        /// them at the end, so a fused reduction over whole planes (global pooling) runs in
+        /// the epilogue; otherwise tasks are pixel tiles and row segments finalize per tile.
+        var wholePlanes: Bool
     }
 
     func plan(_ node: Node, in graph: Graph, target: Target) -> StrategyPlan? {
@@ -51,10 +58,18 @@ struct ConvGEMMStrategy: KernelStrategy {
         // product) would be mostly padding; the direct loops serve them.
         guard g.outHeight * g.outWidth >= target.vectorWidth else { return nil }
         let tile = RegisterTile.choose(rows: g.outChannels, columns: g.gridPixels, target: target)
+        // A fused reduction over windows of this node's output grid (global pooling of it or
+        // of its epilogue's value).
+        let wholePlanes = node.group.map { group in
+            graph.nodes.contains { member in
+                member.group == group && member.op.reductionWindow(inputs: member.inputs.map(graph.shape(of:)), attributes: member.attributes) != nil
+            }
+        } ?? false
         let operand: Operand
         if g.isShifted {
-            let inPlace = g.kernel == [1, 1] && g.pad == [0, 0] && g.gridPixels % tile.columns == 0
-            operand = .shifted(copy: !inPlace)
+            let inPlace = g.kernel == [1, 1] && g.pad == [0, 0] && tile.columns <= ArenaPlan.tail
+            let guardEnd = inPlace && g.gridPixels % tile.columns != 0 && !Self.livesInArena(node.inputs[0], graph)
+            operand = .shifted(copy: !inPlace, guardEnd: guardEnd)
         } else {
             let maxBlock = max(16, target.l1Bytes / 2 / (tile.columns * 4))
             let kBlocks = (g.reduction + maxBlock - 1) / maxBlock
@@ -64,7 +79,7 @@ struct ConvGEMMStrategy: KernelStrategy {
         // per group, so those split only as far as two or three threads need; partial sums
         // of a group's panels stay within a quarter of L2.
         let panels = (g.outChannels + tile.rows - 1) / tile.rows
-        let pixelTasks = g.batch * ((g.gridPixels + tile.columns - 1) / tile.columns)
+        let pixelTasks = wholePlanes ? g.batch : g.batch * ((g.gridPixels + tile.columns - 1) / tile.columns)
         var wanted: Int
         switch operand {
         case .shifted: wanted = (16 + pixelTasks - 1) / pixelTasks
@@ -74,20 +89,31 @@ struct ConvGEMMStrategy: KernelStrategy {
         }
         wanted = max(1, min(panels, wanted))
         let panelsPerGroup = (panels + wanted - 1) / wanted
-        let tiling = Tiling(tile: tile, operand: operand, panelsPerGroup: panelsPerGroup, groups: (panels + panelsPerGroup - 1) / panelsPerGroup)
+        let tiling = Tiling(tile: tile, operand: operand, panelsPerGroup: panelsPerGroup, groups: (panels + panelsPerGroup - 1) / panelsPerGroup,
+                            wholePlanes: wholePlanes)
         var detail = "tile \(tile)"
         switch operand {
-        case .shifted(let copy): detail += copy ? ", shifted rows of a padded copy" : ", shifted rows in place"
+        case .shifted(let copy, _): detail += copy ? ", shifted rows of a padded copy" : ", shifted rows in place"
         case .packed(let kBlock, _): detail += ", packed patches, k-block \(kBlock)"
         }
         if tiling.groups > 1 { detail += ", \(tiling.groups) channel groups" }
-        let scratch = operand == .shifted(copy: true) ? g.batch * g.channels * g.paddedPlane + tile.columns : 0
+        if wholePlanes { detail += ", whole planes" }
+        let scratch = operand == .shifted(copy: true, guardEnd: false) ? g.batch * g.channels * g.paddedPlane + tile.columns : 0
         return StrategyPlan(
             strategy: name, detail: detail,
             derivations: [.init(slot: "packed_weight", op: PackPanelsOp(), operandSlots: ["weight"],
                                 attributes: Attributes([("rows", .int(tile.rows))]))],
             finalizesRegions: true, scratch: scratch,
             lower: { context throws(Diagnostic) in try Self.lower(context, tiling) })
+    }
+
+    /// Whether `value`'s elements live in the arena (not a graph input or output, nor a
+    /// parameter): reads a little past its end stay inside the arena.
+    static func livesInArena(_ value: ValueID, _ graph: Graph) -> Bool {
+        guard !graph.inputs.contains(where: { $0.value == value }), !graph.outputs.contains(where: { $0.value == value }),
+              let producer = graph.nodes.first(where: { $0.outputs.contains(value) }) else { return false }
+        // Views (injective ops) may read a graph input or a parameter in place.
+        return producer.op.fusion != .injective && !(producer.op is ParameterOp)
     }
 
     static func lower(_ context: LoweringContext, _ tiling: Tiling) throws(Diagnostic) -> [Stmt] {
@@ -104,20 +130,25 @@ struct ConvGEMMStrategy: KernelStrategy {
 
         var prologue: [Stmt] = []
         var source = x
-        if tiling.operand == .shifted(copy: true) {
+        if tiling.operand == .shifted(copy: true, guardEnd: false) {
             guard let scratch = context.scratch else { throw .error("internal: the shifted-rows convolution has no scratch buffer") }
             prologue = g.paddedCopy(from: x, to: scratch, tail: columns)
             source = scratch
         }
 
-        // Task t: image n, tile of grid pixels [p0, p0 + pcount), output-channel panels [obegin, oend).
+        // Task t: image n, output-channel panels [obegin, oend), and a tile of grid pixels
+        // [p0, p0 + pcount) (or, for whole planes, every tile in turn).
+        let tilesPerTask = tiling.wholePlanes ? 1 : tilesPerImage
         var body: [Stmt] = [
-            .letIndex("n", .v("t") / c(tilesPerImage * tiling.groups)),
-            .letIndex("p0", ((.v("t") / c(tiling.groups)) % c(tilesPerImage)) * c(columns)),
-            .letIndex("pcount", .min(c(columns), c(g.gridPixels) - .v("p0"))),
+            .letIndex("n", .v("t") / c(tilesPerTask * tiling.groups)),
             .letIndex("obegin", (.v("t") % c(tiling.groups)) * c(tiling.panelsPerGroup)),
             .letIndex("oend", .min(c(panels), .v("obegin") + c(tiling.panelsPerGroup))),
         ]
+        var tileStart: [Stmt] = [
+            .letIndex("p0", tiling.wholePlanes ? .v("tile") * c(columns) : ((.v("t") / c(tiling.groups)) % c(tilesPerImage)) * c(columns)),
+            .letIndex("pcount", .min(c(columns), c(g.gridPixels) - .v("p0"))),
+        ]
+        var tileBody: [Stmt] = []
         let validRow = { (i: Int) -> Condition in .less(.v("oc") + c(i), c(g.outChannels)) }
         func guarded(_ i: Int, _ stmts: [Stmt]) -> [Stmt] {
             hasEdgePanel && i > 0 ? [.when(validRow(i), then: stmts, otherwise: [])] : stmts
@@ -134,22 +165,43 @@ struct ConvGEMMStrategy: KernelStrategy {
         var slots = g.storesThroughBuffer(columns: columns) ? 1 : 0
         if case .packed(_, let kBlocks) = tiling.operand, kBlocks > 1 { slots = tiling.panelsPerGroup }
         if slots > 0 { body.append(.localArray(partial, count: slots * rows * columns)) }
+        let rowBase = { (i: Int) -> IndexExpr in (.v("n") * c(g.outChannels) + .v("oc") + c(i)) * c(g.outPixels) }
         let slot = { (i: Int, v: Int) -> IndexExpr in slotBase + c(i * columns + v * tile.width) }
         let keep = (0..<rows).flatMap { i in (0..<tile.vectors).map { v in
             Stmt.storeVector(partial, slot(i, v), .register(tile.accumulator(i, v)), width: tile.width, aligned: true)
         } }
-        let output = g.storeTile(tile, to: y, through: partial, slot: slot, keep: keep, guarded: guarded)
+        let output = g.storeTile(tile, to: y, through: partial, slot: slot, keep: keep, guarded: guarded, finalizing: !tiling.wholePlanes)
         let aRow = { (k: IndexExpr, i: Int) -> ValueExpr in .load(packedWeight, (.v("ob") * c(g.reduction) + k) * c(rows) + c(i)) }
 
         switch tiling.operand {
-        case .shifted:
+        case .shifted(_, let guardEnd):
             // k = (ci, kh, kw): B row k is the plane of ci shifted by kh rows and kw columns.
-            let step = tile.step(a: { i in aRow((.v("ci") * c(g.kernel[0]) + .v("kh")) * c(g.kernel[1]) + .v("kw"), i) }, b: { v in
-                .load(source, (.v("n") * c(g.channels) + .v("ci")) * c(g.paddedPlane) + .v("kh") * c(g.dilation[0] * g.paddedWidth)
-                      + .v("kw") * c(g.dilation[1]) + .v("p0") + c(v * tile.width), width: tile.width, aligned: false)
-            })
-            let reduction = Loops.counted("ci", g.channels, Loops.counted("kh", g.kernel[0], Loops.counted("kw", g.kernel[1], step)))
-            body.append(.loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body:
+            let step = { (ci: IndexExpr) -> [Stmt] in
+                tile.step(a: { i in aRow((ci * c(g.kernel[0]) + .v("kh")) * c(g.kernel[1]) + .v("kw"), i) }, b: { v in
+                    .load(source, (.v("n") * c(g.channels) + ci) * c(g.paddedPlane) + .v("kh") * c(g.dilation[0] * g.paddedWidth)
+                          + .v("kw") * c(g.dilation[1]) + .v("p0") + c(v * tile.width), width: tile.width, aligned: false)
+                })
+            }
+            var reduction: [Stmt]
+            if guardEnd {
+                // 1x1: the last plane of the last image past its end comes from `btail`.
+                let tail = BufferRef("btail")
+                body.append(.localArray(tail, count: columns))
+                tileStart.append(.when(.equal(.v("n"), c(g.batch - 1)), then: [
+                    .loop(variable: "j", lower: 0, upper: c(columns), schedule: .vectorized, body: [
+                        .store(tail, .v("j"), .select(.less(.v("j"), .v("pcount")),
+                                                      .load(x, c((g.batch * g.channels - 1) * g.paddedPlane) + .v("p0") + .v("j")), .constant(0))),
+                    ]),
+                ], otherwise: []))
+                let last = tile.step(a: { i in aRow(c(g.channels - 1), i) }, b: { v in
+                    .load(tail, c(v * tile.width), width: tile.width, aligned: true)
+                })
+                reduction = [.letIndex("kh", 0), .letIndex("kw", 0)] + (g.channels > 1 ? Loops.counted("ci", g.channels - 1, step(.v("ci"))) : [])
+                    + [.when(.and(.equal(.v("n"), c(g.batch - 1)), .less(.v("pcount"), c(columns))), then: last, otherwise: step(c(g.channels - 1)))]
+            } else {
+                reduction = Loops.counted("ci", g.channels, Loops.counted("kh", g.kernel[0], Loops.counted("kw", g.kernel[1], step(.v("ci")))))
+            }
+            tileBody.append(.loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body:
                 [.letIndex("oc", .v("ob") * c(rows))] + initial + reduction + output))
         case .packed(let kBlock, let kBlocks):
             body.append(.localArray(panel, count: kBlock * columns))
@@ -164,14 +216,25 @@ struct ConvGEMMStrategy: KernelStrategy {
             }
             panelBody.append(.loop(variable: "kk", lower: 0, upper: .v("kn"), schedule: .serial, body: step))
             panelBody += kBlocks > 1 ? [.when(.equal(.v("kb"), c(kBlocks - 1)), then: output, otherwise: keep)] : output
-            body.append(.loop(variable: "kb", lower: 0, upper: c(kBlocks), schedule: .serial, body: [
+            tileBody.append(.loop(variable: "kb", lower: 0, upper: c(kBlocks), schedule: .serial, body: [
                 .letIndex("k0", .v("kb") * c(kBlock)),
                 .letIndex("kn", .min(c(kBlock), c(g.reduction) - .v("k0"))),
                 .loop(variable: "kk", lower: 0, upper: .v("kn"), schedule: .serial, body: g.packPatches(from: x, into: panel, columns: columns)),
                 .loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body: panelBody),
             ]))
         }
-        let tasks = g.batch * tilesPerImage * tiling.groups
-        return prologue + [.loop(variable: "t", lower: 0, upper: c(tasks), schedule: .parallel, body: body)]
+        if tiling.wholePlanes {
+            // Every tile of the task's planes, then each finished plane (row of channels) finalized.
+            body.append(.loop(variable: "tile", lower: 0, upper: c(tilesPerImage), schedule: .serial, body: tileStart + tileBody))
+            body.append(.loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body:
+                [.letIndex("oc", .v("ob") * c(rows))] + (0..<rows).flatMap { i in
+                    guarded(i, [.finalized(y, start: rowBase(i), count: c(g.outPixels), stride: 1, alignment: g.outPixels)])
+                }))
+        } else {
+            body += tileStart + tileBody
+        }
+        let tasks = g.batch * tilesPerTask * tiling.groups
+        // Tile bookkeeping some shapes never read (`pcount` of maps of whole tiles) is dropped.
+        return prologue + [.loop(variable: "t", lower: 0, upper: c(tasks), schedule: .parallel, body: GroupB.pruned(body))]
     }
 }

@@ -100,14 +100,14 @@ struct ConvGeometry {
     func storesThroughBuffer(columns: Int) -> Bool { gridWidth != outWidth || gridPixels % columns != 0 }
 
     /// Stores the finished register tile of output channels `oc...` over grid pixels
-    /// `[p0, p0 + pcount)` into `y`, finalizing each output row segment: straight from the
+    /// `[p0, p0 + pcount)` into `y`, finalizing each output row segment when `finalizing`: straight from the
     /// registers when the tile is whole output pixels, else through `partial` (`keep` puts
     /// it there) and per output row.
     func storeTile(_ tile: RegisterTile, to y: BufferRef, through partial: BufferRef, slot: (Int, Int) -> IndexExpr,
-                   keep: [Stmt], guarded: (Int, [Stmt]) -> [Stmt]) -> [Stmt] {
+                   keep: [Stmt], guarded: (Int, [Stmt]) -> [Stmt], finalizing: Bool) -> [Stmt] {
         let rowBase = { (i: Int) -> IndexExpr in (.v("n") * c(outChannels) + .v("oc") + c(i)) * c(outPixels) }
-        let finalize = { (i: Int, start: IndexExpr, count: IndexExpr) -> Stmt in
-            .finalized(y, start: rowBase(i) + start, count: count, stride: 1, alignment: 1)
+        let finalize = { (i: Int, start: IndexExpr, count: IndexExpr) -> [Stmt] in
+            finalizing ? [.finalized(y, start: rowBase(i) + start, count: count, stride: 1, alignment: 1)] : []
         }
         guard gridWidth == outWidth else {
             // Grid row oh holds output row oh in its first outWidth columns.
@@ -115,8 +115,7 @@ struct ConvGeometry {
                 .loop(variable: "j", lower: .v("s"), upper: .v("e"), schedule: .vectorized, body: [
                     .store(y, rowBase(i) + .v("oh") * c(outWidth - gridWidth) + .v("j"), .load(partial, slot(i, 0) + .v("j") - .v("p0"))),
                 ]),
-                finalize(i, .v("oh") * c(outWidth - gridWidth) + .v("s"), .v("e") - .v("s")),
-            ]) }
+            ] + finalize(i, .v("oh") * c(outWidth - gridWidth) + .v("s"), .v("e") - .v("s"))) }
             return keep + [.loop(variable: "oh", lower: .v("p0") / c(gridWidth), upper: (.v("p0") + .v("pcount") - 1) / c(gridWidth) + 1,
                                  schedule: .serial, body: [
                 .letIndex("s", .max(.v("oh") * c(gridWidth), .v("p0"))),
@@ -126,14 +125,13 @@ struct ConvGeometry {
         }
         let whole: [Stmt] = (0..<tile.rows).flatMap { i in guarded(i, (0..<tile.vectors).map { v in
             Stmt.storeVector(y, rowBase(i) + .v("p0") + c(v * tile.width), .register(tile.accumulator(i, v)), width: tile.width, aligned: false)
-        } + [finalize(i, .v("p0"), c(tile.columns))]) }
+        } + finalize(i, .v("p0"), c(tile.columns))) }
         guard gridPixels % tile.columns != 0 else { return whole }
         let part: [Stmt] = keep + (0..<tile.rows).flatMap { i in guarded(i, [
             .loop(variable: "j", lower: 0, upper: .v("pcount"), schedule: .vectorized, body: [
                 .store(y, rowBase(i) + .v("p0") + .v("j"), .load(partial, slot(i, 0) + .v("j"))),
             ]),
-            finalize(i, .v("p0"), .v("pcount")),
-        ]) }
+        ] + finalize(i, .v("p0"), .v("pcount"))) }
         return [.when(.equal(.v("pcount"), c(tile.columns)), then: whole, otherwise: part)]
     }
 }

@@ -63,9 +63,10 @@ int attend_npy_write(const char *path, int rank, const int64_t *shape, const flo
 
 /* ---- Threads ----------------------------------------------------------------------------
  * A fixed pool of `threads` (1 to 1024): threads - 1 workers plus the caller.
- * `attend_parallel_for` splits [begin, end) into at most `threads` contiguous chunks of
+ * `attend_parallel_for` splits [begin, end) into at most 4 x `threads` contiguous chunks of
  * near-equal length, runs `task(context, chunk_begin, chunk_end)` on the workers and the
- * caller, and returns when all are done; an empty range calls nothing. A pool of 1 thread
+ * caller (each claims the next chunk; workers spin briefly between jobs, then sleep), and
+ * returns when all are done; an empty range calls nothing. A pool of 1 thread
  * (or NULL) runs the task inline, and so does a call made while the pool is busy (from a
  * task, or from another thread), so nested calls cannot deadlock. */
 typedef struct attend_pool attend_pool;
