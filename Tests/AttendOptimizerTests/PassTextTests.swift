@@ -18,8 +18,8 @@ struct PassTextTests {
     @Test(arguments: files)
     func passTest(_ file: String) throws {
         let text = try String(contentsOf: Self.folder.appendingPathComponent(file), encoding: .utf8)
-        let result = PassTestHarness().run(text, file: file)
-        #expect(result.passed, "\(result.failures.joined(separator: "\n"))")
+        // One issue per failure, printed once (the harness's message holds the output).
+        for failure in PassTestHarness().run(text, file: file).failures { Issue.record(Comment(rawValue: failure)) }
     }
 
     /// Every built-in pass has a text test, and a negative one: a file that runs that pass
