@@ -31,11 +31,9 @@ public struct PassTestHarness {
     /// Runs the test in `text` (named `file` in messages).
     public func run(_ text: String, file: String) -> Result {
         var failures: [String] = []
-        let directives = Self.directive("PASSES", in: text)
-        guard let passList = directives.first else {
+        guard let passes = Self.passes(in: text) else {
             return Result(output: "", failures: ["\(file): no '// PASSES: a, b' line"])
         }
-        let passes = passList.split(separator: ",").map { $0.trimmingCharacters(in: " \t") }.filter { !$0.isEmpty }
         let tolerance = Self.directive("TOLERANCE", in: text).first.flatMap(Double.init) ?? 1e-5
         let original: Graph, checks: FileCheck
         do {
@@ -76,11 +74,8 @@ public struct PassTestHarness {
                 return "output '\(want.name)' changed shape from \(formatShape(want.tensor.shape)) to \(formatShape(got.tensor.shape))"
             }
             let scale = max(1, want.tensor.data.map { abs(Double($0)) }.filter(\.isFinite).max() ?? 1)
-            for (k, (a, b)) in zip(want.tensor.data, got.tensor.data).enumerated() {
-                let same = a == b || (a.isNaN && b.isNaN) || abs(Double(a) - Double(b)) <= tolerance * scale
-                if !same {
-                    return "output '\(want.name)' differs at element \(k): \(a) before the passes, \(b) after (tolerance \(tolerance) x \(scale))"
-                }
+            if let problem = Tolerance(absolute: tolerance * scale, relative: 0).mismatch(got.tensor, want.tensor) {
+                return "output '\(want.name)' differs after the passes: \(problem) (tolerance \(tolerance) x \(scale))"
             }
         }
         return nil
@@ -100,6 +95,13 @@ public struct PassTestHarness {
             })
         }
         return result
+    }
+
+    /// The passes a test runs, in order: its first `// PASSES: a, b` line (nil without one).
+    public static func passes(in text: String) -> [String]? {
+        directive("PASSES", in: text).first.map { list in
+            list.split(separator: ",").map { $0.trimmingCharacters(in: " \t") }.filter { !$0.isEmpty }
+        }
     }
 
     /// The text after `// NAME:` on each line that has it.

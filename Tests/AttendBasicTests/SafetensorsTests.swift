@@ -189,6 +189,7 @@ func uint16Bytes(_ values: [UInt16]) -> [UInt8] {
 
     @Test func randomDamageNeverTraps() {
         var random = SeededRandom(seed: 11)
+        var rejected = 0
         for _ in 0..<2000 {
             var bytes = Self.python
             for _ in 0..<(1 + Int(random.next() % 4)) {
@@ -198,8 +199,13 @@ func uint16Bytes(_ values: [UInt16]) -> [UInt8] {
             if random.next() % 4 == 0 { bytes = Array(bytes.prefix(Int(random.next() % UInt64(bytes.count)))) }
             if let file = try? SafetensorsFile.decode(bytes, source: "r") {
                 for entry in file.entries { _ = try? file.tensor(named: entry.name) }
+            } else {
+                rejected += 1
             }
         }
+        // The damage reaches the error paths (most of it is caught), and some files stay
+        // readable so their tensors are read too.
+        #expect(rejected > 1000 && rejected <= 1990, "\(rejected) of 2000 damaged files were rejected")
     }
 
     @Test func tamperedEntriesDoNotTrap() throws {

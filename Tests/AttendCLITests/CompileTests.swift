@@ -4,6 +4,9 @@ import Testing
 
 /// `attend compile` and the C backend of `attend run`, as a user drives them.
 struct CompileTests {
+    /// The backends compute the same float32 arithmetic, up to the order of sums.
+    static let cVersusInterpreter = Tolerance(absolute: 1e-5, relative: 1e-5)
+
     @Test func compiledExecutableRunsAnywhereAndMatchesTheInterpreter() throws {
         let folder = CLI.folder()
         let build = folder.appendingPathComponent("build").path
@@ -32,7 +35,7 @@ struct CompileTests {
         #expect(ran.status == 0, "\(ran.stderr)")
         let c = try NPY.read(path: output), interpreter = try NPY.read(path: reference)
         #expect(c.shape == interpreter.shape)
-        #expect(zip(c.data, interpreter.data).allSatisfy { abs($0 - $1) <= max(1e-5, 1e-5 * abs($1)) })
+        #expect(Self.cVersusInterpreter.mismatch(c, interpreter) == nil)
         let bench = try CLI.exec(elsewhere + "/model", ["--weights", weights, "--bench", "3"])
         #expect(bench.stdout.contains("latency ms: min"))
     }
@@ -47,7 +50,7 @@ struct CompileTests {
         #expect(interpreter.status == 0, "\(interpreter.stderr)")
         let x = try NPY.read(path: folder + "/c.npy"), y = try NPY.read(path: folder + "/i.npy")
         #expect(x.shape == [1, 5, 24] && x.shape == y.shape)
-        #expect(zip(x.data, y.data).allSatisfy { abs($0 - $1) <= max(1e-5, 1e-5 * abs($1)) })
+        #expect(Self.cVersusInterpreter.mismatch(x, y) == nil)
         // A second run reuses the cached build.
         let entries = try FileManager.default.contentsOfDirectory(atPath: cache)
         #expect(entries.count == 1)
@@ -98,7 +101,7 @@ struct CompileTests {
         #expect(ran.status == 0, "\(ran.stderr)")
         let c = try NPY.read(path: folder + "/out.npy"), interpreter = try NPY.read(path: reference)
         #expect(c.shape == interpreter.shape)
-        #expect(zip(c.data, interpreter.data).allSatisfy { abs($0 - $1) <= max(1e-5, 1e-5 * abs($1)) })
+        #expect(Self.cVersusInterpreter.mismatch(c, interpreter) == nil)
     }
 
     @Test func missingOrFailingCompilerIsAClearError() throws {

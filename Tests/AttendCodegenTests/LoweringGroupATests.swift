@@ -9,7 +9,7 @@ import Testing
 /// several shapes against the interpreter: the one node's kernel is printed as C, compiled
 /// with -Wall -Wextra -Werror and the address and undefined-behavior sanitizers (buffers
 /// are allocated to their exact sizes, so any out-of-bounds index fails), run with the
-/// parallel range split into uneven chunks, and compared with max(1e-5 rel, 1e-5 abs).
+/// parallel range split into uneven chunks, and compared within `CBackendHarness.tolerance`.
 @Suite struct LoweringGroupATests {
     typealias Args = [(String, ArgValue)]
 
@@ -185,7 +185,7 @@ import Testing
         let expected = try Interpreter(graph: graph).run(parameters: parameters, inputs: inputs)
         let actual = try CBackendHarness.run(graph, parameters: parameters, inputs: inputs, threads: threads)
         for (name, reference) in expected {
-            let problem = actual[name].map { CBackendHarness.difference($0, reference) } ?? "no output"
+            let problem = actual[name].map { CBackendHarness.tolerance.mismatch($0, reference) } ?? "no output"
             if let problem { Issue.record("\(name): \(problem)") }
         }
     }
@@ -296,19 +296,13 @@ enum GroupAHarness {
         for (a, e) in zip(actual, expected) {
             #expect(a.count == e.data.count, "\(label): element count", sourceLocation: sourceLocation)
             var worst: (index: Int, got: Float, want: Float)?
-            for (index, (got, want)) in zip(a, e.data).enumerated() where !close(got, want) {
+            for (index, (got, want)) in zip(a, e.data).enumerated() where !CBackendHarness.tolerance.accepts(got, want) {
                 worst = worst ?? (index, got, want)
             }
             if let worst {
                 Issue.record("\(label): element \(worst.index) is \(worst.got), the interpreter says \(worst.want)", sourceLocation: sourceLocation)
             }
         }
-    }
-
-    static func close(_ got: Float, _ want: Float) -> Bool {
-        if want.isNaN { return got.isNaN }
-        if want.isInfinite { return got == want }
-        return abs(got - want) <= max(1e-5 * abs(want), 1e-5)
     }
 
     /// Compiles the kernel with a main that reads the input and weight buffers from files

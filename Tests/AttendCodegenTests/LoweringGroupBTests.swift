@@ -126,7 +126,7 @@ import Testing
                 Issue.record("C produced no output '\(name)'", sourceLocation: sourceLocation)
                 continue
             }
-            if let problem = CBackendHarness.difference(tensor, reference) {
+            if let problem = CBackendHarness.tolerance.mismatch(tensor, reference) {
                 Issue.record("\(graph.name) output \(name): \(problem)", sourceLocation: sourceLocation)
             }
         }
@@ -175,7 +175,7 @@ import Testing
         for (name, reference) in expected {
             let tensor = try #require(actual[name])
             #expect(reference.data.contains { $0.isNaN })
-            #expect(CBackendHarness.difference(tensor, reference) == nil, "\(name)")
+            #expect(CBackendHarness.tolerance.mismatch(tensor, reference) == nil, "\(name)")
         }
     }
 

@@ -246,9 +246,13 @@ fileprivate func parseError(_ text: String) -> Diagnostic? {
         let scalars = Array(text.unicodeScalars)
         var random = SeededRandom(seed: 7, name: "ir-fuzz")
         let alphabet = Array("%@\"\\{}()[],=:-0123456789.e xn\n".unicodeScalars)
-        for cut in stride(from: 0, to: scalars.count, by: 3) {
-            _ = parseError(String(String.UnicodeScalarView(scalars[..<cut])))
+        // Every truncation before the closing brace leaves the graph unclosed: a located error.
+        let closing = try #require(scalars.lastIndex(of: "}"))
+        for cut in stride(from: 0, through: closing, by: 3) {
+            let error = parseError(String(String.UnicodeScalarView(scalars[..<cut])))
+            #expect(error?.location != nil, "truncated at \(cut): \(error.map(\.description) ?? "parsed")")
         }
+        var rejected = 0
         for _ in 0..<1500 {
             var mutated = scalars
             let index = Int.random(in: 0..<mutated.count, using: &random)
@@ -260,8 +264,11 @@ fileprivate func parseError(_ text: String) -> Diagnostic? {
             }
             if let error = parseError(String(String.UnicodeScalarView(mutated))) {
                 #expect(error.location != nil, "\(error)")
+                rejected += 1
             }
         }
+        // The corruptions reach the error paths (most single-character damage is an error).
+        #expect(rejected > 1000, "only \(rejected) of 1500 corruptions were rejected")
     }
 
     @Test func dotShowsNodesEdgesAndGroups() throws {

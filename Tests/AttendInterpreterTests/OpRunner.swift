@@ -3,6 +3,9 @@ import AttendIR
 import AttendInterpreter
 import Testing
 
+/// Reference kernels against hand-computed values: float32 rounding only.
+let handComputed = Tolerance(absolute: 1e-6, relative: 1e-6)
+
 /// Runs one op through a one-node graph on the given inputs (named x0, x1, ...), with
 /// parameters keyed by slot name (bound under layer "l"), and returns all its outputs.
 func runOp(_ name: String, _ inputs: [Tensor], _ args: [(String, ArgValue)] = [],

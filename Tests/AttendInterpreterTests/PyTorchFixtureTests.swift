@@ -33,18 +33,18 @@ struct PyTorchFixtureTests {
     @Test(arguments: cases("ops"))
     func op(_ name: String) throws {
         // Ops are checked tightly: float32 reference kernels agree with PyTorch to rounding.
-        try check("ops/" + name, absolute: 2e-5, relative: 2e-5)
+        try check("ops/" + name, within: Tolerance(absolute: 2e-5, relative: 2e-5))
     }
 
     @Test(arguments: cases("blocks"))
     func block(_ name: String) throws {
-        try check("blocks/" + name, absolute: 1e-4, relative: 0)
+        try check("blocks/" + name, within: Tolerance(absolute: 1e-4, relative: 0))
     }
 
     /// The example networks in Models/, at the reduced sizes each case's `case.json` sets.
     @Test(arguments: cases("networks"))
     func network(_ name: String) throws {
-        try check("networks/" + name, absolute: 1e-4, relative: 0)
+        try check("networks/" + name, within: Tolerance(absolute: 1e-4, relative: 0))
     }
 
     /// A case is a `model.yaml`, or a `case.json` naming a model in Models/ and its `--set` overrides.
@@ -62,7 +62,7 @@ struct PyTorchFixtureTests {
                                     overrides: settings.mapValues { "\($0)" })
     }
 
-    func check(_ relativePath: String, absolute: Float, relative: Float) throws {
+    func check(_ relativePath: String, within tolerance: Tolerance) throws {
         let folder = Self.root.appendingPathComponent(relativePath).path
         let graph = try graph(inFolder: folder)
         try Verifier.verify(graph)
@@ -75,21 +75,8 @@ struct PyTorchFixtureTests {
         let outputs = try Interpreter(graph: graph).run(parameters: parameters, inputs: inputs)
         #expect(outputs.map(\.name).sorted() == expected.entries.map(\.name).sorted())
         for (name, actual) in outputs {
-            let reference = try expected.tensor(named: name)
-            #expect(actual.shape == reference.shape, "\(name): shape \(actual.shape) vs PyTorch \(reference.shape)")
-            guard actual.shape == reference.shape else { continue }
-            var failures = 0
-            var worst = (index: 0, error: Float(0))
-            for i in actual.data.indices {
-                let a = actual.data[i], r = reference.data[i]
-                if a.isNaN && r.isNaN { continue }
-                let error = abs(a - r)
-                if !(error <= absolute + relative * abs(r)) {
-                    failures += 1
-                    if failures == 1 || !(error <= worst.error) { worst = (i, error) }
-                }
-            }
-            #expect(failures == 0, "\(name): \(failures) elements differ; worst at \(worst.index) by \(worst.error): \(actual.data[worst.index]) vs PyTorch \(reference.data[worst.index])")
+            let problem = tolerance.mismatch(actual, try expected.tensor(named: name))
+            #expect(problem == nil, "\(name), interpreter vs PyTorch: \(problem ?? "")")
         }
     }
 }

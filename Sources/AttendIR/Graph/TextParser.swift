@@ -274,7 +274,7 @@ private struct IRTextParser {
             } while try accept(",")
             try expect(")", "after the op's operands")
         }
-        let (attributes, givenAt) = try parseAttributes(of: op, at: opLocation)
+        let (attributes, _) = try parseAttributes(of: op, at: opLocation)
         var bindings: [(slot: String, name: String, location: SourceLocation)] = []
         var paramsLocation = opLocation
         if try peek().kind == .word("params") {
