@@ -12,8 +12,12 @@ import Testing
 /// padding larger than the kernel's reach, several reduction blocks, batches, and fused
 /// epilogues; for every target this machine can run.
 struct ConvGEMMStrategyTests {
-    /// (name, input [N, C, H, W], out channels, kernel, stride, pad, dilation, bias)
+    /// (name, input [N, C, H, W], out channels, kernel, stride, pad, dilation, bias); "grouped"
+    /// cases use groups 2 (shifted rows) and 4 (packed patches).
     static let cases: [(String, [Int], Int, Int, Int, Int, Int, Bool)] = [
+        ("grouped", [1, 12, 10, 9], 48, 3, 1, 1, 1, true),
+        ("grouped stride 2", [2, 16, 11, 12], 64, 3, 2, 1, 1, false),
+        ("grouped 1x1", [1, 8, 5, 7], 32, 1, 1, 0, 1, true),
         ("3x3 same", [1, 16, 12, 12], 16, 3, 1, 1, 1, true),
         ("3x3 odd channels", [1, 5, 9, 11], 13, 3, 1, 1, 1, false),
         ("1x1", [2, 24, 7, 7], 40, 1, 1, 0, 1, true),
@@ -27,10 +31,11 @@ struct ConvGEMMStrategyTests {
     ]
 
     static func spec(_ c: (String, [Int], Int, Int, Int, Int, Int, Bool), residual: Bool) -> String {
-        let (_, shape, out, kernel, stride, pad, dilation, bias) = c
+        let (name, shape, out, kernel, stride, pad, dilation, bias) = c
+        let groups = name.hasPrefix("grouped") ? (stride == 1 ? 2 : 4) : 1
         var lines = [
             "attend: 1", "name: gemm_case", "inputs:", "  x: [\(shape.map(String.init).joined(separator: ", "))]", "layers:",
-            "  - conv: {op: conv2d, out: \(out), kernel: \(kernel), stride: \(stride), pad: \(pad), dilation: \(dilation), bias: \(bias)}",
+            "  - conv: {op: conv2d, out: \(out), kernel: \(kernel), stride: \(stride), pad: \(pad), dilation: \(dilation), groups: \(groups), bias: \(bias)}",
             "  - bn: batchnorm",
             "  - act: relu",
         ]
@@ -91,11 +96,20 @@ struct ConvGEMMStrategyTests {
     @Test func tilesFitTheRegisterFile() {
         for target in [Target.portable, .native(.avx2), .native(.avx512)] {
             for (rows, columns) in [(64, 3136), (512, 49), (13, 17), (1, 1), (2048, 7)] {
-                let tile = RegisterTile.choose(rows: rows, columns: columns, target: target)
+                guard let tile = RegisterTile.choose(rows: rows, columns: columns, target: target) else {
+                    Issue.record("no tile for \(rows)x\(columns) on \(target)")
+                    continue
+                }
                 #expect(tile.rows * tile.vectors <= RegisterTile.accumulatorBudget(target))
                 #expect(tile.rows >= 3 || tile.rows * tile.vectors == RegisterTile.accumulatorBudget(target))
                 #expect(tile.width == target.vectorWidth)
             }
+            // Grouped convolutions: rows divide the group's output channels, or no tile.
+            for divisor in [64, 48, 20, 9] {
+                let tile = RegisterTile.choose(rows: 4 * divisor, columns: 196, target: target, rowsDividing: divisor)
+                #expect(tile.map { divisor % $0.rows == 0 && $0.rows >= 3 } ?? true, "\(divisor): \(String(describing: tile))")
+            }
+            #expect(RegisterTile.choose(rows: 8, columns: 196, target: target, rowsDividing: 2) == nil)
         }
     }
 }

@@ -1,7 +1,8 @@
 import AttendBasic
 import AttendIR
 
-/// 2-D convolution (groups 1, any kernel, stride, padding, dilation) as a register-tiled
+/// 2-D convolution (any kernel, stride, padding, dilation; groups whose output channels
+/// split into whole tiles) as a register-tiled
 /// matrix product over NCHW maps: `Y[oc, p] = bias[oc] + sum_k W[oc, k] * B[k, p]`, where `p`
 /// runs over output pixels (contiguous in NCHW) and `k` over (input channel, kernel row,
 /// kernel column) in PyTorch's weight order, so every output sums its terms in the
@@ -51,13 +52,15 @@ struct ConvGEMMStrategy: KernelStrategy {
     }
 
     func plan(_ node: Node, in graph: Graph, target: Target) -> StrategyPlan? {
-        guard let conv = node.op as? ConvOp, conv.spatialRank == 2, node.attributes.int("groups") == 1,
+        guard let conv = node.op as? ConvOp, conv.spatialRank == 2,
               node.inputs.count == 1, node.outputs.count == 1, node.parameterName("weight") != nil else { return nil }
         let g = ConvGeometry(input: graph.shape(of: node.inputs[0]), output: graph.shape(of: node.outputs[0]), attributes: node.attributes)
         // Maps smaller than one vector (a 1x1 conv on pooled features: a matrix-vector
         // product) would be mostly padding; the direct loops serve them.
         guard g.outHeight * g.outWidth >= target.vectorWidth else { return nil }
-        let tile = RegisterTile.choose(rows: g.outChannels, columns: g.gridPixels, target: target)
+        // Grouped: each panel of output channels must lie in one group.
+        guard let tile = RegisterTile.choose(rows: g.outChannels, columns: g.gridPixels, target: target,
+                                             rowsDividing: g.groups > 1 ? g.outPerGroup : nil) else { return nil }
         // A fused reduction over windows of this node's output grid (global pooling of it or
         // of its epilogue's value).
         let wholePlanes = node.group.map { group in
@@ -69,7 +72,8 @@ struct ConvGEMMStrategy: KernelStrategy {
         if g.isShifted {
             let inPlace = g.kernel == [1, 1] && g.pad == [0, 0] && tile.columns <= ArenaPlan.tail
             let guardEnd = inPlace && g.gridPixels % tile.columns != 0 && !Self.livesInArena(node.inputs[0], graph)
-            operand = .shifted(copy: !inPlace, guardEnd: guardEnd)
+            // The guarded last plane is written for one group; grouped convs copy instead.
+            operand = .shifted(copy: !inPlace || (guardEnd && g.groups > 1), guardEnd: guardEnd && g.groups == 1)
         } else {
             let maxBlock = max(16, target.l1Bytes / 2 / (tile.columns * 4))
             let kBlocks = (g.reduction + maxBlock - 1) / maxBlock
@@ -88,7 +92,12 @@ struct ConvGEMMStrategy: KernelStrategy {
             if kBlocks > 1 { wanted = max(wanted, (panels * tile.rows * tile.columns * 4 + target.l2Bytes / 4 - 1) / (target.l2Bytes / 4)) }
         }
         wanted = max(1, min(panels, wanted))
-        let panelsPerGroup = (panels + wanted - 1) / wanted
+        var panelsPerGroup = (panels + wanted - 1) / wanted
+        if case .packed = operand, g.groups > 1 {
+            // A task packs one convolution group's patches: its panels lie in one group.
+            let perConvGroup = g.outPerGroup / tile.rows
+            while perConvGroup % panelsPerGroup != 0 { panelsPerGroup -= 1 }
+        }
         let tiling = Tiling(tile: tile, operand: operand, panelsPerGroup: panelsPerGroup, groups: (panels + panelsPerGroup - 1) / panelsPerGroup,
                             wholePlanes: wholePlanes)
         var detail = "tile \(tile)"
@@ -144,6 +153,8 @@ struct ConvGEMMStrategy: KernelStrategy {
             .letIndex("obegin", (.v("t") % c(tiling.groups)) * c(tiling.panelsPerGroup)),
             .letIndex("oend", .min(c(panels), .v("obegin") + c(tiling.panelsPerGroup))),
         ]
+        // The first input channel of the convolution group of panel `ob`.
+        let channelBase = { (ob: IndexExpr) -> IndexExpr in g.groups == 1 ? 0 : (ob * c(rows) / c(g.outPerGroup)) * c(g.inPerGroup) }
         var tileStart: [Stmt] = [
             .letIndex("p0", tiling.wholePlanes ? .v("tile") * c(columns) : ((.v("t") / c(tiling.groups)) % c(tilesPerImage)) * c(columns)),
             .letIndex("pcount", .min(c(columns), c(g.gridPixels) - .v("p0"))),
@@ -178,7 +189,7 @@ struct ConvGEMMStrategy: KernelStrategy {
             // k = (ci, kh, kw): B row k is the plane of ci shifted by kh rows and kw columns.
             let step = { (ci: IndexExpr) -> [Stmt] in
                 tile.step(a: { i in aRow((ci * c(g.kernel[0]) + .v("kh")) * c(g.kernel[1]) + .v("kw"), i) }, b: { v in
-                    .load(source, (.v("n") * c(g.channels) + ci) * c(g.paddedPlane) + .v("kh") * c(g.dilation[0] * g.paddedWidth)
+                    .load(source, (.v("n") * c(g.channels) + .v("cbase") + ci) * c(g.paddedPlane) + .v("kh") * c(g.dilation[0] * g.paddedWidth)
                           + .v("kw") * c(g.dilation[1]) + .v("p0") + c(v * tile.width), width: tile.width, aligned: false)
                 })
             }
@@ -196,15 +207,16 @@ struct ConvGEMMStrategy: KernelStrategy {
                 let last = tile.step(a: { i in aRow(c(g.channels - 1), i) }, b: { v in
                     .load(tail, c(v * tile.width), width: tile.width, aligned: true)
                 })
-                reduction = [.letIndex("kh", 0), .letIndex("kw", 0)] + (g.channels > 1 ? Loops.counted("ci", g.channels - 1, step(.v("ci"))) : [])
-                    + [.when(.and(.equal(.v("n"), c(g.batch - 1)), .less(.v("pcount"), c(columns))), then: last, otherwise: step(c(g.channels - 1)))]
+                reduction = [.letIndex("kh", 0), .letIndex("kw", 0)] + (g.inPerGroup > 1 ? Loops.counted("ci", g.inPerGroup - 1, step(.v("ci"))) : [])
+                    + [.when(.and(.equal(.v("n"), c(g.batch - 1)), .less(.v("pcount"), c(columns))), then: last, otherwise: step(c(g.inPerGroup - 1)))]
             } else {
-                reduction = Loops.counted("ci", g.channels, Loops.counted("kh", g.kernel[0], Loops.counted("kw", g.kernel[1], step(.v("ci")))))
+                reduction = Loops.counted("ci", g.inPerGroup, Loops.counted("kh", g.kernel[0], Loops.counted("kw", g.kernel[1], step(.v("ci")))))
             }
             tileBody.append(.loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body:
-                [.letIndex("oc", .v("ob") * c(rows))] + initial + reduction + output))
+                [.letIndex("oc", .v("ob") * c(rows)), .letIndex("cbase", channelBase(.v("ob")))] + initial + reduction + output))
         case .packed(let kBlock, let kBlocks):
             body.append(.localArray(panel, count: kBlock * columns))
+            body.append(.letIndex("cbase", channelBase(.v("obegin"))))
             let step = tile.step(a: { i in aRow(.v("k0") + .v("kk"), i) }, b: { v in
                 .load(panel, .v("kk") * c(columns) + c(v * tile.width), width: tile.width, aligned: true)
             })

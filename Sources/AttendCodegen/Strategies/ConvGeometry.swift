@@ -11,14 +11,19 @@ struct ConvGeometry {
     var batch, channels, height, width: Int
     var outChannels, outHeight, outWidth: Int
     var kernel, stride, pad, dilation: [Int]
+    var groups: Int
 
     init(input: [Int], output: [Int], attributes a: Attributes) {
         (batch, channels, height, width) = (input[0], input[1], input[2], input[3])
         (outChannels, outHeight, outWidth) = (output[1], output[2], output[3])
         (kernel, stride, pad, dilation) = (a.ints("kernel"), a.ints("stride"), a.ints("pad"), a.ints("dilation"))
+        groups = a.int("groups")
     }
 
-    var reduction: Int { channels * kernel[0] * kernel[1] }
+    var inPerGroup: Int { channels / groups }
+    var outPerGroup: Int { outChannels / groups }
+    /// Terms of each output: (input channel of its group, kernel row, kernel column).
+    var reduction: Int { inPerGroup * kernel[0] * kernel[1] }
     var outPixels: Int { outHeight * outWidth }
     /// Stride 1: B's rows are shifted runs of the padded planes.
     var isShifted: Bool { stride == [1, 1] }
@@ -58,8 +63,9 @@ struct ConvGeometry {
     }
 
     /// Row `kk` of a packed B panel: `panel[kk][j]` = the input under output pixel `p0 + j`
-    /// for reduction index `k0 + kk` (zero in the padding and past the last pixel). Copies
-    /// run per output row, between bounds computed so the copy loop needs no check.
+    /// for reduction index `k0 + kk` of the group whose first input channel is `cbase` (zero
+    /// in the padding and past the last pixel). Copies run per output row, between bounds
+    /// computed so the copy loop needs no check.
     func packPatches(from x: BufferRef, into panel: BufferRef, columns: Int) -> [Stmt] {
         let taps = kernel[0] * kernel[1]
         let shiftW = IndexExpr.v("kw") * c(dilation[1]) - c(pad[1])           // iw = ow * stride + shiftW
@@ -67,7 +73,7 @@ struct ConvGeometry {
         let owLow = IndexExpr.max(0, (c(stride[1] - 1) - shiftW) / c(stride[1]))
         let owHigh = IndexExpr.min(c(outWidth), (c(width + stride[1] - 1) - shiftW) / c(stride[1]))
         let destination = IndexExpr.v("kk") * c(columns)
-        let source = ((IndexExpr.v("n") * c(channels) + .v("ci")) * c(height) + .v("ih")) * c(width)
+        let source = ((IndexExpr.v("n") * c(channels) + .v("cbase") + .v("ci")) * c(height) + .v("ih")) * c(width)
             + (.v("j") - .v("jrow")) * c(stride[1]) + shiftW
         let segment: [Stmt] = [
             .letIndex("js", .max(.v("oh") * c(outWidth), .v("p0")) - .v("p0")),

@@ -25,21 +25,22 @@ struct RegisterTile: Hashable, Sendable, CustomStringConvertible {
     /// operand traffic per FMA (`4 / vectors` bytes of A broadcasts plus `4 * width / rows`
     /// of B vectors) exceeds what L2 feeds two FMA pipes (about 16 bytes per FMA); ties go
     /// to less traffic.
-    static func choose(rows: Int, columns: Int, target: Target) -> RegisterTile {
+    /// With `rowsDividing`, only tiles whose rows divide it (nil when none does).
+    static func choose(rows: Int, columns: Int, target: Target, rowsDividing: Int? = nil) -> RegisterTile? {
         let budget = accumulatorBudget(target), width = target.vectorWidth
         var candidates: [(tile: RegisterTile, cost: Double, traffic: Double)] = []
         // At least 3 rows: each B vector loaded feeds several FMAs.
         for vectors in 1...max(1, budget / 3) {
-            let tileRows = budget / vectors
-            // Fewer than 8 accumulators cannot hide the FMA latency.
-            guard tileRows * vectors >= min(8, budget) else { continue }
+            // The most rows that fit; under a divisibility constraint, the most that divide.
+            let most = budget / vectors
+            guard let tileRows = rowsDividing.map({ d in (3...max(3, most)).reversed().first { $0 <= most && d % $0 == 0 } }) ?? most,
+                  tileRows * vectors >= min(8, budget) else { continue }  // fewer cannot hide the FMA latency
             let tile = RegisterTile(rows: tileRows, vectors: vectors, width: width)
             let traffic = 4.0 / Double(vectors) + 4.0 * Double(width) / Double(tileRows)
             let work = Double(roundUp(rows, tileRows) * roundUp(columns, tile.columns))
             candidates.append((tile, work * max(1, traffic / 16), traffic))
         }
-        let best = candidates.min { a, b in a.cost != b.cost ? a.cost < b.cost : a.traffic < b.traffic }
-        return best?.tile ?? RegisterTile(rows: 1, vectors: 1, width: width)
+        return candidates.min { a, b in a.cost != b.cost ? a.cost < b.cost : a.traffic < b.traffic }?.tile
     }
 
     static func roundUp(_ value: Int, _ multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
