@@ -26,6 +26,9 @@ public struct Target: Hashable, Sendable, CustomStringConvertible {
     public var l2Bytes: Int
     /// Flags the C compiler needs to use the ISA.
     public var compilerFlags: [String]
+    /// Whether kernel strategies may be chosen; false keeps every op's direct lowering (to
+    /// measure what a strategy gains).
+    public var usesStrategies = true
 
     public init(isa: ISA, vectorWidth: Int, vectorRegisters: Int, l1Bytes: Int, l2Bytes: Int, compilerFlags: [String]) {
         self.isa = isa

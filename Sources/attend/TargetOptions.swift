@@ -11,14 +11,19 @@ struct TargetOptions: ParsableArguments {
     @Option(help: "Code generation target: native (this machine's best ISA, -march=native), avx512, avx2, or portable (no ISA flags: 4-lane vectors, runs on any machine of the architecture).")
     var target: Choice = .native
 
+    @Flag(help: "Use every op's direct lowering, no kernel strategies (to measure what they gain).")
+    var directOnly = false
+
     /// `--portable` (as `attend compile` has always taken) means `--target portable`.
     func resolved(portable: Bool = false) -> Target {
-        if portable { return .portable }
-        switch target {
-        case .native: return .native()
-        case .avx512: return .native(.avx512)
-        case .avx2: return .native(.avx2)
-        case .portable: return .portable
+        var resolved: Target
+        switch portable ? .portable : target {
+        case .native: resolved = .native()
+        case .avx512: resolved = .native(.avx512)
+        case .avx2: resolved = .native(.avx2)
+        case .portable: resolved = .portable
         }
+        resolved.usesStrategies = !directOnly
+        return resolved
     }
 }

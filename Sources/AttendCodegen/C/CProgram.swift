@@ -18,7 +18,7 @@ public enum CGenerator {
         let stem = Naming.stem(graph.name)
         let printer = CPrinter()
         var graph = graph
-        let strategies = try StrategySelection(&graph, target: target)
+        let strategies = try StrategySelection(&graph, target: target, strategies: target.usesStrategies ? KernelStrategies.all : [])
         let schedule = KernelSchedule(graph, strategies: strategies)
         let storage = Storage(graph, schedule: schedule)
         let units = UnitLowering(graph: graph, schedule: schedule, storage: storage)
@@ -226,7 +226,7 @@ extension CGenerator {
     /// `target`, without generating code.
     public static func layout(_ graph: Graph, target: Target) throws(Diagnostic) -> (kernels: Int, plan: ArenaPlan, strategies: [String]) {
         var graph = graph
-        let strategies = try StrategySelection(&graph, target: target)
+        let strategies = try StrategySelection(&graph, target: target, strategies: target.usesStrategies ? KernelStrategies.all : [])
         let schedule = KernelSchedule(graph, strategies: strategies)
         let described = schedule.units.map { unit in
             let node = graph.nodes[unit.anchor]

@@ -65,11 +65,13 @@ public struct StrategySelection: Sendable {
     /// Derived parameter names of each planned node, by the plan's slot.
     public private(set) var derived: [Int: [String: String]] = [:]
 
-    public init(_ graph: inout Graph, target: Target) throws(Diagnostic) {
+    /// `strategies`: the ones that may be chosen, in order of preference (none: every node
+    /// uses its op's direct lowering, for comparison).
+    public init(_ graph: inout Graph, target: Target, strategies: [any KernelStrategy] = KernelStrategies.all) throws(Diagnostic) {
         self.target = target
         for (index, node) in graph.nodes.enumerated() {
             var chosen: StrategyPlan?
-            for strategy in KernelStrategies.all {
+            for strategy in strategies {
                 if let plan = strategy.plan(node, in: graph, target: target) { chosen = plan; break }
             }
             guard let plan = chosen else { continue }
