@@ -154,10 +154,11 @@ def ort_batch(session, feeds, runs):
 
 def measure(model, threads, batches, runs, batch_seconds, warmup):
     session = ort_session(model.onnx, threads)
-    start = time.perf_counter()
-    for _ in range(warmup):
+    estimate = math.inf
+    for _ in range(max(warmup, 1)):
+        start = time.perf_counter()
         session.run(None, model.feeds)
-    estimate = (time.perf_counter() - start) / max(warmup, 1)
+        estimate = min(estimate, time.perf_counter() - start)
     # Enough runs per batch that a batch takes about `batch_seconds` (at least 5), unless fixed.
     per_batch = runs or max(5, min(1000, round(batch_seconds / max(estimate, 1e-6))))
     medians = {"attend": [], "ort": []}

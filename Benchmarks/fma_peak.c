@@ -84,7 +84,7 @@ int main(void) {
         iterations *= 2;
     }
     double best = 0;
-    for (int round = 0; round < 7; round++) {
+    for (int round = 0; round < 15; round++) {
         double start = now();
         sink += run(iterations, (float)sink * 1e-9f);
         double seconds = now() - start;

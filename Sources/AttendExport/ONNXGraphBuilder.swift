@@ -104,35 +104,17 @@ struct ONNXGraphBuilder {
 
 /// Attribute spelling for node construction.
 enum Attr {
-    static func int(_ name: String, _ value: Int) -> Onnx_AttributeProto {
-        var a = Onnx_AttributeProto()
-        a.name = name
-        a.type = .int
-        a.i = Int64(value)
-        return a
-    }
+    static func int(_ name: String, _ value: Int) -> Onnx_AttributeProto { make(name, .int) { $0.i = Int64(value) } }
+    static func ints(_ name: String, _ values: [Int]) -> Onnx_AttributeProto { make(name, .ints) { $0.ints = values.map(Int64.init) } }
+    static func float(_ name: String, _ value: Double) -> Onnx_AttributeProto { make(name, .float) { $0.f = Float(value) } }
+    static func string(_ name: String, _ value: String) -> Onnx_AttributeProto { make(name, .string) { $0.s = Data(value.utf8) } }
 
-    static func ints(_ name: String, _ values: [Int]) -> Onnx_AttributeProto {
-        var a = Onnx_AttributeProto()
-        a.name = name
-        a.type = .ints
-        a.ints = values.map(Int64.init)
-        return a
-    }
-
-    static func float(_ name: String, _ value: Double) -> Onnx_AttributeProto {
-        var a = Onnx_AttributeProto()
-        a.name = name
-        a.type = .float
-        a.f = Float(value)
-        return a
-    }
-
-    static func string(_ name: String, _ value: String) -> Onnx_AttributeProto {
-        var a = Onnx_AttributeProto()
-        a.name = name
-        a.type = .string
-        a.s = Data(value.utf8)
-        return a
+    private static func make(_ name: String, _ type: Onnx_AttributeProto.AttributeType,
+                             _ fill: (inout Onnx_AttributeProto) -> Void) -> Onnx_AttributeProto {
+        var attribute = Onnx_AttributeProto()
+        attribute.name = name
+        attribute.type = type
+        fill(&attribute)
+        return attribute
     }
 }

@@ -7,7 +7,9 @@ import Testing
 
 /// `attend export --format onnx` on every example network (at reduced sizes) and every
 /// library block (on its `example:` inputs): the file passes onnx.checker's full check and
-/// ONNX Runtime's outputs match `attend run`'s on the same seeded weights and inputs.
+/// ONNX Runtime's outputs match `attend run`'s on the same seeded weights and inputs: the
+/// compiled C backend for the networks, the interpreter (the reference, and seconds faster
+/// than a C build each) for the blocks.
 /// Needs python3 with onnx, onnxruntime and numpy; reported as skipped without them.
 struct ONNXRoundTripTests {
     struct Case: CustomTestStringConvertible, Sendable {
@@ -20,6 +22,8 @@ struct ONNXRoundTripTests {
                 + settings.sorted { $0.key < $1.key }.flatMap { ["--set", "\($0.key)=\($0.value)"] }
         }
         var testDescription: String { block.map { "\(file) --block \($0)" } ?? file }
+        /// `attend run`'s backend to compare with.
+        var backend: String { block == nil ? "c" : "interpreter" }
     }
 
     /// Every Models/*.yaml network, shrunk where its default is large (odd sizes on purpose:
@@ -74,7 +78,7 @@ struct ONNXRoundTripTests {
         let model = folder.appendingPathComponent("model.onnx").path
         let exported = try run(attend, ["export"] + c.arguments + ["--format", "onnx", "-o", model])
         try #require(exported.status == 0, "export failed: \(exported.stderr)")
-        let ran = try run(attend, ["run"] + c.arguments + inputs.flatMap { ["--input", $0] } + outputs.flatMap { ["--output", $0] })
+        let ran = try run(attend, ["run"] + c.arguments + ["--backend", c.backend] + inputs.flatMap { ["--input", $0] } + outputs.flatMap { ["--output", $0] })
         try #require(ran.status == 0, "attend run failed: \(ran.stderr)")
         let checked = try run(Python.executable, ["python3", repository.appendingPathComponent("Tests/AttendExportTests/onnx_check.py").path, model]
                               + inputs.flatMap { ["--input", $0] } + outputs.flatMap { ["--expect", $0] })
