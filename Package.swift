@@ -16,6 +16,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // Shared vocabulary: source locations, diagnostics, dense tensors and their file formats.
@@ -37,9 +38,13 @@ let package = Package(
         // Pass tests as text (FileCheck-style) with a numeric check against the interpreter:
         // the harness Attend's own pass tests use, for users' passes too.
         .target(name: "AttendPassTesting", dependencies: ["AttendBasic", "AttendIR", "AttendOptimizer", "AttendInterpreter"]),
+        // Writes IR graphs and their weights as standard ONNX models. The ONNX messages are
+        // generated once from onnx.proto (see Generated/regenerate.sh), not by a build plugin.
+        .target(name: "AttendExport", dependencies: ["AttendBasic", "AttendIR", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                exclude: ["Generated/regenerate.sh"]),
         // The command line: thin glue over the stages.
         .executableTarget(name: "attend", dependencies: [
-            "AttendBasic", "AttendSpec", "AttendIR", "AttendFrontend", "AttendOptimizer", "AttendInterpreter", "AttendCodegen",
+            "AttendBasic", "AttendSpec", "AttendIR", "AttendFrontend", "AttendOptimizer", "AttendInterpreter", "AttendCodegen", "AttendExport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "AttendBasicTests", dependencies: ["AttendBasic"]),
@@ -50,6 +55,8 @@ let package = Package(
         .testTarget(name: "AttendInterpreterTests", dependencies: ["AttendInterpreter", "AttendFrontend", "AttendIR"]),
         .testTarget(name: "AttendCodegenTests", dependencies: ["AttendCodegen", "AttendOptimizer", "AttendInterpreter", "AttendFrontend", "AttendIR"]),
         .testTarget(name: "AttendCLITests", dependencies: ["attend"]),
+        .testTarget(name: "AttendExportTests", dependencies: ["attend", "AttendExport", "AttendFrontend", "AttendSpec", "AttendIR", "AttendBasic"],
+                    exclude: ["onnx_check.py"]),
         .testTarget(name: "AttendRuntimeTests", dependencies: ["AttendRuntime", "AttendBasic"]),
     ]
 )

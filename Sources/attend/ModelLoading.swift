@@ -35,4 +35,16 @@ enum ModelLoading {
         }
         return all[0]
     }
+
+    /// Parameter values: the weights file when given (loaded strictly), else the seeded
+    /// initializers; `run` and `export` share this so their numbers are comparable.
+    static func parameters(for graph: AttendIR.Graph, weights: String?, seed: UInt64) throws(Diagnostic) -> [String: Tensor] {
+        if let weights { return try Weights.load(path: weights, for: graph) }
+        return Weights.initialize(graph, seed: seed)
+    }
+
+    /// Writes the state_dict entries of `parameters` (what `--weights` reads back).
+    static func saveWeights(_ parameters: [String: Tensor], of graph: AttendIR.Graph, to path: String) throws(Diagnostic) {
+        try SafetensorsFile.write(graph.loadedParameters.compactMap { p in parameters[p.name].map { (p.name, $0) } }, to: path)
+    }
 }

@@ -47,11 +47,8 @@ struct Run: ParsableCommand {
             }
             guard threads >= 1 else { throw .error("--threads must be at least 1", at: .unknown("--threads")) }
             let graph = try ModelLoading.graph(options)
-            let parameters = try weights.map { path throws(Diagnostic) in try Weights.load(path: path, for: graph) }
-                ?? Weights.initialize(graph, seed: seed)
-            if let saveWeights {
-                try SafetensorsFile.write(graph.loadedParameters.compactMap { p in parameters[p.name].map { (p.name, $0) } }, to: saveWeights)
-            }
+            let parameters = try ModelLoading.parameters(for: graph, weights: weights, seed: seed)
+            if let saveWeights { try ModelLoading.saveWeights(parameters, of: graph, to: saveWeights) }
             let inputs = try TensorArguments.inputs(input, for: graph, seed: seed)
             var optimized = graph
             try optimizer.optimize(&optimized)
