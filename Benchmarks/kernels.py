@@ -51,7 +51,7 @@ def fma_peak(work):
     binary = os.path.join(work, "fma_peak")
     sh([os.environ.get("CC", "cc"), "-O2", "-march=native", "-o", binary, os.path.join(ROOT, "Benchmarks/fma_peak.c")])
     out = sh([binary])
-    match = re.search(r"([0-9.]+) GFLOP/s", out)
+    match = re.search(r"GFLOP/s: ([0-9.]+)", out)
     if not match:
         sys.exit(f"error: cannot read the peak from fma_peak's output:\n{out}")
     return float(match.group(1))
@@ -60,7 +60,7 @@ def fma_peak(work):
 def spec(name, shape):
     c, o, s, k, stride, groups = shape
     return "\n".join([
-        "attend: 1", f"name: conv_{abs(hash(name)) % 10**8}",
+        "attend: 1", "name: conv",
         "inputs:", f"  x: [1, {c}, {s}, {s}]",
         "layers:",
         f"  - conv: {{op: conv2d, out: {o}, kernel: {k}, stride: {stride}, pad: {k // 2}, groups: {groups}, bias: true}}",
@@ -93,7 +93,7 @@ def main():
               f"median of {args.rounds} interleaved rounds of {args.runs} runs")
         print(f"| shape | GFLOP | strategy | gemm ms | gemm GFLOP/s | % of peak | direct ms | direct GFLOP/s | speedup |")
         print("|---|---|---|---|---|---|---|---|---|")
-        for name in chosen:
+        for number, name in enumerate(chosen):
             path = os.path.join(work, "model.yaml")
             with open(path, "w") as f:
                 f.write(spec(name, SHAPES[name]))
@@ -106,7 +106,7 @@ def main():
             variants = [("gemm", [])] + ([] if args.no_direct else [("direct", ["--direct-only"])])
             executables = {}
             for label, flags in variants:
-                folder = os.path.join(work, label)
+                folder = os.path.join(work, f"{label}{number}")
                 sh([attend, "compile", path, "-o", folder] + flags)
                 stem = [f for f in os.listdir(folder) if f.endswith("_main.c")][0][:-len("_main.c")]
                 executables[label] = os.path.join(folder, stem)

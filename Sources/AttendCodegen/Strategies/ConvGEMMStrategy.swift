@@ -22,26 +22,31 @@ import AttendIR
 struct ConvGEMMStrategy: KernelStrategy {
     var name: String { "gemm" }
 
-    /// Where rows of B come from.
+    /// Where rows of B come from. Either way each tile's rows are copied, a block of the
+    /// reduction at a time (sized to stay in L1), into an aligned local panel that every
+    /// output-channel panel then reads in order; partial sums between blocks wait in a
+    /// local buffer.
     enum Operand: Sendable, Equatable {
         /// Stride 1: row `k = (ci, kh, kw)` of B is the padded input plane `ci` shifted by
         /// `(kh, kw)`, read over a grid as wide as the padded row (the few grid columns past
-        /// the output width are computed and dropped). From a zero-padded copy in the
-        /// kernel's scratch, or from the input itself when there is no padding to add (1x1
-        /// convolutions). A tile reads up to a tile past its plane: into the next plane, or
-        /// past the input's end into the arena's spare tail; where the input is not in the
-        /// arena (a graph input) and that can happen (`guardEnd`), the last plane's last
-        /// tile reads a zero-padded local copy of that tail instead.
+        /// the output width are computed and dropped): whole-vector copies. From a
+        /// zero-padded copy in the kernel's scratch, or from the input itself when there is
+        /// no padding to add (1x1 convolutions). A tile reads up to a tile past its plane:
+        /// into the next plane, or past the input's end into the arena's spare tail; where
+        /// the input is not in the arena (a graph input) and that can happen (`guardEnd`),
+        /// the last plane's last tile is copied element by element.
         case shifted(copy: Bool, guardEnd: Bool)
-        /// Any stride: each tile's patches are packed into a local panel, `kBlock` rows of
-        /// B at a time (sized to stay in L1); partial sums wait in a local buffer.
-        case packed(kBlock: Int, kBlocks: Int)
+        /// Any stride: im2col of the tile, per output row between computed bounds.
+        case patches
     }
 
     /// The tiling of one node.
     struct Tiling: Sendable {
         var tile: RegisterTile
         var operand: Operand
+        /// Reduction elements per block and the number of blocks.
+        var kBlock: Int
+        var kBlocks: Int
         /// Output-channel panels per parallel task, and tasks per pixel tile.
         var panelsPerGroup: Int
         var groups: Int
@@ -75,35 +80,36 @@ struct ConvGEMMStrategy: KernelStrategy {
             // The guarded last plane is written for one group; grouped convs copy instead.
             operand = .shifted(copy: !inPlace || (guardEnd && g.groups > 1), guardEnd: guardEnd && g.groups == 1)
         } else {
-            let maxBlock = max(16, target.l1Bytes / 2 / (tile.columns * 4))
-            let kBlocks = (g.reduction + maxBlock - 1) / maxBlock
-            operand = .packed(kBlock: (g.reduction + kBlocks - 1) / kBlocks, kBlocks: kBlocks)
+            operand = .patches
         }
-        // Enough tasks to balance a few threads on small maps. Packed tiles are packed once
-        // per group, so those split only as far as two or three threads need; partial sums
-        // of a group's panels stay within a quarter of L2.
+        // A B panel of at most half the L1 cache, in balanced blocks.
+        let maxBlock = max(16, target.l1Bytes / 2 / (tile.columns * 4))
+        let kBlocks = (g.reduction + maxBlock - 1) / maxBlock
+        let kBlock = (g.reduction + kBlocks - 1) / kBlocks
+        // Enough tasks to balance a few threads on small maps. Each task packs its tiles for
+        // its own panels: cheap copies of shifted rows split further than im2col does.
+        // Partial sums of a task's panels stay within a quarter of L2.
         let panels = (g.outChannels + tile.rows - 1) / tile.rows
         let pixelTasks = wholePlanes ? g.batch : g.batch * ((g.gridPixels + tile.columns - 1) / tile.columns)
-        var wanted: Int
-        switch operand {
-        case .shifted: wanted = (16 + pixelTasks - 1) / pixelTasks
-        case .packed(_, let kBlocks):
-            wanted = (4 + pixelTasks - 1) / pixelTasks
-            if kBlocks > 1 { wanted = max(wanted, (panels * tile.rows * tile.columns * 4 + target.l2Bytes / 4 - 1) / (target.l2Bytes / 4)) }
-        }
+        var wanted = ((operand == .patches ? 4 : 16) + pixelTasks - 1) / pixelTasks
+        if kBlocks > 1 { wanted = max(wanted, (panels * tile.rows * tile.columns * 4 + target.l2Bytes / 4 - 1) / (target.l2Bytes / 4)) }
+        // A task's packed weights within half of L2, so a thread's consecutive tasks (the
+        // tiles of one channel group) reuse them from L2 rather than streaming all weights
+        // from memory for every tile.
+        wanted = max(wanted, (panels * tile.rows * g.reduction * 4 + target.l2Bytes / 2 - 1) / (target.l2Bytes / 2))
         wanted = max(1, min(panels, wanted))
         var panelsPerGroup = (panels + wanted - 1) / wanted
-        if case .packed = operand, g.groups > 1 {
-            // A task packs one convolution group's patches: its panels lie in one group.
+        if g.groups > 1 {
+            // A task packs one convolution group's rows: its panels lie in one group.
             let perConvGroup = g.outPerGroup / tile.rows
             while perConvGroup % panelsPerGroup != 0 { panelsPerGroup -= 1 }
         }
-        let tiling = Tiling(tile: tile, operand: operand, panelsPerGroup: panelsPerGroup, groups: (panels + panelsPerGroup - 1) / panelsPerGroup,
-                            wholePlanes: wholePlanes)
-        var detail = "tile \(tile)"
+        let tiling = Tiling(tile: tile, operand: operand, kBlock: kBlock, kBlocks: kBlocks, panelsPerGroup: panelsPerGroup,
+                            groups: (panels + panelsPerGroup - 1) / panelsPerGroup, wholePlanes: wholePlanes)
+        var detail = "tile \(tile), k-block \(kBlock)"
         switch operand {
         case .shifted(let copy, _): detail += copy ? ", shifted rows of a padded copy" : ", shifted rows in place"
-        case .packed(let kBlock, _): detail += ", packed patches, k-block \(kBlock)"
+        case .patches: detail += ", packed patches"
         }
         if tiling.groups > 1 { detail += ", \(tiling.groups) channel groups" }
         if wholePlanes { detail += ", whole planes" }
@@ -147,16 +153,19 @@ struct ConvGEMMStrategy: KernelStrategy {
 
         // Task t: image n, output-channel panels [obegin, oend), and a tile of grid pixels
         // [p0, p0 + pcount) (or, for whole planes, every tile in turn).
+        // Channel groups vary slowest, so the contiguous chunk of tasks a thread runs mostly
+        // shares one group's weights.
         let tilesPerTask = tiling.wholePlanes ? 1 : tilesPerImage
+        let perGroup = g.batch * tilesPerTask
         var body: [Stmt] = [
-            .letIndex("n", .v("t") / c(tilesPerTask * tiling.groups)),
-            .letIndex("obegin", (.v("t") % c(tiling.groups)) * c(tiling.panelsPerGroup)),
+            .letIndex("n", (.v("t") % c(perGroup)) / c(tilesPerTask)),
+            .letIndex("obegin", (.v("t") / c(perGroup)) * c(tiling.panelsPerGroup)),
             .letIndex("oend", .min(c(panels), .v("obegin") + c(tiling.panelsPerGroup))),
         ]
         // The first input channel of the convolution group of panel `ob`.
         let channelBase = { (ob: IndexExpr) -> IndexExpr in g.groups == 1 ? 0 : (ob * c(rows) / c(g.outPerGroup)) * c(g.inPerGroup) }
-        var tileStart: [Stmt] = [
-            .letIndex("p0", tiling.wholePlanes ? .v("tile") * c(columns) : ((.v("t") / c(tiling.groups)) % c(tilesPerImage)) * c(columns)),
+        let tileStart: [Stmt] = [
+            .letIndex("p0", (tiling.wholePlanes ? .v("tile") : .v("t") % c(tilesPerImage)) * c(columns)),
             .letIndex("pcount", .min(c(columns), c(g.gridPixels) - .v("p0"))),
         ]
         var tileBody: [Stmt] = []
@@ -171,10 +180,9 @@ struct ConvGEMMStrategy: KernelStrategy {
         }
         // Partial sums (and tiles stored through a buffer): one slot per panel when several
         // reduction blocks keep them, else one slot.
-        var slotBase = IndexExpr.constant(0)
-        if case .packed(_, let kBlocks) = tiling.operand, kBlocks > 1 { slotBase = (.v("ob") - .v("obegin")) * c(rows * columns) }
-        var slots = g.storesThroughBuffer(columns: columns) ? 1 : 0
-        if case .packed(_, let kBlocks) = tiling.operand, kBlocks > 1 { slots = tiling.panelsPerGroup }
+        let kBlocks = tiling.kBlocks
+        let slotBase = kBlocks > 1 ? (.v("ob") - .v("obegin")) * c(rows * columns) : IndexExpr.constant(0)
+        let slots = kBlocks > 1 ? tiling.panelsPerGroup : (g.storesThroughBuffer(columns: columns) ? 1 : 0)
         if slots > 0 { body.append(.localArray(partial, count: slots * rows * columns)) }
         let rowBase = { (i: Int) -> IndexExpr in (.v("n") * c(g.outChannels) + .v("oc") + c(i)) * c(g.outPixels) }
         let slot = { (i: Int, v: Int) -> IndexExpr in slotBase + c(i * columns + v * tile.width) }
@@ -184,57 +192,32 @@ struct ConvGEMMStrategy: KernelStrategy {
         let output = g.storeTile(tile, to: y, through: partial, slot: slot, keep: keep, guarded: guarded, finalizing: !tiling.wholePlanes)
         let aRow = { (k: IndexExpr, i: Int) -> ValueExpr in .load(packedWeight, (.v("ob") * c(g.reduction) + k) * c(rows) + c(i)) }
 
+        body.append(.localArray(panel, count: tiling.kBlock * columns))
+        body.append(.letIndex("cbase", channelBase(.v("obegin"))))
+        let packing: [Stmt]
         switch tiling.operand {
         case .shifted(_, let guardEnd):
-            // k = (ci, kh, kw): B row k is the plane of ci shifted by kh rows and kw columns.
-            let step = { (ci: IndexExpr) -> [Stmt] in
-                tile.step(a: { i in aRow((ci * c(g.kernel[0]) + .v("kh")) * c(g.kernel[1]) + .v("kw"), i) }, b: { v in
-                    .load(source, (.v("n") * c(g.channels) + .v("cbase") + ci) * c(g.paddedPlane) + .v("kh") * c(g.dilation[0] * g.paddedWidth)
-                          + .v("kw") * c(g.dilation[1]) + .v("p0") + c(v * tile.width), width: tile.width, aligned: false)
-                })
-            }
-            var reduction: [Stmt]
-            if guardEnd {
-                // 1x1: the last plane of the last image past its end comes from `btail`.
-                let tail = BufferRef("btail")
-                body.append(.localArray(tail, count: columns))
-                tileStart.append(.when(.equal(.v("n"), c(g.batch - 1)), then: [
-                    .loop(variable: "j", lower: 0, upper: c(columns), schedule: .vectorized, body: [
-                        .store(tail, .v("j"), .select(.less(.v("j"), .v("pcount")),
-                                                      .load(x, c((g.batch * g.channels - 1) * g.paddedPlane) + .v("p0") + .v("j")), .constant(0))),
-                    ]),
-                ], otherwise: []))
-                let last = tile.step(a: { i in aRow(c(g.channels - 1), i) }, b: { v in
-                    .load(tail, c(v * tile.width), width: tile.width, aligned: true)
-                })
-                reduction = [.letIndex("kh", 0), .letIndex("kw", 0)] + (g.inPerGroup > 1 ? Loops.counted("ci", g.inPerGroup - 1, step(.v("ci"))) : [])
-                    + [.when(.and(.equal(.v("n"), c(g.batch - 1)), .less(.v("pcount"), c(columns))), then: last, otherwise: step(c(g.inPerGroup - 1)))]
-            } else {
-                reduction = Loops.counted("ci", g.inPerGroup, Loops.counted("kh", g.kernel[0], Loops.counted("kw", g.kernel[1], step(.v("ci")))))
-            }
-            tileBody.append(.loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body:
-                [.letIndex("oc", .v("ob") * c(rows)), .letIndex("cbase", channelBase(.v("ob")))] + initial + reduction + output))
-        case .packed(let kBlock, let kBlocks):
-            body.append(.localArray(panel, count: kBlock * columns))
-            body.append(.letIndex("cbase", channelBase(.v("obegin"))))
-            let step = tile.step(a: { i in aRow(.v("k0") + .v("kk"), i) }, b: { v in
-                .load(panel, .v("kk") * c(columns) + c(v * tile.width), width: tile.width, aligned: true)
-            })
-            var panelBody: [Stmt] = [.letIndex("oc", .v("ob") * c(rows))] + initial
-            if kBlocks > 1 {
-                panelBody.append(.when(.less(0, .v("kb")), then: tile.assignAccumulators { i, v in
-                    .load(partial, slot(i, v), width: tile.width, aligned: true)
-                }, otherwise: []))
-            }
-            panelBody.append(.loop(variable: "kk", lower: 0, upper: .v("kn"), schedule: .serial, body: step))
-            panelBody += kBlocks > 1 ? [.when(.equal(.v("kb"), c(kBlocks - 1)), then: output, otherwise: keep)] : output
-            tileBody.append(.loop(variable: "kb", lower: 0, upper: c(kBlocks), schedule: .serial, body: [
-                .letIndex("k0", .v("kb") * c(kBlock)),
-                .letIndex("kn", .min(c(kBlock), c(g.reduction) - .v("k0"))),
-                .loop(variable: "kk", lower: 0, upper: .v("kn"), schedule: .serial, body: g.packPatches(from: x, into: panel, columns: columns)),
-                .loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body: panelBody),
-            ]))
+            packing = g.copyShiftedRows(from: source, into: panel, tile: tile, lastPlaneFrom: guardEnd ? x : nil)
+        case .patches:
+            packing = g.packPatches(from: x, into: panel, columns: columns)
         }
+        let step = tile.step(a: { i in aRow(.v("k0") + .v("kk"), i) }, b: { v in
+            .load(panel, .v("kk") * c(columns) + c(v * tile.width), width: tile.width, aligned: true)
+        })
+        var panelBody: [Stmt] = [.letIndex("oc", .v("ob") * c(rows))] + initial
+        if kBlocks > 1 {
+            panelBody.append(.when(.less(0, .v("kb")), then: tile.assignAccumulators { i, v in
+                .load(partial, slot(i, v), width: tile.width, aligned: true)
+            }, otherwise: []))
+        }
+        panelBody.append(.loop(variable: "kk", lower: 0, upper: .v("kn"), schedule: .serial, body: step))
+        panelBody += kBlocks > 1 ? [.when(.equal(.v("kb"), c(kBlocks - 1)), then: output, otherwise: keep)] : output
+        tileBody.append(.loop(variable: "kb", lower: 0, upper: c(kBlocks), schedule: .serial, body: [
+            .letIndex("k0", .v("kb") * c(tiling.kBlock)),
+            .letIndex("kn", .min(c(tiling.kBlock), c(g.reduction) - .v("k0"))),
+            .loop(variable: "kk", lower: 0, upper: .v("kn"), schedule: .serial, body: packing),
+            .loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body: panelBody),
+        ]))
         if tiling.wholePlanes {
             // Every tile of the task's planes, then each finished plane (row of channels) finalized.
             body.append(.loop(variable: "tile", lower: 0, upper: c(tilesPerImage), schedule: .serial, body: tileStart + tileBody))

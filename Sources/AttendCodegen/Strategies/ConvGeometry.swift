@@ -62,6 +62,37 @@ struct ConvGeometry {
         ] + zeros(scratch, c(batch * channels * paddedPlane), 0, c(tail))
     }
 
+    /// Row `kk` of a B panel for stride 1: reduction index `k = k0 + kk` is (ci, kh, kw) of
+    /// the group whose first input channel is `cbase`, and its row is the padded plane
+    /// `cbase + ci` of `source` from grid pixel `p0` shifted by `(kh, kw)`: whole vectors,
+    /// copied. With `lastPlaneFrom` (1x1 convolutions reading a graph input in place), the
+    /// last plane of the last image past the input's end is copied element by element from
+    /// it, zeros beyond.
+    func copyShiftedRows(from source: BufferRef, into panel: BufferRef, tile: RegisterTile, lastPlaneFrom input: BufferRef?) -> [Stmt] {
+        let taps = kernel[0] * kernel[1]
+        let start = (IndexExpr.v("n") * c(channels) + .v("cbase") + .v("ci")) * c(paddedPlane) + .v("kh") * c(dilation[0] * paddedWidth)
+            + .v("kw") * c(dilation[1]) + .v("p0")
+        var copy: [Stmt] = (0..<tile.vectors).map { v in
+            .storeVector(panel, .v("kk") * c(tile.columns) + c(v * tile.width),
+                         .load(source, start + c(v * tile.width), width: tile.width, aligned: false), width: tile.width, aligned: true)
+        }
+        if let input {
+            let last = IndexExpr.constant(batch * channels - 1)
+            copy = [.when(.and(.equal(.v("n") * c(channels) + .v("cbase") + .v("ci"), last), .less(.v("pcount"), c(tile.columns))), then: [
+                .loop(variable: "j", lower: 0, upper: c(tile.columns), schedule: .vectorized, body: [
+                    .store(panel, .v("kk") * c(tile.columns) + .v("j"),
+                           .select(.less(.v("j"), .v("pcount")), .load(input, last * c(paddedPlane) + .v("p0") + .v("j")), .constant(0))),
+                ]),
+            ], otherwise: copy)]
+        }
+        return [
+            .letIndex("k", .v("k0") + .v("kk")),
+            .letIndex("ci", .v("k") / c(taps)),
+            .letIndex("kh", (.v("k") % c(taps)) / c(kernel[1])),
+            .letIndex("kw", .v("k") % c(kernel[1])),
+        ] + copy
+    }
+
     /// Row `kk` of a packed B panel: `panel[kk][j]` = the input under output pixel `p0 + j`
     /// for reduction index `k0 + kk` of the group whose first input channel is `cbase` (zero
     /// in the padding and past the last pixel). Copies run per output row, between bounds
