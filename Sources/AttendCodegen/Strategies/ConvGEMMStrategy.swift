@@ -91,7 +91,8 @@ struct ConvGEMMStrategy: KernelStrategy {
         // Partial sums of a task's panels stay within a quarter of L2.
         let panels = (g.outChannels + tile.rows - 1) / tile.rows
         let pixelTasks = wholePlanes ? g.batch : g.batch * ((g.gridPixels + tile.columns - 1) / tile.columns)
-        var wanted = ((operand == .patches ? 4 : 16) + pixelTasks - 1) / pixelTasks
+        // Whole-plane tasks repack every tile per group: split them only as far as threads need.
+        var wanted = ((operand == .patches || wholePlanes ? 4 : 16) + pixelTasks - 1) / pixelTasks
         if kBlocks > 1 { wanted = max(wanted, (panels * tile.rows * tile.columns * 4 + target.l2Bytes / 4 - 1) / (target.l2Bytes / 4)) }
         // A task's packed weights within half of L2, so a thread's consecutive tasks (the
         // tiles of one channel group) reuse them from L2 rather than streaming all weights
