@@ -116,3 +116,19 @@ extension InterpolateOp: ONNXLowering {
         return [b.add1("Resize", inputs, base: c.base, attributes)]
     }
 }
+
+extension PackPanelsOp: ONNXLowering {
+    /// Rows flattened to [R, K], zero rows appended up to whole panels, grouped into
+    /// [panels, rows, K], then each panel transposed to [K, rows].
+    func lowerToONNX(_ c: ONNXNodeContext, into b: inout ONNXGraphBuilder) throws(Diagnostic) -> [String] {
+        let height = c.inputShapes[0][0], shape = c.outputShapes[0]
+        let (panels, columns, rows) = (shape[0], shape[1], shape[2])
+        var matrix = b.add1("Reshape", [c.inputs[0], b.int64s([height, columns])], base: c.base)
+        if panels * rows > height {
+            matrix = b.add1("Pad", [matrix, b.int64s([0, 0, panels * rows - height, 0]), b.scalar(0)], base: c.base,
+                            [Attr.string("mode", "constant")])
+        }
+        let grouped = b.add1("Reshape", [matrix, b.int64s([panels, rows, columns])], base: c.base)
+        return [b.add1("Transpose", [grouped], base: c.base, [Attr.ints("perm", [0, 2, 1])])]
+    }
+}

@@ -185,7 +185,6 @@ struct ConvGEMMStrategy: KernelStrategy {
         let slotBase = kBlocks > 1 ? (.v("ob") - .v("obegin")) * c(rows * columns) : IndexExpr.constant(0)
         let slots = kBlocks > 1 ? tiling.panelsPerGroup : (g.storesThroughBuffer(columns: columns) ? 1 : 0)
         if slots > 0 { body.append(.localArray(partial, count: slots * rows * columns)) }
-        let rowBase = { (i: Int) -> IndexExpr in (.v("n") * c(g.outChannels) + .v("oc") + c(i)) * c(g.outPixels) }
         let slot = { (i: Int, v: Int) -> IndexExpr in slotBase + c(i * columns + v * tile.width) }
         let keep = (0..<rows).flatMap { i in (0..<tile.vectors).map { v in
             Stmt.storeVector(partial, slot(i, v), .register(tile.accumulator(i, v)), width: tile.width, aligned: true)
@@ -222,10 +221,11 @@ struct ConvGEMMStrategy: KernelStrategy {
         if tiling.wholePlanes {
             // Every tile of the task's planes, then each finished plane (row of channels) finalized.
             body.append(.loop(variable: "tile", lower: 0, upper: c(tilesPerImage), schedule: .serial, body: tileStart + tileBody))
-            body.append(.loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body:
-                [.letIndex("oc", .v("ob") * c(rows))] + (0..<rows).flatMap { i in
-                    guarded(i, [.finalized(y, start: rowBase(i), count: c(g.outPixels), stride: 1, alignment: g.outPixels)])
-                }))
+            // Whole planes of the task's channels, one after another.
+            body.append(.loop(variable: "oc", lower: .v("obegin") * c(rows), upper: .min(.v("oend") * c(rows), c(g.outChannels)),
+                              schedule: .serial, body: [
+                .finalized(y, start: (.v("n") * c(g.outChannels) + .v("oc")) * c(g.outPixels), count: c(g.outPixels), stride: 1, alignment: g.outPixels),
+            ]))
         } else {
             body += tileStart + tileBody
         }

@@ -137,38 +137,44 @@ struct ConvGeometry {
     func storesThroughBuffer(columns: Int) -> Bool { gridWidth != outWidth || gridPixels % columns != 0 }
 
     /// Stores the finished register tile of output channels `oc...` over grid pixels
-    /// `[p0, p0 + pcount)` into `y`, finalizing each output row segment when `finalizing`: straight from the
-    /// registers when the tile is whole output pixels, else through `partial` (`keep` puts
-    /// it there) and per output row.
+    /// `[p0, p0 + pcount)` into `y`: straight from the registers when the tile is whole
+    /// output pixels, else through `partial` (`keep` puts it there) and per output row.
+    /// With `finalizing`, each output row segment is finalized after it is stored; the
+    /// per-row work runs in a loop over the tile's valid rows (`i < rowCount`), so a fused
+    /// epilogue is generated once, not once per row.
     func storeTile(_ tile: RegisterTile, to y: BufferRef, through partial: BufferRef, slot: (Int, Int) -> IndexExpr,
                    keep: [Stmt], guarded: (Int, [Stmt]) -> [Stmt], finalizing: Bool) -> [Stmt] {
-        let rowBase = { (i: Int) -> IndexExpr in (.v("n") * c(outChannels) + .v("oc") + c(i)) * c(outPixels) }
-        let finalize = { (i: Int, start: IndexExpr, count: IndexExpr) -> [Stmt] in
-            finalizing ? [.finalized(y, start: rowBase(i) + start, count: count, stride: 1, alignment: 1)] : []
+        let rowBase = IndexExpr.v("n") * c(outChannels * outPixels) + (.v("oc") + .v("i")) * c(outPixels)
+        let rowCount: IndexExpr = outChannels % tile.rows == 0 ? c(tile.rows) : .min(c(tile.rows), c(outChannels) - .v("oc"))
+        let rows = { (body: [Stmt]) -> Stmt in .loop(variable: "i", lower: 0, upper: rowCount, schedule: .serial, body: body) }
+        let finalize = { (start: IndexExpr, count: IndexExpr) -> [Stmt] in
+            finalizing ? [.finalized(y, start: rowBase + start, count: count, stride: 1, alignment: 1)] : []
         }
+        let partialRow = IndexExpr.v("i") * c(tile.columns) + slot(0, 0)
         guard gridWidth == outWidth else {
             // Grid row oh holds output row oh in its first outWidth columns.
-            let segment: [Stmt] = (0..<tile.rows).flatMap { i in guarded(i, [
-                .loop(variable: "j", lower: .v("s"), upper: .v("e"), schedule: .vectorized, body: [
-                    .store(y, rowBase(i) + .v("oh") * c(outWidth - gridWidth) + .v("j"), .load(partial, slot(i, 0) + .v("j") - .v("p0"))),
-                ]),
-            ] + finalize(i, .v("oh") * c(outWidth - gridWidth) + .v("s"), .v("e") - .v("s"))) }
             return keep + [.loop(variable: "oh", lower: .v("p0") / c(gridWidth), upper: (.v("p0") + .v("pcount") - 1) / c(gridWidth) + 1,
                                  schedule: .serial, body: [
                 .letIndex("s", .max(.v("oh") * c(gridWidth), .v("p0"))),
                 .letIndex("e", .min(.v("oh") * c(gridWidth) + c(outWidth), .v("p0") + .v("pcount"))),
-                .when(.less(.v("s"), .v("e")), then: segment, otherwise: []),
+                .when(.less(.v("s"), .v("e")), then: [rows([
+                    .loop(variable: "j", lower: .v("s"), upper: .v("e"), schedule: .vectorized, body: [
+                        .store(y, rowBase + .v("oh") * c(outWidth - gridWidth) + .v("j"), .load(partial, partialRow + .v("j") - .v("p0"))),
+                    ]),
+                ] + finalize(.v("oh") * c(outWidth - gridWidth) + .v("s"), .v("e") - .v("s")))], otherwise: []),
             ])]
         }
-        let whole: [Stmt] = (0..<tile.rows).flatMap { i in guarded(i, (0..<tile.vectors).map { v in
-            Stmt.storeVector(y, rowBase(i) + .v("p0") + c(v * tile.width), .register(tile.accumulator(i, v)), width: tile.width, aligned: false)
-        } + finalize(i, .v("p0"), c(tile.columns))) }
+        let direct = IndexExpr.v("n") * c(outChannels * outPixels) + .v("oc") * c(outPixels) + .v("p0")
+        var whole: [Stmt] = (0..<tile.rows).flatMap { i in guarded(i, (0..<tile.vectors).map { v in
+            Stmt.storeVector(y, direct + c(i * outPixels + v * tile.width), .register(tile.accumulator(i, v)), width: tile.width, aligned: false)
+        }) }
+        if finalizing { whole.append(rows(finalize(.v("p0"), c(tile.columns)))) }
         guard gridPixels % tile.columns != 0 else { return whole }
-        let part: [Stmt] = keep + (0..<tile.rows).flatMap { i in guarded(i, [
+        let part: [Stmt] = keep + [rows([
             .loop(variable: "j", lower: 0, upper: .v("pcount"), schedule: .vectorized, body: [
-                .store(y, rowBase(i) + .v("p0") + .v("j"), .load(partial, slot(i, 0) + .v("j"))),
+                .store(y, rowBase + .v("p0") + .v("j"), .load(partial, partialRow + .v("j"))),
             ]),
-        ] + finalize(i, .v("p0"), .v("pcount"))) }
+        ] + finalize(.v("p0"), .v("pcount")))]
         return [.when(.equal(.v("pcount"), c(tile.columns)), then: whole, otherwise: part)]
     }
 }
