@@ -22,21 +22,20 @@ public enum CGenerator {
         let schedule = KernelSchedule(graph, strategies: strategies)
         let storage = Storage(graph, schedule: schedule)
         let units = UnitLowering(graph: graph, schedule: schedule, storage: storage)
-        var kernels: [String] = []
+        var functions = KernelFunctions(printer: printer)
         var calls: [String] = []
         for (position, unit) in schedule.units.enumerated() {
             let (kernel, arguments) = try units.lower(unit, position: position)
-            kernels.append(printer.kernel(kernel))
-            calls.append("    \(kernel.name)(\((arguments + ["m->pool"]).joined(separator: ", ")));")
+            calls.append("    \(functions.function(for: kernel))(\((arguments + ["m->pool"]).joined(separator: ", ")));")
         }
         calls += storage.finalCopies()
         var initCalls: [String] = []
         for (k, parameter) in graph.parameters.filter({ !$0.isLoaded }).enumerated() {
             let (kernel, arguments) = try derivationKernel(parameter, index: k, graph: graph, storage: storage)
-            kernels.append(printer.kernel(kernel))
             initCalls.append("    m->params[\(storage.parameterIndex[parameter.name] ?? 0)] = m->derived + \(storage.derivedOffset[parameter.name] ?? 0);")
-            initCalls.append("    \(kernel.name)(\((arguments + ["m->pool"]).joined(separator: ", ")));")
+            initCalls.append("    \(functions.function(for: kernel))(\((arguments + ["m->pool"]).joined(separator: ", ")));")
         }
+        let kernels = functions.printed
         let source = sourceFile(stem: stem, graph: graph, target: target, kernels: kernels, calls: calls, initCalls: initCalls, storage: storage)
         return CProgram(stem: stem, source: source, header: headerFile(stem: stem, graph: graph, storage: storage),
                         main: "#include \"\(stem).h\"\n\nint main(int argc, char **argv) { return attend_main(&\(stem)_info, argc, argv); }\n",
