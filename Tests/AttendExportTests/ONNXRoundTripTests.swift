@@ -122,7 +122,7 @@ func run(_ path: String, _ arguments: [String]) throws -> ProcessResult {
     process.currentDirectoryURL = repository
     // stderr goes to a file, so a chatty child can never block on a full pipe we are not reading.
     let errorPath = FileManager.default.temporaryDirectory.appendingPathComponent("attend-stderr-\(UUID().uuidString)").path
-    FileManager.default.createFile(atPath: errorPath, contents: nil)
+    _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
     defer { try? FileManager.default.removeItem(atPath: errorPath) }
     let out = Pipe()
     process.standardOutput = out
