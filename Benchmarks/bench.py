@@ -265,6 +265,9 @@ def run(args, chosen, thread_counts, attend, work):
             results.append({"model": name, "gflop": gflop, "compile_seconds": model.compile_seconds, "threads": threads,
                             "runs_per_batch": per_batch, "max_abs_diff": model.max_diff,
                             "attend_batch_medians_ms": medians["attend"], "ort_batch_medians_ms": medians["ort"]})
+    # Measured again at the end: a much higher value means the start was disturbed and the
+    # %peak columns are overstated.
+    print(f"\nafter the run: {fma_peak(work)[1]}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"peak_gflops": peak, "results": results}, f, indent=1)

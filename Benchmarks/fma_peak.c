@@ -4,7 +4,8 @@
  *
  * Runs independent chains of vector FMAs (AVX-512 when the compiler targets it, else AVX2+FMA,
  * else scalar): enough accumulators to cover the FMA latency on every FMA port, so the loop
- * is throughput-bound. Prints the best of several timed rounds, as one line:
+ * is throughput-bound. Prints the best of 40 short timed rounds (on a shared machine, the
+ * best round is the one least disturbed by neighbours), as one line:
  *   fma peak GFLOP/s: X (isa, lanes, accumulators)
  */
 #define _POSIX_C_SOURCE 199309L
@@ -76,15 +77,15 @@ static float run(long iterations, float seed) {
 int main(void) {
     long iterations = 1L << 20;
     volatile float sink = 0;
-    /* Grow the round until it takes at least 0.1 s, so timer resolution does not matter. */
+    /* Grow the round until it takes at least 0.05 s, so timer resolution does not matter. */
     for (;;) {
         double start = now();
         sink += run(iterations, (float)sink);
-        if (now() - start > 0.1) break;
+        if (now() - start > 0.05) break;
         iterations *= 2;
     }
     double best = 0;
-    for (int round = 0; round < 15; round++) {
+    for (int round = 0; round < 40; round++) {
         double start = now();
         sink += run(iterations, (float)sink * 1e-9f);
         double seconds = now() - start;
