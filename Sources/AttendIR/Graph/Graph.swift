@@ -160,6 +160,22 @@ public struct Graph: Sendable {
         return (inputShapes, outputShapes)
     }
 
+    /// The op's parameter slots for these inputs, asked only after arity, argument ranges and
+    /// the shape rule have accepted the node: `Op.parameters` may assume valid attributes
+    /// and input ranks (a conv divides by `groups`, indexes the input's channel axis), so
+    /// every caller with untrusted nodes (IR text, recorded definitions) goes through here.
+    public func checkedParameterSlots(_ op: any Op, inputs: [ValueID], attributes: Attributes) throws(Diagnostic) -> [ParameterSlot] {
+        let (inputShapes, _) = try inferShapes(op, inputs: inputs, attributes: attributes)
+        return op.parameters(inputs: inputShapes, attributes: attributes)
+    }
+
+    /// `checkedParameterSlots` for operands given by shape (derived parameters).
+    public static func checkedParameterSlots(_ op: any Op, shapes: [[Int]], attributes: Attributes) throws(Diagnostic) -> [ParameterSlot] {
+        var scratch = Graph(name: "")
+        let inputs = shapes.map { scratch.makeValue(shape: $0) }
+        return try scratch.checkedParameterSlots(op, inputs: inputs, attributes: attributes)
+    }
+
     /// Adds a node applying `op`: checks arity, infers output shapes, creates its
     /// parameters under `layer` (PyTorch naming) and returns the node's outputs.
     /// Errors carry no location; the frontend attaches the spec location.
@@ -216,7 +232,7 @@ public struct Graph: Sendable {
             guard let source = parameter(named: operand) else { throw .error("no parameter '\(operand)' to derive '\(name)' from") }
             shapes.append(source.shape)
         }
-        guard op.arity.accepts(operands.count), op.parameters(inputs: shapes, attributes: attributes).isEmpty else {
+        guard op.arity.accepts(operands.count), try Self.checkedParameterSlots(op, shapes: shapes, attributes: attributes).isEmpty else {
             throw .error("op '\(op.name)' cannot derive a parameter from \(operands.count) operand(s)")
         }
         let outputs = try op.outputShapes(inputs: shapes, attributes: attributes)
