@@ -71,11 +71,9 @@ struct Opt: ParsableCommand {
             guard let file else { throw .error("give an IR file (or - for stdin), or --list", at: .unknown("attend opt")) }
             let text: String
             if file == "-" {
-                text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+                text = try SourceText.decode([UInt8](FileHandle.standardInput.readDataToEndOfFile()), file: "<stdin>")
             } else {
-                guard let data = FileManager.default.contents(atPath: file) else { throw .error("cannot read file", at: .unknown(file)) }
-                guard let decoded = String(data: data, encoding: .utf8) else { throw .error("file is not UTF-8 text", at: .unknown(file)) }
-                text = decoded
+                text = try SourceText.read(path: file)
             }
             var graph = try IRParser.parse(text, file: file == "-" ? "<stdin>" : file)
             try optimizer.optimize(&graph)
