@@ -96,7 +96,39 @@ public struct Graph: Sendable {
     public var inputs: [(name: String, value: ValueID)] = []
     public var outputs: [(name: String, value: ValueID)] = []
     public var nodes: [Node] = []
-    public var parameters: [Parameter] = []
+    /// The model's parameters in declaration order. Lookups by name (`parameter(named:)`) go
+    /// through an index kept in step with this array, so building a graph of n parameters
+    /// is O(n), not O(n²): appending indexes the new tail, removing rebuilds it. Edits in
+    /// place must keep each element's name (rename by replacing the whole array).
+    public var parameters: [Parameter] {
+        get { parameterStore }
+        set {
+            parameterStore = newValue
+            parameterPositions = Self.positions(of: newValue)
+        }
+        _modify {
+            let before = parameterStore.count
+            yield &parameterStore
+            if parameterStore.count < before {
+                parameterPositions = Self.positions(of: parameterStore)
+            } else {
+                for index in before..<parameterStore.count where parameterPositions[parameterStore[index].name] == nil {
+                    parameterPositions[parameterStore[index].name] = index
+                }
+            }
+        }
+    }
+    private var parameterStore: [Parameter] = []
+    /// Position of each parameter name in `parameters` (the first, should a name repeat).
+    private var parameterPositions: [String: Int] = [:]
+
+    private static func positions(of parameters: [Parameter]) -> [String: Int] {
+        var positions: [String: Int] = [:]
+        for (index, parameter) in parameters.enumerated() where positions[parameter.name] == nil {
+            positions[parameter.name] = index
+        }
+        return positions
+    }
 
     public init(name: String) { self.name = name }
 
@@ -132,7 +164,8 @@ public struct Graph: Sendable {
     }
 
     public func parameter(named name: String) -> Parameter? {
-        parameters.first { $0.name == name }
+        guard let index = parameterPositions[name], index < parameterStore.count, parameterStore[index].name == name else { return nil }
+        return parameterStore[index]
     }
 
     /// Learned parameters, counted as `sum(p.numel() for p in model.parameters())` counts them.
