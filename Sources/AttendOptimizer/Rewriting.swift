@@ -106,18 +106,30 @@ public struct PatternPass: Pass {
     }
 
     public func run(on graph: inout Graph) throws(Diagnostic) -> Bool {
+        try apply(to: &graph).rewrites > 0
+    }
+
+    /// What one run did: nodes taken from the worklist (each tries every pattern once) and
+    /// rewrites made. Visits grow with graph size plus the neighbourhoods of rewrites, which
+    /// is what the scaling tests check.
+    public struct Statistics: Sendable {
+        public var visits = 0
+        public var rewrites = 0
+    }
+
+    public func apply(to graph: inout Graph) throws(Diagnostic) -> Statistics {
         var rewriter = Rewriter(graph)
         var budget = 100 * (graph.nodes.count + 10)
-        var changed = false
+        var statistics = Statistics()
         while budget > 0, let index = rewriter.nextPending() {
+            statistics.visits += 1
             for pattern in patterns where try pattern.rewrite(at: index, in: &rewriter) {
-                changed = true
+                statistics.rewrites += 1
                 budget -= 1
                 break
             }
         }
-        guard changed else { return false }
-        graph = rewriter.finish()
-        return true
+        if statistics.rewrites > 0 { graph = rewriter.finish() }
+        return statistics
     }
 }
