@@ -28,6 +28,8 @@ public enum Limits {
     public static let modelRank = 8
     /// Characters of one untrusted name (a layer, a tensor key, a dtype) quoted in a message.
     public static let nameInMessage = 60
+    /// Characters of one printed diagnostic line (after escaping), then `...`.
+    public static let messageCharacters = 2_000
     /// Names one message lists (missing or unexpected weights); the rest are counted.
     public static let namesInMessage = 10
     /// Worker threads (`--threads`): both backends refuse more before doing any work.

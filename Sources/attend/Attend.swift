@@ -19,6 +19,14 @@ struct Attend: ParsableCommand {
             throw ExitCode(1)
         }
     }
+
+    /// Prints a human-readable report that quotes names from the spec or from files (layer,
+    /// input and model names, paths): each line's control characters are escaped as in
+    /// diagnostics, so no name can move the cursor, retitle the window or clear the screen.
+    static func show(_ text: String) {
+        print(text.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { String($0).escapingControlCharacters() }.joined(separator: "\n"))
+    }
 }
 
 /// Options every command that reads a model shares.

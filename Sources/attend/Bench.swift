@@ -33,7 +33,7 @@ struct Bench: ParsableCommand {
             let inputs = Weights.randomInputs(graph)
             switch backend {
             case .c:
-                print(try CBackend.bench(graph, parameters: parameters, inputs: inputs, runs: runs, threads: threads))
+                Attend.show(try CBackend.bench(graph, parameters: parameters, inputs: inputs, runs: runs, threads: threads))
             case .interpreter:
                 let interpreter = Interpreter(graph: graph)
                 // Folded weights are derived once, as a compiled model's `create` does.
@@ -44,7 +44,7 @@ struct Bench: ParsableCommand {
                     _ = try interpreter.run(parameters: parameters, inputs: inputs)
                     if run > 0 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
                 }
-                print(Latency.summary(times, threads: 1))
+                Attend.show(Latency.summary(times, threads: 1))
             case .swift:
                 throw .error("backend 'swift' is not available yet", at: .unknown("--backend"))
             }

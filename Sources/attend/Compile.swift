@@ -33,10 +33,10 @@ struct Compile: ParsableCommand {
             let program = try CGenerator.generate(graph)
             let build = try CBuild(portable: portable)
             try build.write(program, to: output)
-            print("wrote \(output)/\(program.stem).c, \(program.stem).h, \(program.stem)_main.c and the runtime")
+            Attend.show("wrote \(output)/\(program.stem).c, \(program.stem).h, \(program.stem)_main.c and the runtime")
             guard !noBuild else { return }
             let executable = try build.build(program, in: output)
-            print("built \(executable) and \(output)/lib\(program.stem).a (\(program.kernelCount) kernels, arena \(program.plan.size * 4) bytes)")
+            Attend.show("built \(executable) and \(output)/lib\(program.stem).a (\(program.kernelCount) kernels, arena \(program.plan.size * 4) bytes)")
         }
     }
 }

@@ -60,9 +60,9 @@ struct Run: ParsableCommand {
             for (name, tensor) in outputs {
                 if let path = destinations[name] {
                     try NPY.write(tensor, to: path)
-                    print("\(name): \(formatShape(tensor.shape)) -> \(path)")
+                    Attend.show("\(name): \(formatShape(tensor.shape)) -> \(path)")
                 } else {
-                    print(TensorArguments.describe(name: name, tensor))
+                    Attend.show(TensorArguments.describe(name: name, tensor))
                 }
             }
         }
