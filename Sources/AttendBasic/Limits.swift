@@ -46,9 +46,10 @@ extension Limits {
         return end == text.endIndex ? text : String(text[..<end]) + "..."
     }
 
-    /// Up to `namesInMessage` of `names`, quoted and comma separated, then "and N more".
+    /// Up to `namesInMessage` of `names`, each clipped, comma separated (PyTorch's
+    /// `load_state_dict` style, which the C runtime shares), then "and N more".
     public static func listed(_ names: some Collection<String>) -> String {
-        let shown = names.prefix(namesInMessage).map { "'\(clipped($0))'" }.joined(separator: ", ")
+        let shown = names.prefix(namesInMessage).map { clipped($0) }.joined(separator: ", ")
         let rest = names.count - min(names.count, namesInMessage)
         return rest > 0 ? shown + " and \(rest) more" : shown
     }

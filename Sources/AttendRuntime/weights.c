@@ -150,6 +150,14 @@ static float *convert(const attend_weights *weights, const st_tensor *tensor) {
             const unsigned char *p = source + 4 * i;
             uint32_t bits = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
             memcpy(&out[i], &bits, 4);
+        } else if (tensor->dtype == ST_F64) {
+            /* Rounded to nearest, as the Swift reader (and PyTorch's .float()) rounds. */
+            const unsigned char *p = source + 8 * i;
+            uint64_t bits = 0;
+            for (int k = 7; k >= 0; k--) bits = bits << 8 | p[k];
+            double value;
+            memcpy(&value, &bits, 8);
+            out[i] = (float)value;
         } else {
             const unsigned char *p = source + 2 * i;
             uint16_t bits = (uint16_t)(p[0] | p[1] << 8);
@@ -184,10 +192,10 @@ int attend_weights_get(attend_weights *weights, const char *name, int rank, cons
         attend_message_shape(&message, rank, shape);
         return 1;
     }
-    if (tensor->dtype != ST_F32 && tensor->dtype != ST_F16 && tensor->dtype != ST_BF16) {
+    if (tensor->dtype != ST_F32 && tensor->dtype != ST_F16 && tensor->dtype != ST_BF16 && tensor->dtype != ST_F64) {
         attend_message_text(&message, "unsupported dtype for ");
         attend_message_text(&message, name);
-        attend_message_format(&message, ": checkpoint has %s, expected F32, F16 or BF16", st_dtype_name(tensor->dtype));
+        attend_message_format(&message, ": checkpoint has %s, expected F32, F16, BF16 or F64", st_dtype_name(tensor->dtype));
         return 1;
     }
     const unsigned char *source = weights->map + weights->data_start + tensor->begin;

@@ -101,7 +101,7 @@ struct CLITests {
         let result = try CLI.run(["run", spec.path, "--weights", weights])
         #expect(result.status == 1)
         #expect(result.stderr == "\(weights): error: weights do not match model 'm': missing keys: fc.bias, bn.running_var; "
-                + "unexpected keys: fc.extra; size mismatch for fc.weight: checkpoint has [3, 2], model needs [2, 3]\n")
+                + "unexpected key: fc.extra; size mismatch for fc.weight: checkpoint has [3, 2], model needs [2, 3]\n")
     }
 
     @Test func badTensorFilesAndFlagsAreErrors() throws {

@@ -15,7 +15,7 @@ public enum NPY {
     /// numpy leaves room to rewrite the first axis in place with this many digits.
     static let growthAxisMaxDigits = 21
     /// Headers beyond this are refused rather than parsed (numpy itself refuses > 10000 by default).
-    static let maxHeaderLength = 1 << 20
+    static let maxHeaderLength = Limits.npyHeaderBytes
 
     public static func read(path: String) throws(Diagnostic) -> Tensor {
         let bytes = try ByteIO.readFile(path)

@@ -57,7 +57,7 @@ public struct SafetensorsFile: Sendable {
     private var bytes: [UInt8]
 
     /// The reference implementation's limit on the header length.
-    public static let maxHeaderLength = 100_000_000
+    public static let maxHeaderLength = Limits.safetensorsHeaderBytes
 
     public static func read(path: String) throws(Diagnostic) -> SafetensorsFile {
         try decode(try ByteIO.readFile(path), source: path)
@@ -82,7 +82,8 @@ public struct SafetensorsFile: Sendable {
         case .BF16?: kind = .bfloat16
         case .F64?: kind = .float64
         default:
-            throw fail("tensor \(quotedName) has dtype \(ByteIO.clip(entry.dtype, limit: 20)), which cannot be read as float32 (expected F32, F16, BF16 or F64)")
+            // The C runtime's words (weights.c), so both backends refuse alike.
+            throw fail("unsupported dtype for \(ByteIO.clip(entry.name)): checkpoint has \(ByteIO.clip(entry.dtype, limit: 20)), expected F32, F16, BF16 or F64")
         }
         // `entries` is public and mutable: check again rather than trust it.
         guard let count = ByteIO.elementCount(entry.shape),
@@ -120,7 +121,10 @@ public struct SafetensorsFile: Sendable {
         }
         let root: JSONValue
         do {
-            root = try JSON.parse(header)
+            // Only shapes and data_offsets are arrays: none may exceed a tensor's rank limit.
+            root = try JSON.parse(header, maxArrayItems: Limits.fileRank)
+        } catch where error.isLimit {
+            throw fail("safetensors header: \(error.reason) at header byte \(error.offset) (a shape has at most \(Limits.fileRank) dimensions)")
         } catch {
             throw fail("safetensors header is not valid JSON: \(error.reason) at header byte \(error.offset)")
         }

@@ -20,12 +20,17 @@ public enum Weights {
         var mismatched: [String] = []
         for entry in file.entries {
             guard let parameter = expected[entry.name], parameter.shape != entry.shape else { continue }
-            mismatched.append("\(entry.name): checkpoint has \(formatShape(entry.shape)), model needs \(formatShape(parameter.shape))")
+            mismatched.append("\(Limits.clipped(entry.name)): checkpoint has \(Limits.clipped(formatShape(entry.shape))), model needs \(formatShape(parameter.shape))")
         }
+        // Names are clipped and lists shortened (Limits): a hostile file's megabyte key or
+        // million tensors must not become a megabyte error line.
         var problems: [String] = []
-        if !missing.isEmpty { problems.append("missing keys: " + missing.joined(separator: ", ")) }
-        if !unexpected.isEmpty { problems.append("unexpected keys: " + unexpected.joined(separator: ", ")) }
-        if !mismatched.isEmpty { problems.append("size mismatch for " + mismatched.joined(separator: "; ")) }
+        if !missing.isEmpty { problems.append((missing.count == 1 ? "missing key: " : "missing keys: ") + Limits.listed(missing)) }
+        if !unexpected.isEmpty { problems.append((unexpected.count == 1 ? "unexpected key: " : "unexpected keys: ") + Limits.listed(unexpected)) }
+        if !mismatched.isEmpty {
+            let rest = mismatched.count - min(mismatched.count, Limits.namesInMessage)
+            problems.append("size mismatch for " + mismatched.prefix(Limits.namesInMessage).joined(separator: "; ") + (rest > 0 ? "; and \(rest) more" : ""))
+        }
         if !problems.isEmpty {
             throw .error("weights do not match model '\(graph.name)': " + problems.joined(separator: "; "), at: .unknown(source))
         }
