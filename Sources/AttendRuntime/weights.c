@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "attend_file.h"
 #include "attend_message.h"
 #include "attend_runtime.h"
 #include "attend_safetensors.h"
@@ -75,19 +76,11 @@ attend_weights *attend_weights_open(const char *path, char *error) {
         attend_fail(error, "no weights file given");
         return NULL;
     }
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) {
-        attend_message_format(about(&message, error, path), "cannot open the weights file (%s)", strerror(errno));
-        return NULL;
-    }
+    int fd = attend_open_regular(path, "the weights file ", about(&message, error, path));
+    if (fd < 0) return NULL;
     struct stat status;
     if (fstat(fd, &status) != 0) {
         attend_message_format(about(&message, error, path), "cannot read the weights file (%s)", strerror(errno));
-        close(fd);
-        return NULL;
-    }
-    if (!S_ISREG(status.st_mode)) {
-        attend_message_text(about(&message, error, path), S_ISDIR(status.st_mode) ? "is a directory, not a file" : "is not a regular file");
         close(fd);
         return NULL;
     }

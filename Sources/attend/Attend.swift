@@ -20,6 +20,14 @@ struct Attend: ParsableCommand {
         }
     }
 
+    /// `--threads` for either backend, checked before any work (the C build included), in the
+    /// compiled executable's words (Sources/AttendRuntime/standalone.c).
+    static func checkThreads(_ threads: Int) throws(Diagnostic) {
+        guard (1...Limits.threads).contains(threads) else {
+            throw .error("invalid value '\(threads)' for --threads (expected an integer from 1 to \(Limits.threads))", at: .unknown("--threads"))
+        }
+    }
+
     /// Prints a human-readable report that quotes names from the spec or from files (layer,
     /// input and model names, paths): each line's control characters are escaped as in
     /// diagnostics, so no name can move the cursor, retitle the window or clear the screen.

@@ -26,7 +26,7 @@ struct Bench: ParsableCommand {
     func run() throws {
         try Attend.reporting { () throws(Diagnostic) in
             guard runs >= 1 else { throw .error("--runs must be at least 1", at: .unknown("--runs")) }
-            guard threads >= 1 else { throw .error("--threads must be at least 1", at: .unknown("--threads")) }
+            try Attend.checkThreads(threads)
             var graph = try ModelLoading.graph(options)
             let parameters = Weights.initialize(graph)
             try optimizer.optimize(&graph)

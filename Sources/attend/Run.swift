@@ -43,7 +43,7 @@ struct Run: ParsableCommand {
             guard backend != .swift else {
                 throw .error("backend 'swift' is not available yet; use --backend c or interpreter", at: .unknown("--backend"))
             }
-            guard threads >= 1 else { throw .error("--threads must be at least 1", at: .unknown("--threads")) }
+            try Attend.checkThreads(threads)
             let graph = try ModelLoading.graph(options)
             let parameters = try weights.map { path throws(Diagnostic) in try Weights.load(path: path, for: graph) }
                 ?? Weights.initialize(graph, seed: seed)
