@@ -109,6 +109,9 @@ public enum NPY {
         guard case .tuple(let dims)? = fields["shape"] else {
             throw fail("malformed NPY header: 'shape' must be a tuple of non-negative integers, found \(ByteIO.clip(fields["shape"]?.repr ?? "nothing"))")
         }
+        guard dims.count <= Limits.fileRank else {
+            throw fail("malformed NPY header: 'shape' has more than \(Limits.fileRank) dimensions")
+        }
         var shape: [Int] = []
         for dim in dims {
             guard case .int(let n) = dim, n >= 0 else {
