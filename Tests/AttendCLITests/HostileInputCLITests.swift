@@ -1,3 +1,4 @@
+import AttendBasic
 import Foundation
 import Testing
 
@@ -76,5 +77,22 @@ import Testing
             let line = try Self.refuses(["run", model, "--backend", backend, "--threads", "100000"], at: "--threads: error:")
             #expect(line == "--threads: error: invalid value '100000' for --threads (expected an integer from 1 to 1024)")
         }
+    }
+
+    @Test func theCompiledExecutableNamesEveryWeightProblemAsTheInterpreterDoes() throws {
+        let folder = CLI.folder()
+        let spec = folder.appendingPathComponent("m.yaml").path
+        CLI.write("attend: 1\nname: m\ninputs: {x: [1, 4]}\nlayers:\n  - fc: {op: linear, out: 3}\n  - bn: {op: batchnorm}\n", to: URL(fileURLWithPath: spec))
+        let weights = folder.appendingPathComponent("w.safetensors").path
+        try SafetensorsFile.write([("fc.weight", Tensor(shape: [2, 2], data: [0, 0, 0, 0])), ("extra", Tensor(shape: [1], data: [0]))], to: weights)
+        let compiled = try CLI.run(["compile", spec, "-o", folder.appendingPathComponent("out").path])
+        #expect(compiled.status == 0, "\(compiled.stderr)")
+        let executable = try CLI.exec(folder.appendingPathComponent("out/m").path, ["--weights", weights])
+        let interpreter = try CLI.run(["run", spec, "--backend", "interpreter", "--weights", weights])
+        let words = "error: weights do not match model 'm': missing keys: fc.bias, bn.weight, bn.bias, bn.running_mean, bn.running_var; "
+            + "unexpected key: extra; size mismatch for fc.weight: checkpoint has [2, 2], model needs [3, 4]\n"
+        #expect(executable.status == 1 && interpreter.status == 1)
+        #expect(executable.stderr.hasSuffix(words), "\(executable.stderr)")
+        #expect(interpreter.stderr == "\(weights): " + words)
     }
 }

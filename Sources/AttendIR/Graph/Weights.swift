@@ -16,10 +16,14 @@ public enum Weights {
         let ignored = Set(loaded.flatMap(\.ignoredKeys))
         let present = Set(file.entries.map(\.name))
         let missing = loaded.map(\.name).filter { !present.contains($0) }
+        // Orders as the C runtime lists them (attend_weights_check): missing and mismatched in
+        // parameter order, unexpected by name (bytewise).
         let unexpected = file.entries.map(\.name).filter { expected[$0] == nil && !ignored.contains($0) }
+            .sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        let entries = Dictionary(file.entries.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var mismatched: [String] = []
-        for entry in file.entries {
-            guard let parameter = expected[entry.name], parameter.shape != entry.shape else { continue }
+        for parameter in loaded {
+            guard let entry = entries[parameter.name], parameter.shape != entry.shape else { continue }
             mismatched.append("\(Limits.clipped(entry.name)): checkpoint has \(Limits.clipped(formatShape(entry.shape))), model needs \(formatShape(parameter.shape))")
         }
         // Names are clipped and lists shortened (Limits): a hostile file's megabyte key or
