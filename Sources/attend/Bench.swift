@@ -28,9 +28,9 @@ struct Bench: ParsableCommand {
             guard runs >= 1 else { throw .error("--runs must be at least 1", at: .unknown("--runs")) }
             try Attend.checkThreads(threads)
             var graph = try ModelLoading.graph(options)
-            let parameters = Weights.initialize(graph)
+            let parameters = try Weights.initialize(graph)
             try optimizer.optimize(&graph)
-            let inputs = Weights.randomInputs(graph)
+            let inputs = try Weights.randomInputs(graph)
             switch backend {
             case .c:
                 Attend.show(try CBackend.bench(graph, parameters: parameters, inputs: inputs, runs: runs, threads: threads))

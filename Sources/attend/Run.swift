@@ -45,8 +45,7 @@ struct Run: ParsableCommand {
             }
             try Attend.checkThreads(threads)
             let graph = try ModelLoading.graph(options)
-            let parameters = try weights.map { path throws(Diagnostic) in try Weights.load(path: path, for: graph) }
-                ?? Weights.initialize(graph, seed: seed)
+            let parameters = if let weights { try Weights.load(path: weights, for: graph) } else { try Weights.initialize(graph, seed: seed) }
             if let saveWeights {
                 try SafetensorsFile.write(graph.loadedParameters.compactMap { p in parameters[p.name].map { (p.name, $0) } }, to: saveWeights)
             }
@@ -80,7 +79,7 @@ enum TensorArguments {
     }
 
     static func inputs(_ arguments: [String], for graph: AttendIR.Graph, seed: UInt64) throws(Diagnostic) -> [String: Tensor] {
-        var result = Weights.randomInputs(graph, seed: seed)
+        var result = try Weights.randomInputs(graph, seed: seed)
         let names = graph.inputs.map(\.name)
         for argument in arguments {
             var (name, path) = split(argument)

@@ -95,4 +95,23 @@ import Testing
         #expect(executable.stderr.hasSuffix(words), "\(executable.stderr)")
         #expect(interpreter.stderr == "\(weights): " + words)
     }
+
+    /// A 4 GiB intermediate under a 3 GB address-space limit: the interpreter reports it as the
+    /// C backend does (before, a Swift array allocation aborted the process).
+    @Test func anIntermediateLargerThanMemoryIsAnErrorInBothBackends() throws {
+        let folder = CLI.folder()
+        let spec = folder.appendingPathComponent("big.yaml").path
+        CLI.write("attend: 1\nname: big\ninputs:\n  a: [1, 1, 1, 32768]\n  b: [1, 1, 32768, 1]\nlayers:\n  - sum: {op: add, from: [a, b]}\n",
+                  to: URL(fileURLWithPath: spec))
+        func run(_ backend: String) throws -> CLI.Result {
+            try CLI.exec("/bin/sh", ["-c", "ulimit -v 3000000 && exec \"$0\" run \"$1\" --backend \"$2\"", CLI.executable.path, spec, backend],
+                         environment: ["ATTEND_CACHE": folder.appendingPathComponent("cache").path])
+        }
+        let interpreter = try run("interpreter")
+        #expect(interpreter.status == 1, "\(interpreter.stderr)")
+        #expect(interpreter.stderr == "\(spec):7:5: error: cannot allocate the output of layer 'sum': 8589934592 bytes (Cannot allocate memory)\n")
+        let c = try run("c")
+        #expect(c.status == 1, "\(c.stderr)")
+        #expect(c.stderr == "big: error: out of memory allocating output sum (1073741824 floats)\n")
+    }
 }

@@ -47,9 +47,10 @@ public enum Weights {
 
     /// Deterministic weights: each loaded (not derived) parameter from its declared initializer, with a generator
     /// seeded by `seed` and the parameter's name (so adding a layer changes no other weight).
-    public static func initialize(_ graph: Graph, seed: UInt64 = 0) -> [String: Tensor] {
+    public static func initialize(_ graph: Graph, seed: UInt64 = 0) throws(Diagnostic) -> [String: Tensor] {
         var result: [String: Tensor] = [:]
         for parameter in graph.loadedParameters {
+            try Tensor.checkAllocatable(ShapeRules.elementCount(parameter.shape), "parameter '\(Limits.clipped(parameter.name))'")
             var random = SeededRandom(seed: seed, name: parameter.name)
             let count = ShapeRules.elementCount(parameter.shape)
             let data: [Float]
@@ -68,9 +69,10 @@ public enum Weights {
     }
 
     /// Seeded standard-normal inputs for a graph, for runs without `--input`.
-    public static func randomInputs(_ graph: Graph, seed: UInt64 = 0) -> [String: Tensor] {
+    public static func randomInputs(_ graph: Graph, seed: UInt64 = 0) throws(Diagnostic) -> [String: Tensor] {
         var result: [String: Tensor] = [:]
         for (name, id) in graph.inputs {
+            try Tensor.checkAllocatable(ShapeRules.elementCount(graph.shape(of: id)), "input '\(Limits.clipped(name))'")
             var random = SeededRandom(seed: seed, name: "input:" + name)
             let shape = graph.shape(of: id)
             result[name] = Tensor(shape: shape, data: (0..<ShapeRules.elementCount(shape)).map { _ in random.normal() })
