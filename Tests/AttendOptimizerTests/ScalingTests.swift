@@ -68,6 +68,6 @@ import Testing
         // About 20 s in a debug build on a shared 2-core machine, 2 s in release; quadratic
         // passes took hours here. The bound is loose on purpose (timing is not the test's
         // subject; the visit counts above are).
-        #expect(elapsed < .seconds(120), "took \(elapsed)")
+        #expect(elapsed < .seconds(300), "took \(elapsed)")
     }
 }
