@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs the fuzz targets (libFuzzer) for a given time each.
 #   Fuzz/run.sh [SECONDS_PER_TARGET] [TARGET ...]
+#   FUZZ_RUNS=1000000 Fuzz/run.sh 3600     (stop each target after that many executions)
 # C runtime targets (clang -fsanitize=fuzzer,address,undefined): safetensors_header,
 # npy_header, json. Swift targets (swiftc -sanitize=fuzzer,address): tensor_files,
 # ir_text, spec_reader. Seed corpora come from Models/, Tests/PassTests and the fixtures;
@@ -120,7 +121,7 @@ for target in "${targets[@]}"; do
     seed "$target"
     mkdir -p "$out/corpus/$target"
     echo "== $target ($seconds s)"
-    if ! ASAN_OPTIONS="detect_leaks=$leaks${ASAN_OPTIONS:+:$ASAN_OPTIONS}" "$out/$target" "$out/corpus/$target" "$out/seeds/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    if ! ASAN_OPTIONS="detect_leaks=$leaks${ASAN_OPTIONS:+:$ASAN_OPTIONS}" "$out/$target" "$out/corpus/$target" "$out/seeds/$target" -max_total_time="$seconds" ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} -timeout=10 -rss_limit_mb=2048 \
             -max_len=65536 -detect_leaks=$leaks -artifact_prefix="$out/crashes/$target-" -print_final_stats=1 > "$out/$target.log" 2>&1; then
         status=1
         echo "$target FAILED: see $out/$target.log and $out/crashes/" >&2

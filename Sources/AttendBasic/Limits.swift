@@ -7,9 +7,9 @@ public enum Limits {
     /// Nodes in one elaborated graph: what `repeat`, blocks and imports may expand to. A
     /// ViT-Base has about 1,500; this leaves room for anything real while keeping checking
     /// and optimizing within seconds.
-    public static let graphNodes = 1_000_000
+    public static let graphNodes = 200_000
     /// Copies one `repeat` layer may make.
-    public static let repeatCount = 100_000
+    public static let repeatCount = 10_000
     /// Nodes (scalars, lists, mappings) of one YAML spec file. YAML aliases are refused (they
     /// are how a few hundred bytes become billions of nodes), so this bounds the tree itself.
     public static let yamlNodes = 1_000_000

@@ -71,7 +71,15 @@ struct Opt: ParsableCommand {
             guard let file else { throw .error("give an IR file (or - for stdin), or --list", at: .unknown("attend opt")) }
             let text: String
             if file == "-" {
-                text = try SourceText.decode([UInt8](FileHandle.standardInput.readDataToEndOfFile()), file: "<stdin>")
+                // Read in pieces, stopping past the limit (stdin may be /dev/zero or a pipe that never ends).
+                var bytes: [UInt8] = []
+                while let piece = try? FileHandle.standardInput.read(upToCount: 1 << 16), !piece.isEmpty {
+                    bytes += piece
+                    guard bytes.count <= Limits.sourceFileBytes else {
+                        throw .error("the input is too large (more than \(Limits.sourceFileBytes) bytes)", at: .unknown("<stdin>"))
+                    }
+                }
+                text = try SourceText.decode(bytes, file: "<stdin>")
             } else {
                 text = try SourceText.read(path: file)
             }
