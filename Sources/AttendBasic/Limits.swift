@@ -1,8 +1,10 @@
 /// Every size limit Attend puts on untrusted input, in one place. Each is checked before the
 /// memory it guards is allocated, and exceeding one is a located error naming the limit
 /// (never a trap, a hang or an allocation failure). The C runtime's copies of these numbers
-/// (`ATTEND_MAX_RANK`, `MAX_HEADER_LENGTH`, `NPY_MAX_HEADER`, `ST_MAX_RANK`) must agree; a
-/// test reads them from the runtime's sources. Documented in Grammar/README.md, "Limits".
+/// (`ATTEND_MAX_RANK`, `ST_MAX_RANK`, `NPY_MAX_RANK`, `MAX_HEADER_LENGTH`, `NPY_MAX_HEADER`,
+/// `MAX_THREADS`, `ATTEND_MESSAGE_NAME_CLIP`, `LISTED_NAMES`) must agree; a test
+/// (LimitsAgreementTests) reads them from the runtime's sources. Documented in
+/// Grammar/README.md, "Limits".
 public enum Limits {
     /// Nodes in one elaborated graph: what `repeat`, blocks and imports may expand to. A
     /// ViT-Base has about 1,500; this leaves room for anything real while keeping checking

@@ -29,5 +29,7 @@ import Testing
         #expect(try Self.define("NPY_MAX_HEADER", in: "npy.c") == Limits.npyHeaderBytes)
         #expect(try Self.define("MAX_THREADS", in: "standalone.c") == Limits.threads)
         #expect(try Self.define("JSON_MAX_DEPTH", in: "attend_json.h") == 64)
+        #expect(try Self.define("ATTEND_MESSAGE_NAME_CLIP", in: "attend_message.h") == Limits.nameInMessage)
+        #expect(try Self.define("LISTED_NAMES", in: "weights.c") == Limits.namesInMessage)
     }
 }
