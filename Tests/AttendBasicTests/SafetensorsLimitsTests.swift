@@ -1,4 +1,5 @@
 import AttendBasic
+import Foundation
 import Testing
 
 /// Safetensors headers built to exhaust memory or flood messages are refused cheaply: a shape
@@ -33,6 +34,16 @@ import Testing
         } catch {
             #expect(error.description.count < 300, "\(error.description.count) characters")
             #expect(error.description.contains(String(repeating: "k", count: Limits.nameInMessage) + "..."))
+        }
+    }
+
+    @Test func anOversizedHeaderIsRefusedBeforeTheFileIsRead() throws {
+        let path = temporaryPath("big.safetensors")
+        // Declares a header one byte past the limit; the file itself is short.
+        let declared = UInt64(Limits.safetensorsHeaderBytes + 1)
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(safetensorsImage("{}", declaredLength: declared))))
+        expectDiagnostic("\(path): error: safetensors header length \(declared) exceeds the limit of \(Limits.safetensorsHeaderBytes) bytes") { () throws(Diagnostic) in
+            _ = try SafetensorsFile.read(path: path)
         }
     }
 }

@@ -7,7 +7,8 @@ enum ByteIO {
     /// The whole file as bytes, or a diagnostic `PATH: error: ...`. Only regular files are
     /// read (a FIFO would block and /dev/zero never ends), and one larger than `limit` bytes
     /// is refused before anything is allocated.
-    static func readFile(_ path: String, limit: Int = Int.max) throws(Diagnostic) -> [UInt8] {
+    /// With `prefix`, only that many leading bytes are read (fewer if the file is shorter).
+    static func readFile(_ path: String, limit: Int = Int.max, prefix: Int? = nil) throws(Diagnostic) -> [UInt8] {
         let resolved = (path as NSString).resolvingSymlinksInPath
         let attributes: [FileAttributeKey: Any]
         do { attributes = try FileManager.default.attributesOfItem(atPath: resolved) } catch {
@@ -20,7 +21,7 @@ enum ByteIO {
             throw .error("is not a regular file (a device, FIFO or socket cannot be read as one)", at: .unknown(path))
         }
         let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
-        guard size <= limit else {
+        guard prefix != nil || size <= limit else {
             throw .error("the file is too large (\(size) bytes; the limit is \(limit))", at: .unknown(path))
         }
         guard let handle = FileHandle(forReadingAtPath: path) else {
@@ -29,8 +30,8 @@ enum ByteIO {
         }
         defer { try? handle.close() }
         do {
-            let data = try handle.read(upToCount: limit == Int.max ? Int.max : limit + 1) ?? Data()
-            guard data.count <= limit else {
+            let data = try handle.read(upToCount: prefix ?? (limit == Int.max ? Int.max : limit + 1)) ?? Data()
+            guard prefix != nil || data.count <= limit else {
                 throw Diagnostic.error("the file is too large (more than \(limit) bytes)", at: .unknown(path))
             }
             return [UInt8](data)

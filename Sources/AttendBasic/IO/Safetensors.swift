@@ -60,7 +60,17 @@ public struct SafetensorsFile: Sendable {
     public static let maxHeaderLength = Limits.safetensorsHeaderBytes
 
     public static func read(path: String) throws(Diagnostic) -> SafetensorsFile {
-        try decode(try ByteIO.readFile(path), source: path)
+        // The header length first: a file declaring an oversized header is refused before
+        // its bytes are read (they may be gigabytes).
+        let prefix = try ByteIO.readFile(path, prefix: 8)
+        if let length = ByteIO.uint(prefix, at: 0, width: 8) { try checkHeaderLength(length, source: path) }
+        return try decode(try ByteIO.readFile(path), source: path)
+    }
+
+    static func checkHeaderLength(_ length: UInt64, source: String) throws(Diagnostic) {
+        guard length <= UInt64(maxHeaderLength) else {
+            throw .error("safetensors header length \(length) exceeds the limit of \(maxHeaderLength) bytes", at: .unknown(source))
+        }
     }
 
     public func entry(named name: String) -> Entry? {
@@ -104,9 +114,7 @@ public struct SafetensorsFile: Sendable {
         guard let headerLength64 = ByteIO.uint(bytes, at: 0, width: 8) else {
             throw fail("not a safetensors file: \(bytes.count) bytes is too short for the 8-byte header length")
         }
-        guard headerLength64 <= UInt64(maxHeaderLength) else {
-            throw fail("safetensors header length \(headerLength64) exceeds the limit of \(maxHeaderLength) bytes")
-        }
+        try checkHeaderLength(headerLength64, source: source)
         let headerLength = Int(headerLength64)
         guard headerLength <= bytes.count - 8 else {
             throw fail("safetensors header length \(headerLength) is larger than the file (\(bytes.count - 8) bytes after the length)")
