@@ -94,7 +94,8 @@ enum TensorArguments {
             }
             let tensor = try NPY.read(path: path)
             guard tensor.shape == graph.shape(of: id) else {
-                throw .error("input '\(name)' has shape \(formatShape(tensor.shape)), the model expects \(formatShape(graph.shape(of: id)))", at: .unknown(path))
+                // The compiled executable's words (the runtime's .npy reader), for both backends.
+                throw .error("array has shape \(formatShape(tensor.shape)), expected \(formatShape(graph.shape(of: id)))", at: .unknown(path))
             }
             result[name] = tensor
         }
