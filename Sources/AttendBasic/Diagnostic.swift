@@ -39,16 +39,30 @@ public struct Diagnostic: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     private static func line(_ severity: Severity, _ location: SourceLocation?, _ message: String) -> String {
-        // Messages stay on one line whatever the input held (a hostile name may contain newlines).
-        let flat = message.replacingNewlines()
-        if let location { return "\(location): \(severity.rawValue): \(flat)" }
-        return "attend: \(severity.rawValue): \(flat)"
+        let text = location.map { "\($0): \(severity.rawValue): \(message)" } ?? "attend: \(severity.rawValue): \(message)"
+        // Clipped before escaping too, so a megabyte message costs no more than a short one.
+        let limit = Limits.messageCharacters
+        return Limits.clipped(Limits.clipped(text, limit: limit).escapingControlCharacters(), limit: limit)
     }
 }
 
 extension String {
-    func replacingNewlines() -> String {
-        escaping(self) { $0 == "\n" ? "\\n" : $0 == "\r" ? "\\r" : nil }
+    /// The text safe to print on a terminal as one line: newline, carriage return and tab as
+    /// `\n`, `\r`, `\t`, other C0 controls and DEL as `\xNN`, C1 controls as `\uNNNN` — so
+    /// a hostile name (a spec layer, a tensor key, an .npy descr, a path) can neither break
+    /// the line nor send escape sequences (ESC, BEL, CSI) to the terminal. The C runtime
+    /// writes its messages with the same escapes (Sources/AttendRuntime/message.c).
+    public func escapingControlCharacters() -> String {
+        escaping(self) { scalar in
+            switch scalar.value {
+            case 0x0A: return "\\n"
+            case 0x0D: return "\\r"
+            case 0x09: return "\\t"
+            case 0..<0x20, 0x7F: return "\\x" + String(repeating: "0", count: scalar.value < 0x10 ? 1 : 0) + String(scalar.value, radix: 16)
+            case 0x80..<0xA0: return "\\u" + fourDigitHex(scalar)
+            default: return nil
+            }
+        }
     }
 }
 

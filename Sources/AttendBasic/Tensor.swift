@@ -1,3 +1,5 @@
+import Foundation
+
 /// A dense, row-major (C order) float32 tensor: the value every stage exchanges.
 public struct Tensor: Sendable, Equatable {
     public var shape: [Int]
@@ -19,6 +21,19 @@ public struct Tensor: Sendable, Equatable {
     }
 
     public var count: Int { data.count }
+
+    /// Checks that `count` floats can be allocated now, else `cannot allocate WHAT: N bytes
+    /// (Cannot allocate memory)` as the C runtime reports its arena. Swift arrays cannot
+    /// report an allocation failure (they abort), so the interpreter asks here before each
+    /// node's outputs exist. Like C's malloc, this fails under an address-space limit
+    /// (`ulimit -v`); without one, Linux overcommits in both backends alike.
+    public static func checkAllocatable(_ count: Int, factor: Int = 1, _ what: @autoclosure () -> String) throws(Diagnostic) {
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<Float>.stride * factor)
+        guard !overflow, let probe = malloc(max(bytes, 1)) else {
+            throw .error("cannot allocate \(what()): \(overflow ? "more than \(Int.max)" : String(bytes)) bytes (Cannot allocate memory)")
+        }
+        free(probe)
+    }
     public var rank: Int { shape.count }
     public var strides: [Int] { Tensor.strides(of: shape) }
 

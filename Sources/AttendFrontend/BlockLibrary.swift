@@ -41,10 +41,12 @@ public struct BlockLibrary: Sendable {
             let key = canonical(path)
             if visited.contains(key) { continue }
             visited.insert(key)
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw .error("cannot import '\(spec.text)': no such file \(path)", at: spec.location)
+            let imported: SpecFile
+            do { imported = try SpecParser.parse(path: path) } catch where (error.location?.line ?? 0) == 0 {
+                // A problem with the file as a whole (missing, not a regular file, too large)
+                // is the import line's fault; errors inside the imported file keep their place.
+                throw .error("cannot import '\(spec.text)': \(path): \(error.message)", at: spec.location)
             }
-            let imported = try SpecParser.parse(path: path)
             try addImports(of: imported, visited: &visited)
             for block in imported.blocks {
                 if let existing = blocks[block.name.text], existing.file != block.file {

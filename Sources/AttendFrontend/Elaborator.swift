@@ -130,6 +130,9 @@ struct Elaborator {
         }
         let count = try Values.wholeNumber(countScalar, in: scope.env, what: "repeat")
         guard count >= 1 else { throw .error("repeat must be at least 1, got \(count)", at: countScalar.location) }
+        guard count <= Limits.repeatCount else {
+            throw .error("repeat \(count) is more than the limit of \(Limits.repeatCount) copies", at: countScalar.location)
+        }
         for copy in 0..<count {
             current = try invoke(layer, inputs: current, path: scope.qualified("\(localName).\(copy)"), scope: scope)
             if let name = layer.name?.text { scope.tensors["\(name).\(copy)"] = current }
@@ -183,6 +186,9 @@ struct Elaborator {
         } catch {
             let node = layer.arguments.first { $0.key.text == error.argument }?.value
             throw error.diagnostic.located(at: node?.location ?? layer.location)
+        }
+        guard graph.nodes.count < Limits.graphNodes else {
+            throw .error("the model grows past \(Limits.graphNodes) nodes (the limit) at layer '\(Limits.clipped(path))'", at: layer.location)
         }
         do {
             return try graph.apply(op, inputs: inputs, attributes: attributes, layer: path, location: layer.location)

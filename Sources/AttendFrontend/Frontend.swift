@@ -34,6 +34,9 @@ public struct Frontend: Sendable {
         var scope = Scope(env: env, path: "")
         for input in file.inputs {
             var shape: [Int] = []
+            guard input.dims.count <= Limits.modelRank else {
+                throw .error("input '\(Limits.clipped(input.name.text))' has \(input.dims.count) dimensions; model inputs have at most \(Limits.modelRank)", at: input.location)
+            }
             for dim in input.dims {
                 let size = try Values.wholeNumber(dim, in: env, what: "a dimension of input '\(input.name.text)'")
                 guard size >= 1 else { throw .error("dimensions must be at least 1, got \(size)", at: dim.location) }
@@ -46,6 +49,13 @@ public struct Frontend: Sendable {
         }
         let last = try elaborator.elaborate(file.layers, in: &scope)
         try bindOutputs(file, last: last, scope: scope, graph: &elaborator.graph)
+        // The C runtime's model descriptor holds at most `modelRank` dimensions per input and
+        // output; refusing here keeps both backends accepting the same models.
+        for (name, value) in elaborator.graph.outputs where elaborator.graph.shape(of: value).count > Limits.modelRank {
+            let rank = elaborator.graph.shape(of: value).count
+            let at = file.outputs?.first { name.hasPrefix($0.text) }?.location ?? file.layers.last?.location ?? file.location
+            throw .error("output '\(Limits.clipped(name))' has \(rank) dimensions; model outputs have at most \(Limits.modelRank)", at: at)
+        }
         return elaborator.graph
     }
 

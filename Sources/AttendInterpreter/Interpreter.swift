@@ -35,8 +35,14 @@ public struct Interpreter {
                 guard let tensor = parameters[name] else { throw .error("no value for parameter '\(name)'") }
                 bound[slot] = tensor
             }
+            let outputShapes = node.outputs.map(graph.shape(of:))
+            // Outputs plus as much again for a kernel's working copies.
+            let elements = outputShapes.reduce(0) { $0 + ShapeRules.elementCount($1) }
+            do {
+                try Tensor.checkAllocatable(elements, factor: 2, "the output of \(node.layer.isEmpty ? "op '\(node.op.name)'" : "layer '\(Limits.clipped(node.layer))'")")
+            } catch { throw error.located(at: node.location) }
             let context = KernelContext(inputs: operands, parameters: bound, attributes: node.attributes,
-                                        outputShapes: node.outputs.map(graph.shape(of:)), op: node.op)
+                                        outputShapes: outputShapes, op: node.op)
             let results: [Tensor]
             do { results = try kernel(context) } catch { throw error.located(at: node.location) }
             for (id, tensor) in zip(node.outputs, results) {

@@ -32,25 +32,6 @@ public struct UseInfo: Sendable {
 }
 
 extension Graph {
-    /// Makes every reader of `old` (nodes and graph outputs) read `new` instead.
-    public mutating func replaceUses(of old: ValueID, with new: ValueID) {
-        guard old != new else { return }
-        for index in nodes.indices {
-            nodes[index].inputs = nodes[index].inputs.map { $0 == old ? new : $0 }
-        }
-        for index in outputs.indices where outputs[index].value == old {
-            outputs[index].value = new
-        }
-    }
-
-    /// Puts `node` (built by `makeNode`) before node `index` and makes readers of `old`'s
-    /// outputs read the new node's outputs; `old` is left dead for `removeDeadCode`.
-    public mutating func replace(node index: Int, with node: Node) {
-        let old = nodes[index]
-        nodes.insert(node, at: index)
-        for (from, to) in zip(old.outputs, node.outputs) { replaceUses(of: from, with: to) }
-    }
-
     /// Removes nodes none of whose outputs is read (by a live node or as a graph output), and
     /// derived parameters nothing reads; renumbers values densely. Returns whether anything
     /// was removed. Loaded parameters are kept even when unused: a PyTorch state_dict still
@@ -101,15 +82,18 @@ extension Graph {
     }
 }
 
-/// One local rewrite, tried at every node by a `PatternPass` (MLIR's rewrite patterns, TVM's
-/// dataflow patterns): match at `index` and, if it matches, change the graph and return true.
-/// A pattern that returns true must have changed something, or the driver would loop.
+/// One local rewrite, tried at nodes by a `PatternPass` (MLIR's rewrite patterns, TVM's
+/// dataflow patterns): match at node `index` and, if it matches, change the graph through
+/// the rewriter's editing methods and return true. A pattern that returns true must have
+/// changed something, or the driver would loop (a budget stops it).
 public protocol RewritePattern: Sendable {
-    func rewrite(at index: Int, in graph: inout Graph, uses: UseInfo) throws(Diagnostic) -> Bool
+    func rewrite(at index: Int, in rewriter: inout Rewriter) throws(Diagnostic) -> Bool
 }
 
-/// A pass that applies its patterns greedily until none matches (or a safety bound on the
-/// number of rewrites is reached), removing dead code after each rewrite.
+/// A pass that applies its patterns until none matches (or a safety bound on the number of
+/// rewrites is reached). Near-linear in graph size: a worklist holds the nodes whose
+/// neighbourhood changed (every node at first), use lists and dead nodes are updated
+/// incrementally by `Rewriter`, and the order is settled and dead code removed once at the end.
 public struct PatternPass: Pass {
     public let name: String
     public let summary: String
@@ -122,20 +106,30 @@ public struct PatternPass: Pass {
     }
 
     public func run(on graph: inout Graph) throws(Diagnostic) -> Bool {
-        var changed = false
+        try apply(to: &graph).rewrites > 0
+    }
+
+    /// What one run did: nodes taken from the worklist (each tries every pattern once) and
+    /// rewrites made. Visits grow with graph size plus the neighbourhoods of rewrites, which
+    /// is what the scaling tests check.
+    public struct Statistics: Sendable {
+        public var visits = 0
+        public var rewrites = 0
+    }
+
+    public func apply(to graph: inout Graph) throws(Diagnostic) -> Statistics {
+        var rewriter = Rewriter(graph)
         var budget = 100 * (graph.nodes.count + 10)
-        search: while budget > 0 {
-            let uses = UseInfo(graph)
-            for index in graph.nodes.indices {
-                for pattern in patterns where try pattern.rewrite(at: index, in: &graph, uses: uses) {
-                    graph.removeDeadCode()
-                    changed = true
-                    budget -= 1
-                    continue search
-                }
+        var statistics = Statistics()
+        while budget > 0, let index = rewriter.nextPending() {
+            statistics.visits += 1
+            for pattern in patterns where try pattern.rewrite(at: index, in: &rewriter) {
+                statistics.rewrites += 1
+                budget -= 1
+                break
             }
-            break
         }
-        return changed
+        if statistics.rewrites > 0 { graph = rewriter.finish() }
+        return statistics
     }
 }

@@ -58,7 +58,8 @@ public struct PassTestHarness {
     /// every output agrees within `tolerance`.
     public static func compareNumerically(_ before: Graph, _ after: Graph, tolerance: Double, seed: UInt64 = 7) -> String? {
         let weights = randomWeights(before, seed: seed)
-        let inputs = Weights.randomInputs(before, seed: seed)
+        let inputs: [String: Tensor]
+        do { inputs = try Weights.randomInputs(before, seed: seed) } catch { return "inputs cannot be made: \(error.message)" }
         let expected: [(name: String, tensor: Tensor)], actual: [(name: String, tensor: Tensor)]
         do {
             expected = try Interpreter(graph: before).run(parameters: weights, inputs: inputs)

@@ -32,7 +32,7 @@ void attend_message_begin(attend_message *message, char *out);
 void attend_message_bytes(attend_message *message, const char *bytes, size_t length);
 /* Appends an untrusted name (`length` bytes), clipped after ATTEND_MESSAGE_NAME_CLIP bytes
  * (at a character boundary, then "...") so that one name cannot crowd out the message. */
-#define ATTEND_MESSAGE_NAME_CLIP 120
+#define ATTEND_MESSAGE_NAME_CLIP 60 /* as the Swift side's Limits.nameInMessage */
 void attend_message_name(attend_message *message, const char *name, size_t length);
 /* Appends a NUL-terminated string (NULL appends "(null)"). */
 void attend_message_text(attend_message *message, const char *text);

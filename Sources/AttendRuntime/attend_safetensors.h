@@ -18,7 +18,10 @@
 
 #include "attend_message.h"
 
-enum { ST_F32, ST_F16, ST_BF16 }; /* the dtypes that load as float32: the first in the table */
+enum { ST_F32, ST_F16, ST_BF16, ST_F64 }; /* the dtypes that load as float32 (as the Swift reader loads them): the first in the table */
+
+/* Dimensions of one tensor: NumPy's maximum, as the Swift reader's `Limits.fileRank`. */
+#define ST_MAX_RANK 64
 
 typedef struct {
     char *name;            /* NUL-terminated; may also contain NULs (from \u0000) */

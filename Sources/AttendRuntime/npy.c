@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "attend_file.h"
 #include "attend_message.h"
 #include "attend_npy.h"
 #include "attend_runtime.h"
@@ -97,9 +99,12 @@ int attend_npy_read(const char *path, int rank, const int64_t *shape, float *dat
     uint64_t count;
     if (!count_elements(rank, shape, &count, about(&message, error, path))) return 1;
     if (count > 0 && !data) return attend_fail(error, "attend_npy_read: no data buffer");
-    FILE *file = fopen(path, "rb");
+    int fd = attend_open_regular(path, "", about(&message, error, path));
+    if (fd < 0) return 1;
+    FILE *file = fdopen(fd, "rb");
     if (!file) {
         attend_message_format(about(&message, error, path), "cannot open (%s)", strerror(errno));
+        close(fd);
         return 1;
     }
     int failed = 1;

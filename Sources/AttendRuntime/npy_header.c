@@ -77,7 +77,7 @@ static int read_tuple(literal *p, int64_t *dims, int *rank) {
             value = value * 10 + digit;
             p->position++;
         }
-        if (*rank == NPY_MAX_RANK) return literal_fail(p, "'shape' has too many dimensions");
+        if (*rank == NPY_MAX_RANK) return literal_fail(p, "'shape' has more than 64 dimensions");
         dims[(*rank)++] = (int64_t)value;
         if (accept(p, ',')) continue;
         if (accept(p, ')')) {

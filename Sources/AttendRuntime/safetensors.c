@@ -9,8 +9,8 @@
 #include "attend_json.h"
 
 static const struct { const char *name; unsigned bits; } dtypes[] = {
-    {"F32", 32}, {"F16", 16}, {"BF16", 16}, /* ST_F32, ST_F16, ST_BF16 */
-    {"F64", 64}, {"BOOL", 8}, {"U8", 8}, {"I8", 8}, {"I16", 16}, {"U16", 16}, {"I32", 32}, {"U32", 32},
+    {"F32", 32}, {"F16", 16}, {"BF16", 16}, {"F64", 64}, /* ST_F32, ST_F16, ST_BF16, ST_F64 */
+    {"BOOL", 8}, {"U8", 8}, {"I8", 8}, {"I16", 16}, {"U16", 16}, {"I32", 32}, {"U32", 32},
     {"I64", 64}, {"U64", 64}, {"C64", 64}, {"F4", 4}, {"F6_E2M3", 6}, {"F6_E3M2", 6}, {"F8_E5M2", 8},
     {"F8_E4M3", 8}, {"F8_E8M0", 8}, {"F8_E4M3FNUZ", 8}, {"F8_E5M2FNUZ", 8},
 };
@@ -89,8 +89,10 @@ static int read_shape(header_parser *h, st_tensor *tensor) {
     do {
         uint64_t dim;
         if (!read_integer(h, tensor, "shape", &dim)) return 0;
+        if (tensor->rank == ST_MAX_RANK) {
+            return tensor_error(h, tensor, "'shape' has more than %d dimensions (a shape has at most %d)", ST_MAX_RANK, ST_MAX_RANK);
+        }
         if (tensor->rank == capacity) {
-            if (capacity >= 1 << 20) return tensor_error(h, tensor, "'shape' has too many dimensions");
             capacity = capacity ? capacity * 2 : 4;
             int64_t *grown = realloc(tensor->shape, (size_t)capacity * sizeof *grown);
             if (!grown) return tensor_error(h, tensor, "out of memory");

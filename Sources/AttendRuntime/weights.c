@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "attend_file.h"
 #include "attend_message.h"
 #include "attend_runtime.h"
 #include "attend_safetensors.h"
@@ -75,19 +76,11 @@ attend_weights *attend_weights_open(const char *path, char *error) {
         attend_fail(error, "no weights file given");
         return NULL;
     }
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) {
-        attend_message_format(about(&message, error, path), "cannot open the weights file (%s)", strerror(errno));
-        return NULL;
-    }
+    int fd = attend_open_regular(path, "the weights file ", about(&message, error, path));
+    if (fd < 0) return NULL;
     struct stat status;
     if (fstat(fd, &status) != 0) {
         attend_message_format(about(&message, error, path), "cannot read the weights file (%s)", strerror(errno));
-        close(fd);
-        return NULL;
-    }
-    if (!S_ISREG(status.st_mode)) {
-        attend_message_text(about(&message, error, path), S_ISDIR(status.st_mode) ? "is a directory, not a file" : "is not a regular file");
         close(fd);
         return NULL;
     }
@@ -150,6 +143,14 @@ static float *convert(const attend_weights *weights, const st_tensor *tensor) {
             const unsigned char *p = source + 4 * i;
             uint32_t bits = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
             memcpy(&out[i], &bits, 4);
+        } else if (tensor->dtype == ST_F64) {
+            /* Rounded to nearest, as the Swift reader (and PyTorch's .float()) rounds. */
+            const unsigned char *p = source + 8 * i;
+            uint64_t bits = 0;
+            for (int k = 7; k >= 0; k--) bits = bits << 8 | p[k];
+            double value;
+            memcpy(&value, &bits, 8);
+            out[i] = (float)value;
         } else {
             const unsigned char *p = source + 2 * i;
             uint16_t bits = (uint16_t)(p[0] | p[1] << 8);
@@ -184,10 +185,10 @@ int attend_weights_get(attend_weights *weights, const char *name, int rank, cons
         attend_message_shape(&message, rank, shape);
         return 1;
     }
-    if (tensor->dtype != ST_F32 && tensor->dtype != ST_F16 && tensor->dtype != ST_BF16) {
+    if (tensor->dtype != ST_F32 && tensor->dtype != ST_F16 && tensor->dtype != ST_BF16 && tensor->dtype != ST_F64) {
         attend_message_text(&message, "unsupported dtype for ");
         attend_message_text(&message, name);
-        attend_message_format(&message, ": checkpoint has %s, expected F32, F16 or BF16", st_dtype_name(tensor->dtype));
+        attend_message_format(&message, ": checkpoint has %s, expected F32, F16, BF16 or F64", st_dtype_name(tensor->dtype));
         return 1;
     }
     const unsigned char *source = weights->map + weights->data_start + tensor->begin;
@@ -242,6 +243,102 @@ int attend_weights_check_unexpected(const attend_weights *weights, const char *c
     }
     free(expected);
     return unexpected > 0;
+}
+
+/* Names one list in a message shows before "and N more" (the Swift `Limits.namesInMessage`). */
+#define LISTED_NAMES 10
+
+/* Appends ", " between items and stops listing after LISTED_NAMES; returns whether to show. */
+static int list_item(attend_message *message, size_t *shown, size_t *hidden) {
+    if (*shown == LISTED_NAMES) { (*hidden)++; return 0; }
+    if ((*shown)++) attend_message_text(message, ", ");
+    return 1;
+}
+
+static void list_end(attend_message *message, size_t hidden) {
+    if (hidden) attend_message_format(message, " and %zu more", hidden);
+}
+
+int attend_weights_check(const attend_weights *weights, const char *model, const char *const *names, const int *ranks,
+                         const int64_t *const *shapes, int count, const char *const *ignored, int ignored_count, char *error) {
+    attend_message message;
+    attend_message_begin(&message, error);
+    if (!weights || count < 0 || ignored_count < 0 || (count > 0 && (!names || !ranks || !shapes)) || (ignored_count > 0 && !ignored)) {
+        attend_message_text(&message, "attend_weights_check: invalid arguments");
+        return 1;
+    }
+    size_t tensors = weights->table.count;
+    unsigned char *expected = calloc(tensors ? tensors : 1, 1);
+    st_tensor **found = calloc(count > 0 ? (size_t)count : 1, sizeof *found);
+    if (!expected || !found) {
+        free(expected);
+        free(found);
+        attend_message_text(&message, "out of memory checking the weights");
+        return 1;
+    }
+    size_t missing = 0, unexpected = 0, mismatched = 0;
+    for (int k = 0; k < count; k++) {
+        found[k] = names[k] ? st_find(&weights->table, names[k], strlen(names[k])) : NULL;
+        if (!found[k]) { missing++; continue; }
+        expected[found[k] - weights->table.tensors] = 1;
+        int same = found[k]->rank == ranks[k];
+        for (int d = 0; same && d < ranks[k]; d++) same = found[k]->shape[d] == shapes[k][d];
+        mismatched += !same;
+    }
+    for (int k = 0; k < ignored_count; k++) {
+        st_tensor *tensor = ignored[k] ? st_find(&weights->table, ignored[k], strlen(ignored[k])) : NULL;
+        if (tensor) expected[tensor - weights->table.tensors] = 1;
+    }
+    for (size_t k = 0; k < tensors; k++) unexpected += !expected[k];
+    if (missing || unexpected || mismatched) {
+        attend_message_text(&message, "weights do not match model '");
+        attend_message_name(&message, model ? model : "", model ? strlen(model) : 0);
+        attend_message_text(&message, "': ");
+        const char *separator = "";
+        size_t shown = 0, hidden = 0;
+        if (missing) {
+            attend_message_text(&message, missing == 1 ? "missing key: " : "missing keys: ");
+            for (int k = 0; k < count; k++) {
+                if (!found[k] && list_item(&message, &shown, &hidden)) attend_message_name(&message, names[k] ? names[k] : "", names[k] ? strlen(names[k]) : 0);
+            }
+            list_end(&message, hidden);
+            separator = "; ";
+        }
+        if (unexpected) {
+            attend_message_text(&message, separator);
+            attend_message_text(&message, unexpected == 1 ? "unexpected key: " : "unexpected keys: ");
+            shown = hidden = 0;
+            for (size_t k = 0; k < tensors; k++) {
+                if (!expected[k] && list_item(&message, &shown, &hidden)) {
+                    attend_message_name(&message, weights->table.tensors[k].name, weights->table.tensors[k].name_length);
+                }
+            }
+            list_end(&message, hidden);
+            separator = "; ";
+        }
+        if (mismatched) {
+            attend_message_text(&message, separator);
+            attend_message_text(&message, "size mismatch for ");
+            shown = hidden = 0;
+            for (int k = 0; k < count; k++) {
+                if (!found[k]) continue;
+                int same = found[k]->rank == ranks[k];
+                for (int d = 0; same && d < ranks[k]; d++) same = found[k]->shape[d] == shapes[k][d];
+                if (same) continue;
+                if (shown == LISTED_NAMES) { hidden++; continue; }
+                if (shown++) attend_message_text(&message, "; ");
+                attend_message_name(&message, names[k], strlen(names[k]));
+                attend_message_text(&message, ": checkpoint has ");
+                attend_message_shape(&message, found[k]->rank, found[k]->shape);
+                attend_message_text(&message, ", model needs ");
+                attend_message_shape(&message, ranks[k], shapes[k]);
+            }
+            if (hidden) attend_message_format(&message, "; and %zu more", hidden);
+        }
+    }
+    free(expected);
+    free(found);
+    return missing || unexpected || mismatched;
 }
 
 void attend_weights_close(attend_weights *weights) {

@@ -64,17 +64,11 @@ public enum YAMLReader {
     /// Reads and parses a YAML file into a located tree. Unreadable files, bad YAML, non-scalar
     /// keys and duplicate keys are diagnostics at the offending position.
     public static func read(path: String) throws(Diagnostic) -> SpecNode {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let exists = FileManager.default.fileExists(atPath: path)
-            throw .error(exists ? "cannot read file" : "no such file", at: .unknown(path))
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw .error("file is not valid UTF-8", at: .unknown(path))
-        }
-        return try parse(text, file: path)
+        try parse(SourceText.read(path: path), file: path)
     }
 
     public static func parse(_ text: String, file: String) throws(Diagnostic) -> SpecNode {
+        try YAMLBudget.check(text, file: file)
         let root: Node?
         do {
             let parser = try Parser(yaml: text, resolver: .basic, constructor: .default, encoding: .utf8)

@@ -19,6 +19,22 @@ struct Attend: ParsableCommand {
             throw ExitCode(1)
         }
     }
+
+    /// `--threads` for either backend, checked before any work (the C build included), in the
+    /// compiled executable's words (Sources/AttendRuntime/standalone.c).
+    static func checkThreads(_ threads: Int) throws(Diagnostic) {
+        guard (1...Limits.threads).contains(threads) else {
+            throw .error("invalid value '\(threads)' for --threads (expected an integer from 1 to \(Limits.threads))", at: .unknown("--threads"))
+        }
+    }
+
+    /// Prints a human-readable report that quotes names from the spec or from files (layer,
+    /// input and model names, paths): each line's control characters are escaped as in
+    /// diagnostics, so no name can move the cursor, retitle the window or clear the screen.
+    static func show(_ text: String) {
+        print(text.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { String($0).escapingControlCharacters() }.joined(separator: "\n"))
+    }
 }
 
 /// Options every command that reads a model shares.

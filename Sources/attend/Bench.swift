@@ -28,14 +28,14 @@ struct Bench: ParsableCommand {
     func run() throws {
         try Attend.reporting { () throws(Diagnostic) in
             guard runs >= 1 else { throw .error("--runs must be at least 1", at: .unknown("--runs")) }
-            guard threads >= 1 else { throw .error("--threads must be at least 1", at: .unknown("--threads")) }
+            try Attend.checkThreads(threads)
             var graph = try ModelLoading.graph(options)
-            let parameters = Weights.initialize(graph)
+            let parameters = try Weights.initialize(graph)
             try optimizer.optimize(&graph)
-            let inputs = Weights.randomInputs(graph)
+            let inputs = try Weights.randomInputs(graph)
             switch backend {
             case .c:
-                print(try CBackend.bench(graph, parameters: parameters, inputs: inputs, runs: runs, threads: threads, target: targetOptions.resolved()))
+                Attend.show(try CBackend.bench(graph, parameters: parameters, inputs: inputs, runs: runs, threads: threads, target: targetOptions.resolved()))
             case .interpreter:
                 let interpreter = Interpreter(graph: graph)
                 // Folded weights are derived once, as a compiled model's `create` does.
@@ -46,7 +46,7 @@ struct Bench: ParsableCommand {
                     _ = try interpreter.run(parameters: parameters, inputs: inputs)
                     if run > 0 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
                 }
-                print(Latency.summary(times, threads: 1))
+                Attend.show(Latency.summary(times, threads: 1))
             case .swift:
                 throw .error("backend 'swift' is not available yet", at: .unknown("--backend"))
             }

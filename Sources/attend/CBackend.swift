@@ -46,9 +46,11 @@ enum CBackend {
         for (k, output) in graph.outputs.enumerated() { arguments += ["--output", "\(output.name)=\(scratch)/output\(k).npy"] }
         let result = try Subprocess.run(executable, arguments)
         guard result.status == 0 else {
-            // The executable's own one-line error (`NAME: error: ...`) carries the reason.
+            // The executable's own one-line error (`NAME: error: REASON`) carries the reason; it is
+            // reported as the executable itself prints it, without the cache path.
             let line = result.stderr.split(separator: "\n").first.map(String.init) ?? "exit status \(result.status)"
-            throw .error("the compiled model failed: \(line)", at: .unknown(weightsFile ?? executable))
+            let reason = line.range(of: ": error: ").map { String(line[$0.upperBound...]) } ?? line
+            throw .error(reason, at: .unknown(weightsFile ?? graph.name))
         }
         var outputs: [(name: String, tensor: Tensor)] = []
         for (k, output) in graph.outputs.enumerated() {

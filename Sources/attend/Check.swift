@@ -23,8 +23,8 @@ struct Check: ParsableCommand {
                 try Verifier.verify(graph)
                 var optimized = graph
                 try optimizer.optimize(&optimized)
-                print(Report.summary(of: graph))
-                print(try Report.compiled(optimized, primitiveOps: graph.nodes.count, target: targetOptions.resolved(), listKernels: kernels))
+                Attend.show(Report.summary(of: graph))
+                Attend.show(try Report.compiled(optimized, primitiveOps: graph.nodes.count, target: targetOptions.resolved(), listKernels: kernels))
             }
         }
     }

@@ -36,10 +36,10 @@ struct Compile: ParsableCommand {
             let program = try CGenerator.generate(graph, target: target)
             let build = try CBuild(target: target)
             try build.write(program, to: output)
-            print("wrote \(output)/\(program.stem).c, \(program.stem).h, \(program.stem)_main.c and the runtime")
+            Attend.show("wrote \(output)/\(program.stem).c, \(program.stem).h, \(program.stem)_main.c and the runtime")
             guard !noBuild else { return }
             let executable = try build.build(program, in: output)
-            print("built \(executable) and \(output)/lib\(program.stem).a (\(program.kernelCount) kernels, arena \(program.plan.size * 4) bytes)")
+            Attend.show("built \(executable) and \(output)/lib\(program.stem).a (\(program.kernelCount) kernels, arena \(program.plan.size * 4) bytes)")
         }
     }
 }
@@ -53,28 +53,73 @@ enum CompiledModelCache {
         return base + "/attend"
     }
 
-    /// The executable for `program`, building it only when no build of the same sources,
-    /// runtime, compiler and flags exists.
+    /// The executable for `program`, building it only when no intact build of the same
+    /// sources, runtime, compiler and flags exists.
     static func executable(for program: CProgram, build: CBuild) throws(Diagnostic) -> String {
         var hasher = StableHash()
         for text in [program.source, program.header, program.main, build.compiler] + build.flags { hasher.add(text) }
         for file in build.runtime { hasher.add(file.name); hasher.add(file.contents) }
         let directory = root + "/" + program.stem + "-" + hasher.hex
         let executable = directory + "/" + program.stem
-        if FileManager.default.isExecutableFile(atPath: executable) { return executable }
+        removeAbandonedStaging()
+        if FileManager.default.fileExists(atPath: directory) {
+            if isIntact(executable) { return executable }
+            // Truncated, overwritten or half-deleted: set it aside (atomically, so a concurrent
+            // run never sees a mix) and build again.
+            let aside = directory + ".corrupt-\(ProcessInfo.processInfo.processIdentifier)"
+            if (try? FileManager.default.moveItem(atPath: directory, toPath: aside)) != nil {
+                try? FileManager.default.removeItem(atPath: aside)
+            }
+        }
         // Build in a private folder, then move it into place, so a failed or concurrent build
         // never leaves a half-written cache entry.
-        let staging = directory + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+        let staging = directory + stagingMarker + "\(ProcessInfo.processInfo.processIdentifier)"
         try? FileManager.default.removeItem(atPath: staging)
         try build.write(program, to: staging)
         try build.build(program, in: staging)
+        guard let digest = digest(ofFile: staging + "/" + program.stem),
+              FileManager.default.createFile(atPath: staging + "/" + program.stem + digestSuffix, contents: Data(digest.utf8)) else {
+            try? FileManager.default.removeItem(atPath: staging)
+            throw .error("cannot write the build cache", at: .unknown(directory))
+        }
         if (try? FileManager.default.moveItem(atPath: staging, toPath: directory)) == nil {
             try? FileManager.default.removeItem(atPath: staging)
-            guard FileManager.default.isExecutableFile(atPath: executable) else {
+            guard isIntact(executable) else {
                 throw .error("cannot write the build cache", at: .unknown(directory))
             }
         }
         return executable
+    }
+
+    static let stagingMarker = ".tmp-"
+    static let digestSuffix = ".digest"
+
+    /// The executable exists and its bytes hash to the digest recorded when it was built.
+    static func isIntact(_ executable: String) -> Bool {
+        guard FileManager.default.isExecutableFile(atPath: executable),
+              let recorded = FileManager.default.contents(atPath: executable + digestSuffix) else { return false }
+        return digest(ofFile: executable).map { Data($0.utf8) == recorded } ?? false
+    }
+
+    static func digest(ofFile path: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        var hasher = StableHash()
+        hasher.add(data)
+        return hasher.hex
+    }
+
+    /// Staging folders (`NAME.tmp-PID`) whose build was killed: the process is gone, or the
+    /// folder is a day old (the number may belong to a new process by now).
+    static func removeAbandonedStaging() {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: root) else { return }
+        for name in names {
+            guard let marker = name.range(of: stagingMarker, options: .backwards),
+                  let pid = Int32(name[marker.upperBound...]), pid != ProcessInfo.processInfo.processIdentifier else { continue }
+            let path = root + "/" + name
+            let age = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date).map { -$0.timeIntervalSinceNow } ?? 0
+            let alive = kill(pid, 0) == 0 || errno == EPERM
+            if !alive || age > 86_400 { try? FileManager.default.removeItem(atPath: path) }
+        }
     }
 }
 

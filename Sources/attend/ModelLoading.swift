@@ -40,7 +40,7 @@ enum ModelLoading {
     /// initializers; `run` and `export` share this so their numbers are comparable.
     static func parameters(for graph: AttendIR.Graph, weights: String?, seed: UInt64) throws(Diagnostic) -> [String: Tensor] {
         if let weights { return try Weights.load(path: weights, for: graph) }
-        return Weights.initialize(graph, seed: seed)
+        return try Weights.initialize(graph, seed: seed)
     }
 
     /// Writes the state_dict entries of `parameters` (what `--weights` reads back).

@@ -71,11 +71,17 @@ struct Opt: ParsableCommand {
             guard let file else { throw .error("give an IR file (or - for stdin), or --list", at: .unknown("attend opt")) }
             let text: String
             if file == "-" {
-                text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+                // Read in pieces, stopping past the limit (stdin may be /dev/zero or a pipe that never ends).
+                var bytes: [UInt8] = []
+                while let piece = try? FileHandle.standardInput.read(upToCount: 1 << 16), !piece.isEmpty {
+                    bytes += piece
+                    guard bytes.count <= Limits.sourceFileBytes else {
+                        throw .error("the input is too large (more than \(Limits.sourceFileBytes) bytes)", at: .unknown("<stdin>"))
+                    }
+                }
+                text = try SourceText.decode(bytes, file: "<stdin>")
             } else {
-                guard let data = FileManager.default.contents(atPath: file) else { throw .error("cannot read file", at: .unknown(file)) }
-                guard let decoded = String(data: data, encoding: .utf8) else { throw .error("file is not UTF-8 text", at: .unknown(file)) }
-                text = decoded
+                text = try SourceText.read(path: file)
             }
             var graph = try IRParser.parse(text, file: file == "-" ? "<stdin>" : file)
             try optimizer.optimize(&graph)

@@ -45,7 +45,7 @@ struct Run: ParsableCommand {
             guard backend != .swift else {
                 throw .error("backend 'swift' is not available yet; use --backend c or interpreter", at: .unknown("--backend"))
             }
-            guard threads >= 1 else { throw .error("--threads must be at least 1", at: .unknown("--threads")) }
+            try Attend.checkThreads(threads)
             let graph = try ModelLoading.graph(options)
             let parameters = try ModelLoading.parameters(for: graph, weights: weights, seed: seed)
             if let saveWeights { try ModelLoading.saveWeights(parameters, of: graph, to: saveWeights) }
@@ -59,9 +59,9 @@ struct Run: ParsableCommand {
             for (name, tensor) in outputs {
                 if let path = destinations[name] {
                     try NPY.write(tensor, to: path)
-                    print("\(name): \(formatShape(tensor.shape)) -> \(path)")
+                    Attend.show("\(name): \(formatShape(tensor.shape)) -> \(path)")
                 } else {
-                    print(TensorArguments.describe(name: name, tensor))
+                    Attend.show(TensorArguments.describe(name: name, tensor))
                 }
             }
         }
@@ -79,7 +79,7 @@ enum TensorArguments {
     }
 
     static func inputs(_ arguments: [String], for graph: AttendIR.Graph, seed: UInt64) throws(Diagnostic) -> [String: Tensor] {
-        var result = Weights.randomInputs(graph, seed: seed)
+        var result = try Weights.randomInputs(graph, seed: seed)
         let names = graph.inputs.map(\.name)
         for argument in arguments {
             var (name, path) = split(argument)
@@ -94,7 +94,8 @@ enum TensorArguments {
             }
             let tensor = try NPY.read(path: path)
             guard tensor.shape == graph.shape(of: id) else {
-                throw .error("input '\(name)' has shape \(formatShape(tensor.shape)), the model expects \(formatShape(graph.shape(of: id)))", at: .unknown(path))
+                // The compiled executable's words (the runtime's .npy reader), for both backends.
+                throw .error("array has shape \(formatShape(tensor.shape)), expected \(formatShape(graph.shape(of: id)))", at: .unknown(path))
             }
             result[name] = tensor
         }

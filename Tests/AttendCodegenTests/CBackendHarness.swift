@@ -87,8 +87,8 @@ enum CBackendHarness {
     /// records an issue for every output that is missing or not within `tolerance`.
     static func expectAgreement(_ graph: Graph, seed: UInt64 = 1, threads: Int = 2, flags: [String] = flags, compiler: String? = nil,
                                 target: Target = .portable, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
-        let parameters = Weights.initialize(graph, seed: seed)
-        let inputs = Weights.randomInputs(graph, seed: seed)
+        let parameters = try Weights.initialize(graph, seed: seed)
+        let inputs = try Weights.randomInputs(graph, seed: seed)
         let expected = try Interpreter(graph: graph).run(parameters: parameters, inputs: inputs)
         let actual = try run(graph, parameters: parameters, inputs: inputs, flags: flags, compiler: compiler, threads: threads, target: target)
         for (name, reference) in expected {

@@ -118,7 +118,7 @@ import Testing
     /// Agreement with the interpreter on seeded random inputs, built with `flags`.
     static func expectAgreement(_ graph: Graph, seed: UInt64 = 1, threads: Int = 2, flags: [String] = sanitized,
                                 sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
-        let inputs = Weights.randomInputs(graph, seed: seed)
+        let inputs = try Weights.randomInputs(graph, seed: seed)
         let expected = try Interpreter(graph: graph).run(parameters: [:], inputs: inputs)
         let actual = try CBackendHarness.run(graph, parameters: [:], inputs: inputs, flags: flags, threads: threads)
         for (name, reference) in expected {

@@ -50,7 +50,7 @@ struct ONNXExportTests {
     @Test func missingOrMisshapenWeightsAreErrors() throws {
         let g = try graph("linear", input: [2, 3], [("out", .int(4))])
         #expect(throws: Diagnostic.self) { try ONNXExport.serialize(g, parameters: [:]) }
-        var wrong = Weights.initialize(g)
+        var wrong = try Weights.initialize(g)
         wrong["layer.weight"] = Tensor(shape: [3, 4], data: Array(repeating: 0, count: 12))
         #expect(throws: Diagnostic.self) { try ONNXExport.serialize(g, parameters: wrong) }
     }

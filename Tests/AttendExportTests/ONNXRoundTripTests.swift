@@ -68,7 +68,7 @@ struct ONNXRoundTripTests {
         // The graph, to write seeded inputs both runtimes read.
         let graph = try elaborate(c)
         var inputs: [String] = []
-        for (name, tensor) in Weights.randomInputs(graph, seed: 7).sorted(by: { $0.key < $1.key }) {
+        for (name, tensor) in try Weights.randomInputs(graph, seed: 7).sorted(by: { $0.key < $1.key }) {
             let path = folder.appendingPathComponent("in.\(inputs.count).npy").path
             try NPY.write(tensor, to: path)
             inputs.append("\(name)=\(path)")

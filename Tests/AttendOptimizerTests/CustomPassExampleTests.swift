@@ -11,12 +11,12 @@ import Testing
 // BEGIN EXAMPLE
 /// `relu(relu(x))` is `relu(x)`: the outer relu's readers read the inner one.
 struct DoubleReluPattern: RewritePattern {
-    func rewrite(at index: Int, in graph: inout Graph, uses: UseInfo) throws(Diagnostic) -> Bool {
-        let node = graph.nodes[index]
+    func rewrite(at index: Int, in rewriter: inout Rewriter) throws(Diagnostic) -> Bool {
+        let node = rewriter.graph.nodes[index]
         guard node.op.name == "relu",
-              let inner = uses.producerNode(of: node.inputs[0], in: graph), inner.op.name == "relu"
+              let inner = rewriter.producerNode(of: node.inputs[0]), inner.op.name == "relu"
         else { return false }
-        graph.replaceUses(of: node.outputs[0], with: node.inputs[0])
+        rewriter.replaceUses(of: node.outputs[0], with: node.inputs[0])
         return true
     }
 }

@@ -4,16 +4,39 @@ import Foundation
 /// a `Diagnostic` naming the file, bounds-checked little-endian loads, and the exact
 /// half-precision conversions. Nothing here traps on hostile bytes.
 enum ByteIO {
-    /// The whole file as bytes, or a diagnostic `PATH: error: ...`.
-    static func readFile(_ path: String) throws(Diagnostic) -> [UInt8] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw .error("no such file", at: .unknown(path))
+    /// The whole file as bytes, or a diagnostic `PATH: error: ...`. Only regular files are
+    /// read (a FIFO would block and /dev/zero never ends), and one larger than `limit` bytes
+    /// is refused before anything is allocated.
+    /// With `prefix`, only that many leading bytes are read (fewer if the file is shorter).
+    static func readFile(_ path: String, limit: Int = Int.max, prefix: Int? = nil) throws(Diagnostic) -> [UInt8] {
+        let resolved = (path as NSString).resolvingSymlinksInPath
+        let attributes: [FileAttributeKey: Any]
+        do { attributes = try FileManager.default.attributesOfItem(atPath: resolved) } catch {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw .error(exists ? "cannot read file (\(error.localizedDescription))" : "no such file", at: .unknown(path))
         }
-        if isDirectory.boolValue { throw .error("is a directory, not a file", at: .unknown(path)) }
+        let type = attributes[.type] as? FileAttributeType
+        if type == .typeDirectory { throw .error("is a directory, not a file", at: .unknown(path)) }
+        guard type == .typeRegular else {
+            throw .error("is not a regular file (a device, FIFO or socket cannot be read as one)", at: .unknown(path))
+        }
+        let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
+        guard prefix != nil || size <= limit else {
+            throw .error("the file is too large (\(size) bytes; the limit is \(limit))", at: .unknown(path))
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw .error(FileManager.default.isReadableFile(atPath: path) ? "cannot read file" : "cannot read file (permission denied)",
+                         at: .unknown(path))
+        }
+        defer { try? handle.close() }
         do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            let data = try handle.read(upToCount: prefix ?? (limit == Int.max ? Int.max : limit + 1)) ?? Data()
+            guard prefix != nil || data.count <= limit else {
+                throw Diagnostic.error("the file is too large (more than \(limit) bytes)", at: .unknown(path))
+            }
             return [UInt8](data)
+        } catch let error as Diagnostic {
+            throw error
         } catch {
             throw .error("cannot read file (\(error.localizedDescription))", at: .unknown(path))
         }
@@ -135,7 +158,7 @@ enum ByteIO {
     }
 
     /// Up to `limit` characters of `text`, for quoting untrusted strings in messages.
-    static func clip(_ text: String, limit: Int = 60) -> String {
-        text.count <= limit ? text : String(text.prefix(limit)) + "..."
+    static func clip(_ text: String, limit: Int = Limits.nameInMessage) -> String {
+        Limits.clipped(text, limit: limit)
     }
 }

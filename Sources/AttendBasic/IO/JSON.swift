@@ -64,14 +64,18 @@ enum JSON {
     struct Failure: Error {
         var reason: String
         var offset: Int
+        /// The input is JSON, but exceeds a limit the caller set.
+        var isLimit = false
     }
 
     static let maxDepth = 64
 
     /// Parses exactly one JSON value filling `bytes` (surrounding whitespace allowed).
     /// The bytes must already be valid UTF-8.
-    static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONValue {
-        var parser = Parser(bytes: bytes)
+    /// Arrays longer than `maxArrayItems` fail as soon as the next item starts, so a header
+    /// with one 50-million-entry shape costs nothing before it is refused.
+    static func parse(_ bytes: [UInt8], maxArrayItems: Int = Int.max) throws(Failure) -> JSONValue {
+        var parser = Parser(bytes: bytes, maxArrayItems: maxArrayItems)
         parser.skipWhitespace()
         let value = try parser.value(depth: 0)
         parser.skipWhitespace()
@@ -112,9 +116,13 @@ enum JSON {
 
     private struct Parser {
         let bytes: [UInt8]
+        let maxArrayItems: Int
         var index = 0
 
-        init(bytes: [UInt8]) { self.bytes = bytes }
+        init(bytes: [UInt8], maxArrayItems: Int) {
+            self.bytes = bytes
+            self.maxArrayItems = maxArrayItems
+        }
 
         var current: UInt8? { index < bytes.count ? bytes[index] : nil }
 
@@ -179,6 +187,11 @@ enum JSON {
             skipWhitespace()
             if current == UInt8(ascii: "]") { index += 1; return .array(items) }
             while true {
+                guard items.count < maxArrayItems else {
+                    var failure = failure("an array has more than \(maxArrayItems) items")
+                    failure.isLimit = true
+                    throw failure
+                }
                 items.append(try value(depth: depth + 1))
                 skipWhitespace()
                 if current == UInt8(ascii: ",") { index += 1; continue }

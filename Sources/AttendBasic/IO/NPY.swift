@@ -15,7 +15,7 @@ public enum NPY {
     /// numpy leaves room to rewrite the first axis in place with this many digits.
     static let growthAxisMaxDigits = 21
     /// Headers beyond this are refused rather than parsed (numpy itself refuses > 10000 by default).
-    static let maxHeaderLength = 1 << 20
+    static let maxHeaderLength = Limits.npyHeaderBytes
 
     public static func read(path: String) throws(Diagnostic) -> Tensor {
         let bytes = try ByteIO.readFile(path)
@@ -108,6 +108,9 @@ public enum NPY {
         // shape
         guard case .tuple(let dims)? = fields["shape"] else {
             throw fail("malformed NPY header: 'shape' must be a tuple of non-negative integers, found \(ByteIO.clip(fields["shape"]?.repr ?? "nothing"))")
+        }
+        guard dims.count <= Limits.fileRank else {
+            throw fail("malformed NPY header: 'shape' has more than \(Limits.fileRank) dimensions")
         }
         var shape: [Int] = []
         for dim in dims {

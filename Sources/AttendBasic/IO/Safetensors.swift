@@ -57,10 +57,20 @@ public struct SafetensorsFile: Sendable {
     private var bytes: [UInt8]
 
     /// The reference implementation's limit on the header length.
-    public static let maxHeaderLength = 100_000_000
+    public static let maxHeaderLength = Limits.safetensorsHeaderBytes
 
     public static func read(path: String) throws(Diagnostic) -> SafetensorsFile {
-        try decode(try ByteIO.readFile(path), source: path)
+        // The header length first: a file declaring an oversized header is refused before
+        // its bytes are read (they may be gigabytes).
+        let prefix = try ByteIO.readFile(path, prefix: 8)
+        if let length = ByteIO.uint(prefix, at: 0, width: 8) { try checkHeaderLength(length, source: path) }
+        return try decode(try ByteIO.readFile(path), source: path)
+    }
+
+    static func checkHeaderLength(_ length: UInt64, source: String) throws(Diagnostic) {
+        guard length <= UInt64(maxHeaderLength) else {
+            throw .error("safetensors header length \(length) exceeds the limit of \(maxHeaderLength) bytes", at: .unknown(source))
+        }
     }
 
     public func entry(named name: String) -> Entry? {
@@ -82,7 +92,8 @@ public struct SafetensorsFile: Sendable {
         case .BF16?: kind = .bfloat16
         case .F64?: kind = .float64
         default:
-            throw fail("tensor \(quotedName) has dtype \(ByteIO.clip(entry.dtype, limit: 20)), which cannot be read as float32 (expected F32, F16, BF16 or F64)")
+            // The C runtime's words (weights.c), so both backends refuse alike.
+            throw fail("unsupported dtype for \(ByteIO.clip(entry.name)): checkpoint has \(ByteIO.clip(entry.dtype, limit: 20)), expected F32, F16, BF16 or F64")
         }
         // `entries` is public and mutable: check again rather than trust it.
         guard let count = ByteIO.elementCount(entry.shape),
@@ -103,9 +114,7 @@ public struct SafetensorsFile: Sendable {
         guard let headerLength64 = ByteIO.uint(bytes, at: 0, width: 8) else {
             throw fail("not a safetensors file: \(bytes.count) bytes is too short for the 8-byte header length")
         }
-        guard headerLength64 <= UInt64(maxHeaderLength) else {
-            throw fail("safetensors header length \(headerLength64) exceeds the limit of \(maxHeaderLength) bytes")
-        }
+        try checkHeaderLength(headerLength64, source: source)
         let headerLength = Int(headerLength64)
         guard headerLength <= bytes.count - 8 else {
             throw fail("safetensors header length \(headerLength) is larger than the file (\(bytes.count - 8) bytes after the length)")
@@ -120,7 +129,10 @@ public struct SafetensorsFile: Sendable {
         }
         let root: JSONValue
         do {
-            root = try JSON.parse(header)
+            // Only shapes and data_offsets are arrays: none may exceed a tensor's rank limit.
+            root = try JSON.parse(header, maxArrayItems: Limits.fileRank)
+        } catch where error.isLimit {
+            throw fail("safetensors header: \(error.reason) at header byte \(error.offset) (a shape has at most \(Limits.fileRank) dimensions)")
         } catch {
             throw fail("safetensors header is not valid JSON: \(error.reason) at header byte \(error.offset)")
         }

@@ -97,10 +97,11 @@ public enum CGenerator {
                 "    m->weights = attend_weights_open(weights_path, error);",
                 "    if (!m->weights) { free(m); return NULL; }",
             ]
+            // Every missing, unexpected or mis-shaped tensor named at once, as `attend run` does.
+            lines.append("    if (attend_weights_check(m->weights, \(Naming.stringLiteral(graph.name)), \(stem)_param_names, \(stem)_param_ranks, \(stem)_param_shapes, \(parameters.count), \(stem)_ignored_names, \(parameters.flatMap(\.ignoredKeys).count), error)) goto fail;")
             for (k, parameter) in parameters.enumerated() {
                 lines.append("    if (attend_weights_get(m->weights, \(stem)_param_names[\(k)], \(parameter.shape.count), \(stem)_param_shape\(k), &m->params[\(k)], error)) goto fail;")
             }
-            lines.append("    if (attend_weights_check_unexpected(m->weights, \(stem)_param_names, \(parameters.count), \(stem)_ignored_names, \(parameters.flatMap(\.ignoredKeys).count), error)) goto fail;")
         } else {
             lines.append("    (void)weights_path;")
         }
@@ -154,6 +155,8 @@ public enum CGenerator {
         for (k, parameter) in parameters.enumerated() {
             lines.append("static const int64_t \(stem)_param_shape\(k)[\(max(parameter.shape.count, 1))] = {\(parameter.shape.isEmpty ? "1" : parameter.shape.map(String.init).joined(separator: ", "))};")
         }
+        lines.append("static const int \(stem)_param_ranks[\(max(parameters.count, 1))] = {\(parameters.isEmpty ? "0" : parameters.map { String($0.shape.count) }.joined(separator: ", "))};")
+        lines.append("static const int64_t *const \(stem)_param_shapes[\(max(parameters.count, 1))] = {\(parameters.isEmpty ? "0" : parameters.indices.map { "\(stem)_param_shape\($0)" }.joined(separator: ", "))};")
         return lines
     }
 

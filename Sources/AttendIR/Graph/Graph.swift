@@ -96,7 +96,39 @@ public struct Graph: Sendable {
     public var inputs: [(name: String, value: ValueID)] = []
     public var outputs: [(name: String, value: ValueID)] = []
     public var nodes: [Node] = []
-    public var parameters: [Parameter] = []
+    /// The model's parameters in declaration order. Lookups by name (`parameter(named:)`) go
+    /// through an index kept in step with this array, so building a graph of n parameters
+    /// is O(n), not O(n²): appending indexes the new tail, removing rebuilds it. Edits in
+    /// place must keep each element's name (rename by replacing the whole array).
+    public var parameters: [Parameter] {
+        get { parameterStore }
+        set {
+            parameterStore = newValue
+            parameterPositions = Self.positions(of: newValue)
+        }
+        _modify {
+            let before = parameterStore.count
+            yield &parameterStore
+            if parameterStore.count < before {
+                parameterPositions = Self.positions(of: parameterStore)
+            } else {
+                for index in before..<parameterStore.count where parameterPositions[parameterStore[index].name] == nil {
+                    parameterPositions[parameterStore[index].name] = index
+                }
+            }
+        }
+    }
+    private var parameterStore: [Parameter] = []
+    /// Position of each parameter name in `parameters` (the first, should a name repeat).
+    private var parameterPositions: [String: Int] = [:]
+
+    private static func positions(of parameters: [Parameter]) -> [String: Int] {
+        var positions: [String: Int] = [:]
+        for (index, parameter) in parameters.enumerated() where positions[parameter.name] == nil {
+            positions[parameter.name] = index
+        }
+        return positions
+    }
 
     public init(name: String) { self.name = name }
 
@@ -132,7 +164,8 @@ public struct Graph: Sendable {
     }
 
     public func parameter(named name: String) -> Parameter? {
-        parameters.first { $0.name == name }
+        guard let index = parameterPositions[name], index < parameterStore.count, parameterStore[index].name == name else { return nil }
+        return parameterStore[index]
     }
 
     /// Learned parameters, counted as `sum(p.numel() for p in model.parameters())` counts them.
@@ -158,6 +191,22 @@ public struct Graph: Sendable {
         let outputShapes = try op.outputShapes(inputs: inputShapes, attributes: attributes)
         for shape in outputShapes { try ShapeRules.checkSize(shape, "the output of '\(op.name)'") }
         return (inputShapes, outputShapes)
+    }
+
+    /// The op's parameter slots for these inputs, asked only after arity, argument ranges and
+    /// the shape rule have accepted the node: `Op.parameters` may assume valid attributes
+    /// and input ranks (a conv divides by `groups`, indexes the input's channel axis), so
+    /// every caller with untrusted nodes (IR text, recorded definitions) goes through here.
+    public func checkedParameterSlots(_ op: any Op, inputs: [ValueID], attributes: Attributes) throws(Diagnostic) -> [ParameterSlot] {
+        let (inputShapes, _) = try inferShapes(op, inputs: inputs, attributes: attributes)
+        return op.parameters(inputs: inputShapes, attributes: attributes)
+    }
+
+    /// `checkedParameterSlots` for operands given by shape (derived parameters).
+    public static func checkedParameterSlots(_ op: any Op, shapes: [[Int]], attributes: Attributes) throws(Diagnostic) -> [ParameterSlot] {
+        var scratch = Graph(name: "")
+        let inputs = shapes.map { scratch.makeValue(shape: $0) }
+        return try scratch.checkedParameterSlots(op, inputs: inputs, attributes: attributes)
     }
 
     /// Adds a node applying `op`: checks arity, infers output shapes, creates its
@@ -216,7 +265,7 @@ public struct Graph: Sendable {
             guard let source = parameter(named: operand) else { throw .error("no parameter '\(operand)' to derive '\(name)' from") }
             shapes.append(source.shape)
         }
-        guard op.arity.accepts(operands.count), op.parameters(inputs: shapes, attributes: attributes).isEmpty else {
+        guard op.arity.accepts(operands.count), try Self.checkedParameterSlots(op, shapes: shapes, attributes: attributes).isEmpty else {
             throw .error("op '\(op.name)' cannot derive a parameter from \(operands.count) operand(s)")
         }
         let outputs = try op.outputShapes(inputs: shapes, attributes: attributes)

@@ -384,7 +384,10 @@ private struct IRTextParser {
     /// declared by an earlier `param` line with the shape the slot needs.
     func checkBindings(_ bindings: [(slot: String, name: String, location: SourceLocation)], of op: any Op, inputs: [ValueID],
                        attributes: Attributes, what: String, at location: SourceLocation) throws(Diagnostic) {
-        let slots = op.parameters(inputs: inputs.map(graph.shape(of:)), attributes: attributes)
+        let slots: [ParameterSlot]
+        do { slots = try graph.checkedParameterSlots(op, inputs: inputs, attributes: attributes) } catch {
+            throw .error("\(what): \(error.message)", at: location)
+        }
         guard bindings.map(\.slot) == slots.map(\.name) else {
             let description = slots.isEmpty ? "has no parameters" : "has parameter slots (" + slots.map { IRSyntax.name($0.name) }.joined(separator: ", ") + ")"
             throw .error("\(what) \(description), but the line gives params(\(bindings.map { IRSyntax.name($0.slot) }.joined(separator: ", ")))", at: location)

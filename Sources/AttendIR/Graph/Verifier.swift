@@ -89,9 +89,11 @@ private struct Checker {
         let typed: Attributes
         do { typed = try op.typeArguments(definition.attributes.entries) } catch { throw .error("\(what): \(error.diagnostic.message)") }
         if typed != definition.attributes { throw .error("\(what): " + Self.attributeDifference(recorded: definition.attributes, typed: typed)) }
-        guard op.parameters(inputs: shapes, attributes: typed).isEmpty else { throw .error("\(what): op '\(op.name)' has parameters of its own") }
         let inferred: [[Int]]
         do { inferred = try op.outputShapes(inputs: shapes, attributes: typed) } catch { throw .error("\(what): shape inference fails: \(error.message)") }
+        let slots: [ParameterSlot]
+        do { slots = try Graph.checkedParameterSlots(op, shapes: shapes, attributes: typed) } catch { throw .error("\(what): \(error.message)") }
+        guard slots.isEmpty else { throw .error("\(what): op '\(op.name)' has parameters of its own") }
         guard inferred == [parameter.shape] else {
             throw .error("\(what) is recorded as \(formatShape(parameter.shape)) but infers \(inferred.map(formatShape).joined(separator: ", "))")
         }

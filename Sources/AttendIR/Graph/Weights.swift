@@ -16,16 +16,25 @@ public enum Weights {
         let ignored = Set(loaded.flatMap(\.ignoredKeys))
         let present = Set(file.entries.map(\.name))
         let missing = loaded.map(\.name).filter { !present.contains($0) }
+        // Orders as the C runtime lists them (attend_weights_check): missing and mismatched in
+        // parameter order, unexpected by name (bytewise).
         let unexpected = file.entries.map(\.name).filter { expected[$0] == nil && !ignored.contains($0) }
+            .sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        let entries = Dictionary(file.entries.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var mismatched: [String] = []
-        for entry in file.entries {
-            guard let parameter = expected[entry.name], parameter.shape != entry.shape else { continue }
-            mismatched.append("\(entry.name): checkpoint has \(formatShape(entry.shape)), model needs \(formatShape(parameter.shape))")
+        for parameter in loaded {
+            guard let entry = entries[parameter.name], parameter.shape != entry.shape else { continue }
+            mismatched.append("\(Limits.clipped(entry.name)): checkpoint has \(Limits.clipped(formatShape(entry.shape))), model needs \(formatShape(parameter.shape))")
         }
+        // Names are clipped and lists shortened (Limits): a hostile file's megabyte key or
+        // million tensors must not become a megabyte error line.
         var problems: [String] = []
-        if !missing.isEmpty { problems.append("missing keys: " + missing.joined(separator: ", ")) }
-        if !unexpected.isEmpty { problems.append("unexpected keys: " + unexpected.joined(separator: ", ")) }
-        if !mismatched.isEmpty { problems.append("size mismatch for " + mismatched.joined(separator: "; ")) }
+        if !missing.isEmpty { problems.append((missing.count == 1 ? "missing key: " : "missing keys: ") + Limits.listed(missing)) }
+        if !unexpected.isEmpty { problems.append((unexpected.count == 1 ? "unexpected key: " : "unexpected keys: ") + Limits.listed(unexpected)) }
+        if !mismatched.isEmpty {
+            let rest = mismatched.count - min(mismatched.count, Limits.namesInMessage)
+            problems.append("size mismatch for " + mismatched.prefix(Limits.namesInMessage).joined(separator: "; ") + (rest > 0 ? "; and \(rest) more" : ""))
+        }
         if !problems.isEmpty {
             throw .error("weights do not match model '\(graph.name)': " + problems.joined(separator: "; "), at: .unknown(source))
         }
@@ -38,9 +47,10 @@ public enum Weights {
 
     /// Deterministic weights: each loaded (not derived) parameter from its declared initializer, with a generator
     /// seeded by `seed` and the parameter's name (so adding a layer changes no other weight).
-    public static func initialize(_ graph: Graph, seed: UInt64 = 0) -> [String: Tensor] {
+    public static func initialize(_ graph: Graph, seed: UInt64 = 0) throws(Diagnostic) -> [String: Tensor] {
         var result: [String: Tensor] = [:]
         for parameter in graph.loadedParameters {
+            try Tensor.checkAllocatable(ShapeRules.elementCount(parameter.shape), "parameter '\(Limits.clipped(parameter.name))'")
             var random = SeededRandom(seed: seed, name: parameter.name)
             let count = ShapeRules.elementCount(parameter.shape)
             let data: [Float]
@@ -59,9 +69,10 @@ public enum Weights {
     }
 
     /// Seeded standard-normal inputs for a graph, for runs without `--input`.
-    public static func randomInputs(_ graph: Graph, seed: UInt64 = 0) -> [String: Tensor] {
+    public static func randomInputs(_ graph: Graph, seed: UInt64 = 0) throws(Diagnostic) -> [String: Tensor] {
         var result: [String: Tensor] = [:]
         for (name, id) in graph.inputs {
+            try Tensor.checkAllocatable(ShapeRules.elementCount(graph.shape(of: id)), "input '\(Limits.clipped(name))'")
             var random = SeededRandom(seed: seed, name: "input:" + name)
             let shape = graph.shape(of: id)
             result[name] = Tensor(shape: shape, data: (0..<ShapeRules.elementCount(shape)).map { _ in random.normal() })

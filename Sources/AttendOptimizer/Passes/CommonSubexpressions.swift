@@ -19,17 +19,23 @@ public struct CommonSubexpressionPass: Pass {
     public func run(on graph: inout Graph) throws(Diagnostic) -> Bool {
         var changed = mergeDerivedParameters(&graph)
         var seen: [Key: [ValueID]] = [:]
+        // Readers of a merged node's outputs read the earlier node's instead. Applied while
+        // walking in order (a node's inputs are renamed before its own key is formed, so
+        // chains of duplicates merge in one walk), in one pass over the graph.
+        var renamed: [ValueID: ValueID] = [:]
         for index in graph.nodes.indices {
+            if !renamed.isEmpty { graph.nodes[index].inputs = graph.nodes[index].inputs.map { renamed[$0] ?? $0 } }
             let node = graph.nodes[index]
             let key = Key(op: node.op.name, attributes: node.attributes, inputs: node.inputs,
                           parameters: node.parameters.map { $0.slot + "=" + $0.name })
             if let earlier = seen[key] {
-                for (from, to) in zip(node.outputs, earlier) { graph.replaceUses(of: from, with: to) }
+                for (from, to) in zip(node.outputs, earlier) { renamed[from] = to }
                 changed = true
             } else {
                 seen[key] = node.outputs
             }
         }
+        for index in graph.outputs.indices { graph.outputs[index].value = renamed[graph.outputs[index].value] ?? graph.outputs[index].value }
         if changed { graph.removeDeadCode() }
         return changed
     }

@@ -17,45 +17,45 @@ public struct FoldBatchNormPass: Pass {
 }
 
 struct FoldBatchNormPattern: RewritePattern {
-    func rewrite(at index: Int, in graph: inout Graph, uses: UseInfo) throws(Diagnostic) -> Bool {
-        let bn = graph.nodes[index]
+    func rewrite(at index: Int, in rewriter: inout Rewriter) throws(Diagnostic) -> Bool {
+        let bn = rewriter.graph.nodes[index]
         guard bn.op.name == "batchnorm", let mean = bn.parameterName("running_mean"), let variance = bn.parameterName("running_var"),
-              uses.hasSingleUser(bn.inputs[0]), let producerIndex = uses.producer[bn.inputs[0]] else { return false }
-        let producer = graph.nodes[producerIndex]
-        guard let axis = WeightedProducer.channelAxis(producer, in: graph), let weight = producer.parameterName("weight"),
-              let weightShape = graph.parameter(named: weight)?.shape, let channels = weightShape.first else { return false }
+              rewriter.hasSingleUser(bn.inputs[0]), let producerIndex = rewriter.uses.producer[bn.inputs[0]] else { return false }
+        let producer = rewriter.graph.nodes[producerIndex]
+        guard let axis = WeightedProducer.channelAxis(producer, in: rewriter.graph), let weight = producer.parameterName("weight"),
+              let weightShape = rewriter.graph.parameter(named: weight)?.shape, let channels = weightShape.first else { return false }
         // The batchnorm's channel axis (1) must be the producer's output-channel axis: for a
         // conv always, for a linear layer only on [N, C] (BatchNorm1d of [N, L, C] normalizes
         // axis 1, not the features).
-        let shape = graph.shape(of: bn.inputs[0])
+        let shape = rewriter.graph.shape(of: bn.inputs[0])
         guard shape.count >= 2, axis == 1, shape[1] == channels else { return false }
 
         let prefix = bn.layer.isEmpty ? "batchnorm" : bn.layer
         let eps = bn.attributes.float("eps")
-        let shifted = try graph.derive("\(prefix).fold.var_eps", "add", [variance], [("other", .float(eps))])
+        let shifted = try rewriter.graph.derive("\(prefix).fold.var_eps", "add", [variance], [("other", .float(eps))])
         let scale: String
         let gamma = bn.parameterName("weight"), beta = bn.parameterName("bias")
         if let gamma {
-            let std = try graph.derive("\(prefix).fold.std", "sqrt", [shifted])
-            scale = try graph.derive("\(prefix).fold.scale", "div", [gamma, std])
+            let std = try rewriter.graph.derive("\(prefix).fold.std", "sqrt", [shifted])
+            scale = try rewriter.graph.derive("\(prefix).fold.scale", "div", [gamma, std])
         } else {
-            scale = try graph.derive("\(prefix).fold.scale", "pow", [shifted], [("other", .float(-0.5))])
+            scale = try rewriter.graph.derive("\(prefix).fold.scale", "pow", [shifted], [("other", .float(-0.5))])
         }
-        let column = try graph.derive("\(prefix).fold.scale_column", "reshape", [scale],
+        let column = try rewriter.graph.derive("\(prefix).fold.scale_column", "reshape", [scale],
                                       [("shape", .ints([channels] + Array(repeating: 1, count: weightShape.count - 1)))])
-        let newWeight = try graph.derive("\(weight).folded", "mul", [weight, column])
+        let newWeight = try rewriter.graph.derive("\(weight).folded", "mul", [weight, column])
         let shiftedMean: String
         if let bias = producer.parameterName("bias") {
-            shiftedMean = try graph.derive("\(prefix).fold.bias_minus_mean", "sub", [bias, mean])
+            shiftedMean = try rewriter.graph.derive("\(prefix).fold.bias_minus_mean", "sub", [bias, mean])
         } else {
-            shiftedMean = try graph.derive("\(prefix).fold.minus_mean", "neg", [mean])
+            shiftedMean = try rewriter.graph.derive("\(prefix).fold.minus_mean", "neg", [mean])
         }
-        let scaled = try graph.derive("\(prefix).fold.scaled_shift", "mul", [shiftedMean, scale])
+        let scaled = try rewriter.graph.derive("\(prefix).fold.scaled_shift", "mul", [shiftedMean, scale])
         let biasName = producer.parameterName("bias") ?? ((producer.layer.isEmpty ? "" : producer.layer + ".") + "bias")
-        let newBias = beta == nil ? scaled : try graph.derive("\(biasName).folded", "add", [scaled, beta!])
-        let folded = try WeightedProducer.rebind(producer, weight: newWeight, bias: newBias, in: &graph)
+        let newBias = beta == nil ? scaled : try rewriter.graph.derive("\(biasName).folded", "add", [scaled, beta!])
+        let folded = try WeightedProducer.rebind(producer, weight: newWeight, bias: newBias, in: &rewriter.graph)
         // The folded layer replaces the batchnorm; the original layer is left dead.
-        graph.replace(node: index, with: folded)
+        rewriter.replace(node: index, with: folded)
         return true
     }
 }

@@ -17,39 +17,39 @@ public struct FoldConstantsPass: Pass {
 
 /// `f(parameter nodes)` → a parameter node bound to the derived parameter `f(...)`.
 struct ConstantNodePattern: RewritePattern {
-    func rewrite(at index: Int, in graph: inout Graph, uses: UseInfo) throws(Diagnostic) -> Bool {
-        let node = graph.nodes[index]
+    func rewrite(at index: Int, in rewriter: inout Rewriter) throws(Diagnostic) -> Bool {
+        let node = rewriter.graph.nodes[index]
         guard !node.inputs.isEmpty, node.outputs.count == 1, node.parameters.isEmpty else { return false }
         var operands: [String] = []
         for input in node.inputs {
-            guard let producer = uses.producerNode(of: input, in: graph), producer.op is ParameterOp,
+            guard let producer = rewriter.producerNode(of: input), producer.op is ParameterOp,
                   let name = producer.parameterName("") else { return false }
             operands.append(name)
         }
         let base = node.layer.isEmpty ? node.op.name : node.layer
-        let derived = try graph.deriveParameter("\(base).folded", op: node.op, operands: operands, attributes: node.attributes)
-        let shape = graph.shape(of: node.outputs[0])
-        let constant = try graph.makeNode(ParameterOp(), inputs: [], attributes: try Graph.typed(ParameterOp(), [("shape", .ints(shape))]),
+        let derived = try rewriter.graph.deriveParameter("\(base).folded", op: node.op, operands: operands, attributes: node.attributes)
+        let shape = rewriter.graph.shape(of: node.outputs[0])
+        let constant = try rewriter.graph.makeNode(ParameterOp(), inputs: [], attributes: try Graph.typed(ParameterOp(), [("shape", .ints(shape))]),
                                           parameters: [("", derived)], layer: node.layer, location: node.location)
-        graph.replace(node: index, with: constant)
+        rewriter.replace(node: index, with: constant)
         return true
     }
 }
 
 /// `conv(x) * c` → `conv'(x)` with `W' = W * c`, `b' = b * c` (and `/ c` alike).
 struct ScaleIntoWeightsPattern: RewritePattern {
-    func rewrite(at index: Int, in graph: inout Graph, uses: UseInfo) throws(Diagnostic) -> Bool {
-        let node = graph.nodes[index]
+    func rewrite(at index: Int, in rewriter: inout Rewriter) throws(Diagnostic) -> Bool {
+        let node = rewriter.graph.nodes[index]
         guard ["mul", "div"].contains(node.op.name), let scalar = node.scalarOperand, scalar.isFinite,
-              uses.hasSingleUser(node.inputs[0]), let producer = uses.producerNode(of: node.inputs[0], in: graph),
-              WeightedProducer.channelAxis(producer, in: graph) != nil, let weight = producer.parameterName("weight") else { return false }
+              rewriter.hasSingleUser(node.inputs[0]), let producer = rewriter.producerNode(of: node.inputs[0]),
+              WeightedProducer.channelAxis(producer, in: rewriter.graph) != nil, let weight = producer.parameterName("weight") else { return false }
         let how: [(name: String, value: ArgValue)] = [("other", .float(scalar))]
-        let newWeight = try graph.derive("\(weight).scaled", node.op.name, [weight], how)
+        let newWeight = try rewriter.graph.derive("\(weight).scaled", node.op.name, [weight], how)
         let newBias = try producer.parameterName("bias").map { bias throws(Diagnostic) in
-            try graph.derive("\(bias).scaled", node.op.name, [bias], how)
+            try rewriter.graph.derive("\(bias).scaled", node.op.name, [bias], how)
         }
-        let scaled = try WeightedProducer.rebind(producer, weight: newWeight, bias: newBias, in: &graph)
-        graph.replace(node: index, with: scaled)
+        let scaled = try WeightedProducer.rebind(producer, weight: newWeight, bias: newBias, in: &rewriter.graph)
+        rewriter.replace(node: index, with: scaled)
         return true
     }
 }

@@ -38,19 +38,21 @@ public struct FusePass: Pass {
             var inside = Set(graph.nodes[anchor].outputs)
             var members = [anchor]
             let reduces = graph.nodes[anchor].op.fusion == .complexOutFusable
-            for index in (anchor + 1)..<graph.nodes.count where graph.nodes[index].group == nil {
+            var candidates = Self.Candidates(readersOf: graph.nodes[anchor].outputs, uses: uses)
+            while let index = candidates.next() {
                 let node = graph.nodes[index]
+                guard node.group == nil else { continue }
                 if reduces, Self.canReduce(node, in: graph), inside.contains(node.inputs[0]) {
                     // Its output is on another grid: it joins, but nothing reads it inside.
                     members.append(index)
                     continue
                 }
                 guard Self.canJoin(node), graph.shape(of: node.outputs[0]) == shape else { continue }
-                let readsGroup = node.inputs.contains(where: inside.contains)
                 let othersReady = node.inputs.allSatisfy { inside.contains($0) || Self.isReady($0, before: anchor, in: graph, uses: uses) }
-                guard readsGroup, othersReady else { continue }
+                guard othersReady else { continue }
                 members.append(index)
                 inside.formUnion(node.outputs)
+                candidates.add(readersOf: node.outputs, uses: uses)
             }
             guard members.count > 1 else { continue }
             for member in members { graph.nodes[member].group = next }
@@ -98,14 +100,62 @@ public struct FusePass: Pass {
         // The second product's own elementwise epilogue.
         var inside: Set<ValueID> = [second.outputs[0]]
         let grid = graph.shape(of: second.outputs[0])
-        for index in (last + 1)..<graph.nodes.count where graph.nodes[index].group == nil {
+        var candidates = Candidates(readersOf: second.outputs, uses: uses)
+        while let index = candidates.next() {
             let node = graph.nodes[index]
-            guard canJoin(node), graph.shape(of: node.outputs[0]) == grid, node.inputs.contains(where: inside.contains),
+            guard node.group == nil, canJoin(node), graph.shape(of: node.outputs[0]) == grid,
                   node.inputs.allSatisfy({ inside.contains($0) || ready($0) }) else { continue }
             chain.append(index)
             inside.formUnion(node.outputs)
+            candidates.add(readersOf: node.outputs, uses: uses)
         }
         return chain
+    }
+
+    /// The nodes that may join a growing group: readers of its values, visited once each in
+    /// graph order (smallest index first). Only a reader of a group value can join, and a
+    /// node's readers come after it, so this visits exactly the nodes a scan of everything
+    /// after the anchor would accept, in the same order, without the scan (which made fusion
+    /// quadratic in graph size).
+    struct Candidates {
+        private var heap: [Int] = []
+        private var seen: Set<Int> = []
+
+        init(readersOf values: [ValueID], uses: UseInfo) { add(readersOf: values, uses: uses) }
+
+        mutating func add(readersOf values: [ValueID], uses: UseInfo) {
+            for value in values {
+                for reader in uses.users[value] ?? [] where seen.insert(reader).inserted { push(reader) }
+            }
+        }
+
+        mutating func next() -> Int? {
+            guard let first = heap.first else { return nil }
+            let last = heap.removeLast()
+            if !heap.isEmpty {
+                heap[0] = last
+                var i = 0
+                while true {
+                    let (l, r) = (2 * i + 1, 2 * i + 2)
+                    var smallest = i
+                    if l < heap.count, heap[l] < heap[smallest] { smallest = l }
+                    if r < heap.count, heap[r] < heap[smallest] { smallest = r }
+                    if smallest == i { break }
+                    heap.swapAt(i, smallest)
+                    i = smallest
+                }
+            }
+            return first
+        }
+
+        private mutating func push(_ index: Int) {
+            heap.append(index)
+            var i = heap.count - 1
+            while i > 0, heap[(i - 1) / 2] > heap[i] {
+                heap.swapAt(i, (i - 1) / 2)
+                i = (i - 1) / 2
+            }
+        }
     }
 
     /// Whether `value` exists before node `anchor` runs: a graph input, a value computed

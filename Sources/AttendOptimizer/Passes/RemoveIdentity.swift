@@ -17,12 +17,12 @@ public struct RemoveIdentityPass: Pass {
 
 /// Each op declares when it returns its input unchanged (`Op.returnsInputUnchanged`).
 struct RemoveIdentityPattern: RewritePattern {
-    func rewrite(at index: Int, in graph: inout Graph, uses: UseInfo) throws(Diagnostic) -> Bool {
-        let node = graph.nodes[index]
+    func rewrite(at index: Int, in rewriter: inout Rewriter) throws(Diagnostic) -> Bool {
+        let node = rewriter.graph.nodes[index]
         guard node.inputs.count == 1, node.outputs.count == 1, node.parameters.isEmpty,
-              graph.shape(of: node.inputs[0]) == graph.shape(of: node.outputs[0]),
-              node.op.returnsInputUnchanged(inputs: [graph.shape(of: node.inputs[0])], attributes: node.attributes) else { return false }
-        graph.replaceUses(of: node.outputs[0], with: node.inputs[0])
+              rewriter.graph.shape(of: node.inputs[0]) == rewriter.graph.shape(of: node.outputs[0]),
+              node.op.returnsInputUnchanged(inputs: [rewriter.graph.shape(of: node.inputs[0])], attributes: node.attributes) else { return false }
+        rewriter.replaceUses(of: node.outputs[0], with: node.inputs[0])
         return true
     }
 }

@@ -35,10 +35,10 @@ extension Node {
 struct ScalarIdentityPattern: RewritePattern {
     static let neutral: [String: Double] = ["mul": 1, "div": 1, "add": 0, "sub": 0, "pow": 1]
 
-    func rewrite(at index: Int, in graph: inout Graph, uses: UseInfo) throws(Diagnostic) -> Bool {
-        let node = graph.nodes[index]
+    func rewrite(at index: Int, in rewriter: inout Rewriter) throws(Diagnostic) -> Bool {
+        let node = rewriter.graph.nodes[index]
         guard let scalar = node.scalarOperand, Self.neutral[node.op.name] == scalar else { return false }
-        graph.replaceUses(of: node.outputs[0], with: node.inputs[0])
+        rewriter.replaceUses(of: node.outputs[0], with: node.inputs[0])
         return true
     }
 }
@@ -46,49 +46,49 @@ struct ScalarIdentityPattern: RewritePattern {
 /// `(x * a) * b` → `x * (a b)`, `(x / a) / b` → `x / (a b)`. The intermediate must have no
 /// other reader (otherwise both products would be computed anyway).
 struct ScalarChainPattern: RewritePattern {
-    func rewrite(at index: Int, in graph: inout Graph, uses: UseInfo) throws(Diagnostic) -> Bool {
-        let node = graph.nodes[index]
+    func rewrite(at index: Int, in rewriter: inout Rewriter) throws(Diagnostic) -> Bool {
+        let node = rewriter.graph.nodes[index]
         guard ["mul", "div"].contains(node.op.name), let b = node.scalarOperand,
-              let inner = uses.producerNode(of: node.inputs[0], in: graph), inner.op.name == node.op.name,
-              let a = inner.scalarOperand, uses.hasSingleUser(node.inputs[0]) else { return false }
+              let inner = rewriter.producerNode(of: node.inputs[0]), inner.op.name == node.op.name,
+              let a = inner.scalarOperand, rewriter.hasSingleUser(node.inputs[0]) else { return false }
         var attributes = node.attributes
         attributes["other"] = .float(a * b)
-        let merged = try graph.makeNode(node.op, inputs: inner.inputs, attributes: attributes, parameters: [],
+        let merged = try rewriter.graph.makeNode(node.op, inputs: inner.inputs, attributes: attributes, parameters: [],
                                         layer: node.layer, location: node.location)
-        graph.replace(node: index, with: merged)
+        rewriter.replace(node: index, with: merged)
         return true
     }
 }
 
 /// `neg(neg(x))` → `x`.
 struct DoubleNegationPattern: RewritePattern {
-    func rewrite(at index: Int, in graph: inout Graph, uses: UseInfo) throws(Diagnostic) -> Bool {
-        let node = graph.nodes[index]
-        guard node.op.name == "neg", let inner = uses.producerNode(of: node.inputs[0], in: graph),
+    func rewrite(at index: Int, in rewriter: inout Rewriter) throws(Diagnostic) -> Bool {
+        let node = rewriter.graph.nodes[index]
+        guard node.op.name == "neg", let inner = rewriter.producerNode(of: node.inputs[0]),
               inner.op.name == "neg" else { return false }
-        graph.replaceUses(of: node.outputs[0], with: inner.inputs[0])
+        rewriter.replaceUses(of: node.outputs[0], with: inner.inputs[0])
         return true
     }
 }
 
 /// A permute of a permute (transposes included) → one permute of the original input.
 struct PermuteChainPattern: RewritePattern {
-    func rewrite(at index: Int, in graph: inout Graph, uses: UseInfo) throws(Diagnostic) -> Bool {
-        let node = graph.nodes[index]
-        guard node.inputs.count == 1, let inner = uses.producerNode(of: node.inputs[0], in: graph), inner.outputs.count == 1,
-              case .permute(let outer) = node.op.indexMap(inputs: [graph.shape(of: node.inputs[0])], attributes: node.attributes, output: 0),
-              case .permute(let first) = inner.op.indexMap(inputs: inner.inputs.map(graph.shape(of:)), attributes: inner.attributes, output: 0)
+    func rewrite(at index: Int, in rewriter: inout Rewriter) throws(Diagnostic) -> Bool {
+        let node = rewriter.graph.nodes[index]
+        guard node.inputs.count == 1, let inner = rewriter.producerNode(of: node.inputs[0]), inner.outputs.count == 1,
+              case .permute(let outer) = node.op.indexMap(inputs: [rewriter.graph.shape(of: node.inputs[0])], attributes: node.attributes, output: 0),
+              case .permute(let first) = inner.op.indexMap(inputs: inner.inputs.map(rewriter.graph.shape(of:)), attributes: inner.attributes, output: 0)
         else { return false }
         let source = inner.inputs[0]
         // Output axis k of the outer is its input axis outer[k], which is source axis first[outer[k]].
         let dims = outer.map { first[$0] }
         if dims == Array(dims.indices) {
-            graph.replaceUses(of: node.outputs[0], with: source)
+            rewriter.replaceUses(of: node.outputs[0], with: source)
             return true
         }
-        let permute = try graph.makeNode(PermuteOp(), inputs: [source], attributes: Attributes([("dims", .ints(dims))]),
+        let permute = try rewriter.graph.makeNode(PermuteOp(), inputs: [source], attributes: Attributes([("dims", .ints(dims))]),
                                          parameters: [], layer: node.layer, location: node.location)
-        graph.replace(node: index, with: permute)
+        rewriter.replace(node: index, with: permute)
         return true
     }
 }
@@ -96,41 +96,41 @@ struct PermuteChainPattern: RewritePattern {
 /// Row-major reshapes (reshape, flatten, and identity-like views) of a row-major reshape →
 /// one reshape of the original input (or the input itself when the shapes agree).
 struct ReshapeChainPattern: RewritePattern {
-    func rewrite(at index: Int, in graph: inout Graph, uses: UseInfo) throws(Diagnostic) -> Bool {
-        let node = graph.nodes[index]
-        guard node.inputs.count == 1, node.outputs.count == 1, let inner = uses.producerNode(of: node.inputs[0], in: graph),
+    func rewrite(at index: Int, in rewriter: inout Rewriter) throws(Diagnostic) -> Bool {
+        let node = rewriter.graph.nodes[index]
+        guard node.inputs.count == 1, node.outputs.count == 1, let inner = rewriter.producerNode(of: node.inputs[0]),
               inner.inputs.count == 1, inner.outputs.count == 1,
-              node.op.indexMap(inputs: [graph.shape(of: node.inputs[0])], attributes: node.attributes, output: 0) == .rowMajor,
-              inner.op.indexMap(inputs: [graph.shape(of: inner.inputs[0])], attributes: inner.attributes, output: 0) == .rowMajor
+              node.op.indexMap(inputs: [rewriter.graph.shape(of: node.inputs[0])], attributes: node.attributes, output: 0) == .rowMajor,
+              inner.op.indexMap(inputs: [rewriter.graph.shape(of: inner.inputs[0])], attributes: inner.attributes, output: 0) == .rowMajor
         else { return false }
-        let source = inner.inputs[0], shape = graph.shape(of: node.outputs[0])
-        if graph.shape(of: source) == shape {
-            graph.replaceUses(of: node.outputs[0], with: source)
+        let source = inner.inputs[0], shape = rewriter.graph.shape(of: node.outputs[0])
+        if rewriter.graph.shape(of: source) == shape {
+            rewriter.replaceUses(of: node.outputs[0], with: source)
             return true
         }
-        let reshape = try graph.makeNode(ReshapeOp(), inputs: [source], attributes: Attributes([("shape", .ints(shape))]),
+        let reshape = try rewriter.graph.makeNode(ReshapeOp(), inputs: [source], attributes: Attributes([("shape", .ints(shape))]),
                                          parameters: [], layer: node.layer, location: node.location)
-        graph.replace(node: index, with: reshape)
+        rewriter.replace(node: index, with: reshape)
         return true
     }
 }
 
 /// `matmul(a * s, b)` → `matmul(a, b) * s` (either operand; matmul is linear in each).
 struct ScaleThroughMatmulPattern: RewritePattern {
-    func rewrite(at index: Int, in graph: inout Graph, uses: UseInfo) throws(Diagnostic) -> Bool {
-        let node = graph.nodes[index]
+    func rewrite(at index: Int, in rewriter: inout Rewriter) throws(Diagnostic) -> Bool {
+        let node = rewriter.graph.nodes[index]
         guard node.op.name == "matmul", node.outputs.count == 1 else { return false }
         for (position, input) in node.inputs.enumerated() {
-            guard let scaled = uses.producerNode(of: input, in: graph), scaled.op.name == "mul",
-                  scaled.scalarOperand != nil, uses.hasSingleUser(input) else { continue }
+            guard let scaled = rewriter.producerNode(of: input), scaled.op.name == "mul",
+                  scaled.scalarOperand != nil, rewriter.hasSingleUser(input) else { continue }
             var inputs = node.inputs
             inputs[position] = scaled.inputs[0]
-            let product = try graph.makeNode(node.op, inputs: inputs, attributes: node.attributes, parameters: [],
+            let product = try rewriter.graph.makeNode(node.op, inputs: inputs, attributes: node.attributes, parameters: [],
                                              layer: node.layer, location: node.location)
-            let scale = try graph.makeNode(scaled.op, inputs: product.outputs, attributes: scaled.attributes, parameters: [],
+            let scale = try rewriter.graph.makeNode(scaled.op, inputs: product.outputs, attributes: scaled.attributes, parameters: [],
                                            layer: scaled.layer, location: scaled.location)
-            graph.nodes.insert(product, at: index)
-            graph.replace(node: index + 1, with: scale)
+            rewriter.insert(product, before: index)
+            rewriter.replace(node: index, with: scale)
             return true
         }
         return false

@@ -50,6 +50,14 @@ int attend_weights_get(attend_weights *weights, const char *name, int rank, cons
  * them all in name order: `unexpected key: a` or `unexpected keys: a, b`. */
 int attend_weights_check_unexpected(const attend_weights *weights, const char *const *known, int known_count,
                                     const char *const *ignored, int ignored_count, char *error);
+/* Strict loading checked whole before any tensor is read, in the words of `attend run`'s
+ * interpreter (and PyTorch's load_state_dict): every missing key (in `names` order), every
+ * unexpected key (in name order, `ignored` excepted) and every size mismatch, in one message
+ * `weights do not match model 'MODEL': missing keys: a, b; unexpected key: c; size mismatch
+ * for d: checkpoint has [3], model needs [2]`; each list stops after 10 names with
+ * "and N more". `shapes[k]` holds `ranks[k]` dimensions. Returns nonzero on any problem. */
+int attend_weights_check(const attend_weights *weights, const char *model, const char *const *names, const int *ranks,
+                         const int64_t *const *shapes, int count, const char *const *ignored, int ignored_count, char *error);
 void attend_weights_close(attend_weights *weights);
 
 /* ---- .npy (float32, C order) ------------------------------------------------------------ */
