@@ -72,7 +72,10 @@ public enum ONNXExport {
             } catch {
                 throw error.located(at: node.location)
             }
-            precondition(produced.count == node.outputs.count, "ONNX lowering of '\(node.op.name)' returned \(produced.count) outputs for \(node.outputs.count)")
+            guard produced.count == node.outputs.count else {
+                throw .error("internal: the ONNX lowering of '\(node.op.name)' made \(produced.count) outputs for \(node.outputs.count)",
+                             at: node.location)
+            }
             for (id, name) in zip(node.outputs, produced) { names[id] = name }
         }
 
