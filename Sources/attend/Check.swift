@@ -64,18 +64,12 @@ enum Report {
     static func compiled(_ graph: AttendIR.Graph, primitiveOps: Int, target: Target, listKernels: Bool) throws(Diagnostic) -> String {
         let (kernels, plan, strategies) = try CGenerator.layout(graph, target: target)
         var counts: [String: Int] = [:]
-        for line in strategies { counts[Self.strategyName(line), default: 0] += 1 }
+        for kernel in strategies { counts[kernel.strategy, default: 0] += 1 }
         var lines = listKernels ? ["", "kernels for \(target):"] + strategies.enumerated().map { "  k\($0): \($1)" } + [""] : []
         lines += ["kernels: \(kernels) (from \(primitiveOps) primitive ops)",
                   "strategies (\(target.isa.rawValue)): " + counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
                   "arena: \(grouped(plan.size * 4)) bytes (peak live \(grouped(plan.peakLive * 4)) bytes; naive sum of intermediates \(grouped(plan.naiveSize * 4)) bytes)"]
         return lines.joined(separator: "\n")
-    }
-
-    /// The strategy name of a `layout` kernel line (`layer: op NAME (detail)`).
-    static func strategyName(_ line: String) -> String {
-        let afterOp = line.split(separator: " ").dropFirst(2).first.map(String.init) ?? "direct"
-        return afterOp
     }
 
     static func grouped(_ n: Int) -> String {

@@ -226,16 +226,29 @@ public enum CGenerator {
 extension CGenerator {
     /// The kernel count, arena plan and kernel strategies `generate` would produce for
     /// `target`, without generating code.
-    public static func layout(_ graph: Graph, target: Target) throws(Diagnostic) -> (kernels: Int, plan: ArenaPlan, strategies: [String]) {
+    public static func layout(_ graph: Graph, target: Target) throws(Diagnostic) -> (kernels: Int, plan: ArenaPlan, strategies: [KernelDescription]) {
         var graph = graph
         let strategies = try StrategySelection(&graph, target: target, strategies: target.usesStrategies ? KernelStrategies.all : [])
         let schedule = KernelSchedule(graph, strategies: strategies)
         let described = schedule.units.map { unit in
             let node = graph.nodes[unit.anchor]
-            return "\(node.layer.isEmpty ? node.op.name : node.layer): \(node.op.name) \(strategies.description(of: unit.anchor))"
+            let plan = strategies.plans[unit.anchor]
+            return KernelDescription(layer: node.layer.isEmpty ? node.op.name : node.layer, op: node.op.name,
+                                     strategy: plan?.strategy ?? "direct", detail: plan?.detail)
         }
         return (schedule.units.count, Storage(graph, schedule: schedule).plan, described)
     }
+}
+
+/// One kernel as `attend check --kernels` lists it: the layer it is named after, its op, and
+/// the strategy chosen for it (`direct`: the op's own lowering).
+public struct KernelDescription: Sendable, CustomStringConvertible {
+    public var layer: String
+    public var op: String
+    public var strategy: String
+    public var detail: String?
+
+    public var description: String { "\(layer): \(op) \(strategy)" + (detail.map { " (\($0))" } ?? "") }
 }
 
 extension CGenerator {

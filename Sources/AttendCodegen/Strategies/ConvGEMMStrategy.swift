@@ -10,9 +10,10 @@ import AttendIR
 ///
 /// - Weights are packed once at load into panels of `tile.rows` output channels
 ///   (`pack_panels`, a derived parameter), read as broadcasts.
-/// - The B operand (input patches) comes from one of two places (`Operand`): for stride 1,
-///   shifted runs of a zero-padded copy of the input, read in place (no packing); for other
-///   strides, a per-tile panel packed block by block of the reduction (im2col of one tile).
+/// - The B operand (input patches) is copied per tile into an aligned L1 panel, a block of
+///   the reduction at a time, from one of two sources (`Operand`): for stride 1, shifted
+///   runs of a zero-padded copy of the input (or of the input itself for 1x1), copied as
+///   whole vectors; for other strides, im2col of the tile.
 /// - The parallel loop runs over tiles of `tile.columns` consecutive pixels of one image
 ///   (and, for small maps, groups of output-channel panels).
 /// - Each output row segment is finalized (`Stmt.finalized`) once complete, so fused
@@ -56,7 +57,8 @@ struct ConvGEMMStrategy: KernelStrategy {
         var wholePlanes: Bool
     }
 
-    func plan(_ node: Node, in graph: Graph, target: Target) -> StrategyPlan? {
+    func plan(_ node: Node, in index: GraphIndex, target: Target) -> StrategyPlan? {
+        let graph = index.graph
         guard let conv = node.op as? ConvOp, conv.spatialRank == 2,
               node.inputs.count == 1, node.outputs.count == 1, node.parameterName("weight") != nil else { return nil }
         let g = ConvGeometry(input: graph.shape(of: node.inputs[0]), output: graph.shape(of: node.outputs[0]), attributes: node.attributes)
@@ -68,15 +70,13 @@ struct ConvGEMMStrategy: KernelStrategy {
                                              rowsDividing: g.groups > 1 ? g.outPerGroup : nil) else { return nil }
         // A fused reduction over windows of this node's output grid (global pooling of it or
         // of its epilogue's value).
-        let wholePlanes = node.group.map { group in
-            graph.nodes.contains { member in
-                member.group == group && member.op.reductionWindow(inputs: member.inputs.map(graph.shape(of:)), attributes: member.attributes) != nil
-            }
-        } ?? false
+        let wholePlanes = index.groupMates(of: node).contains { member in
+            member.op.reductionWindow(inputs: member.inputs.map(graph.shape(of:)), attributes: member.attributes) != nil
+        }
         let operand: Operand
         if g.isShifted {
             let inPlace = g.kernel == [1, 1] && g.pad == [0, 0] && tile.columns <= ArenaPlan.tail
-            let guardEnd = inPlace && g.gridPixels % tile.columns != 0 && !Self.livesInArena(node.inputs[0], graph)
+            let guardEnd = inPlace && g.gridPixels % tile.columns != 0 && !Self.livesInArena(node.inputs[0], index)
             // The guarded last plane is written for one group; grouped convs copy instead.
             operand = .shifted(copy: !inPlace || (guardEnd && g.groups > 1), guardEnd: guardEnd && g.groups == 1)
         } else {
@@ -125,9 +125,11 @@ struct ConvGEMMStrategy: KernelStrategy {
 
     /// Whether `value`'s elements live in the arena (not a graph input or output, nor a
     /// parameter): reads a little past its end stay inside the arena.
-    static func livesInArena(_ value: ValueID, _ graph: Graph) -> Bool {
-        guard !graph.inputs.contains(where: { $0.value == value }), !graph.outputs.contains(where: { $0.value == value }),
-              let producer = graph.nodes.first(where: { $0.outputs.contains(value) }) else { return false }
+    static func livesInArena(_ value: ValueID, _ index: GraphIndex) -> Bool {
+        let graph = index.graph
+        guard !graph.outputs.contains(where: { $0.value == value }), let producer = index.producer[value].map({ graph.nodes[$0] }) else {
+            return false  // a graph input or output, in the caller's buffer
+        }
         // Views (injective ops) may read a graph input or a parameter in place.
         return producer.op.fusion != .injective && !(producer.op is ParameterOp)
     }

@@ -9,7 +9,31 @@ public protocol KernelStrategy: Sendable {
     /// The name `attend check` and `attend graph --optimized` show (`gemm`).
     var name: String { get }
     /// A plan for `node` on `target`, or nil when this strategy does not apply to it.
-    func plan(_ node: Node, in graph: Graph, target: Target) -> StrategyPlan?
+    func plan(_ node: Node, in graph: GraphIndex, target: Target) -> StrategyPlan?
+}
+
+/// A graph with the lookups strategies need, built once per selection so choosing stays
+/// linear in the graph's size: each value's producer, and each fusion group's members.
+public struct GraphIndex: Sendable {
+    public let graph: Graph
+    public let producer: [ValueID: Int]
+    public let groupMembers: [Int: [Int]]
+
+    public init(_ graph: Graph) {
+        self.graph = graph
+        var producer: [ValueID: Int] = [:], members: [Int: [Int]] = [:]
+        for (index, node) in graph.nodes.enumerated() {
+            for output in node.outputs { producer[output] = index }
+            if let group = node.group { members[group, default: []].append(index) }
+        }
+        self.producer = producer
+        groupMembers = members
+    }
+
+    /// The other nodes of `node`'s fusion group (none when it is in none).
+    public func groupMates(of node: Node) -> [Node] {
+        node.group.map { (groupMembers[$0] ?? []).map { graph.nodes[$0] } } ?? []
+    }
 }
 
 /// A strategy's decision for one node: its tiling, the derived parameters (packed weights)
@@ -47,7 +71,6 @@ public struct StrategyPlan: Sendable {
         self.lower = lower
     }
 
-    public var description: String { "\(strategy) (\(detail))" }
 }
 
 /// Every strategy besides each op's direct lowering, in order of preference.
@@ -69,28 +92,36 @@ public struct StrategySelection: Sendable {
     /// uses its op's direct lowering, for comparison).
     public init(_ graph: inout Graph, target: Target, strategies: [any KernelStrategy] = KernelStrategies.all) throws(Diagnostic) {
         self.target = target
-        for (index, node) in graph.nodes.enumerated() {
+        // Plans are made against the graph as given; the derived parameters they ask for are
+        // added afterwards (they change no node).
+        let index = GraphIndex(graph)
+        var existing: [ParameterDefinition: String] = [:]
+        for parameter in graph.parameters { if let definition = parameter.definition { existing[definition] = parameter.name } }
+        for (position, node) in index.graph.nodes.enumerated() {
             var chosen: StrategyPlan?
             for strategy in strategies {
-                if let plan = strategy.plan(node, in: graph, target: target) { chosen = plan; break }
+                if let plan = strategy.plan(node, in: index, target: target) { chosen = plan; break }
             }
             guard let plan = chosen else { continue }
             var names: [String: String] = [:]
             for derivation in plan.derivations {
                 let operands = derivation.operandSlots.compactMap { node.parameterName($0) }
                 guard operands.count == derivation.operandSlots.count else { continue }
-                let base = operands.first ?? (node.layer.isEmpty ? node.op.name : node.layer)
-                let name = "\(base).\(derivation.slot)"
+                let definition = ParameterDefinition(op: derivation.op.name, operands: operands, attributes: derivation.attributes)
                 // Nodes sharing a weight share its packing.
-                if let existing = graph.parameters.first(where: { $0.definition == ParameterDefinition(op: derivation.op.name, operands: operands, attributes: derivation.attributes) }) {
-                    names[derivation.slot] = existing.name
+                if let name = existing[definition] {
+                    names[derivation.slot] = name
                 } else {
-                    names[derivation.slot] = try graph.deriveParameter(name, op: derivation.op, operands: operands, attributes: derivation.attributes)
+                    let base = operands.first ?? (node.layer.isEmpty ? node.op.name : node.layer)
+                    let name = try graph.deriveParameter("\(base).\(derivation.slot)", op: derivation.op, operands: operands,
+                                                         attributes: derivation.attributes)
+                    existing[definition] = name
+                    names[derivation.slot] = name
                 }
             }
             guard names.count == plan.derivations.count else { continue }
-            plans[index] = plan
-            derived[index] = names
+            plans[position] = plan
+            derived[position] = names
         }
     }
 
@@ -98,7 +129,4 @@ public struct StrategySelection: Sendable {
     public func derivedSlots(of index: Int) -> [(slot: String, name: String)] {
         (derived[index] ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
-
-    /// The node's strategy as `attend check` lists it.
-    public func description(of index: Int) -> String { plans[index]?.description ?? "direct" }
 }
