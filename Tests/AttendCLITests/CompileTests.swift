@@ -104,6 +104,20 @@ struct CompileTests {
         #expect(Self.cVersusInterpreter.mismatch(c, interpreter) == nil)
     }
 
+    /// Two processes (each with its own hash seed) write the same C for the same model, so
+    /// builds are cached and reproduced by their sources.
+    @Test func generatedCIsTheSameInEveryProcess() throws {
+        let model = "Models/se_resnet.yaml"
+        var sources: [String] = []
+        for _ in 0..<3 {
+            let folder = CLI.folder().path
+            let result = try CLI.run(["compile", model, "-o", folder, "--no-build"])
+            #expect(result.status == 0, "\(result.stderr)")
+            sources.append(try String(contentsOfFile: folder + "/se_resnet.c", encoding: .utf8))
+        }
+        #expect(Set(sources).count == 1, "the generated C differs between runs")
+    }
+
     @Test func missingOrFailingCompilerIsAClearError() throws {
         let folder = CLI.folder().path
         let missing = try CLI.run(["compile", "Models/vit_block.yaml", "-o", folder], environment: ["CC": "/nonexistent/cc"])

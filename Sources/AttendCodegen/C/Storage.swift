@@ -85,7 +85,10 @@ struct Storage {
                   placing.contains(output) else { continue }
             let inside = Set(nodes.flatMap(\.outputs))
             let external = nodes.flatMap(\.inputs).filter { !inside.contains($0) }
-            for input in Set(external) where placing.contains(input) && last[input] == position
+            // The first eligible input in reading order (not a Set's, whose order changes from
+            // run to run: the same model must give the same C).
+            var seen: Set<ValueID> = []
+            for input in external where seen.insert(input).inserted && placing.contains(input) && last[input] == position
                 && graph.shape(of: input) == graph.shape(of: output)
                 && external.allSatisfy({ schedule.root(of: $0) != input || $0 == input }) {
                 inPlace.append((output, input))
