@@ -23,8 +23,10 @@ struct RegisterTile: Hashable, Sendable, CustomStringConvertible {
     /// The tile for a `rows x columns` product on `target`, by estimated time: the work
     /// including padding (rows and columns rounded up to whole tiles), slowed where the
     /// operand traffic per FMA (`4 / vectors` bytes of A broadcasts plus `4 * width / rows`
-    /// of B vectors) exceeds what L2 feeds two FMA pipes (about 16 bytes per FMA); ties go
-    /// to less traffic.
+    /// of B vectors) exceeds what L2 feeds two FMA pipes (about 16 bytes per FMA), or where
+    /// the step's loads (`rows` broadcasts and `vectors` vectors) take longer to issue than
+    /// its FMAs (measured: a 24x1 tile, 25 loads per 24 FMAs, runs the 1024x784x1024 product
+    /// about 20% slower than 8x3 or 12x2); ties go to less traffic.
     /// With `rowsDividing`, only tiles whose rows divide it (nil when none does).
     static func choose(rows: Int, columns: Int, target: Target, rowsDividing: Int? = nil) -> RegisterTile? {
         let budget = accumulatorBudget(target), width = target.vectorWidth
@@ -38,10 +40,15 @@ struct RegisterTile: Hashable, Sendable, CustomStringConvertible {
             let tile = RegisterTile(rows: tileRows, vectors: vectors, width: width)
             let traffic = 4.0 / Double(vectors) + 4.0 * Double(width) / Double(tileRows)
             let work = Double(roundUp(rows, tileRows) * roundUp(columns, tile.columns))
-            candidates.append((tile, work * max(1, traffic / 16), traffic))
+            let loadBound = Double(tileRows + vectors) / loadsPerCycle / (Double(tileRows * vectors) / fmaPipes)
+            candidates.append((tile, work * max(1, traffic / 16, loadBound), traffic))
         }
         return candidates.min { a, b in a.cost != b.cost ? a.cost < b.cost : a.traffic < b.traffic }?.tile
     }
+
+    /// Two FMA pipes; loads (broadcasts included) issue at somewhat under two per cycle
+    /// beside them.
+    static let fmaPipes = 2.0, loadsPerCycle = 1.7
 
     static func roundUp(_ value: Int, _ multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
 
