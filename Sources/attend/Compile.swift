@@ -36,7 +36,7 @@ struct Compile: ParsableCommand {
             let program = try CGenerator.generate(graph, target: target)
             let build = try CBuild(target: target)
             try build.write(program, to: output)
-            Attend.show("wrote \(output)/\(program.stem).c, \(program.stem).h, \(program.stem)_main.c and the runtime")
+            Attend.show("wrote \(output)/\(program.stem).c, \(program.stem).h, \(program.stem)_main.c, \(program.kernelFiles.count) kernel files (\(program.kernelFiles.map(\.name).joined(separator: ", "))) and the runtime")
             guard !noBuild else { return }
             let executable = try build.build(program, in: output)
             Attend.show("built \(executable) and \(output)/lib\(program.stem).a (\(program.kernelCount) kernels, arena \(program.plan.size * 4) bytes)")
@@ -57,7 +57,7 @@ enum CompiledModelCache {
     /// sources, runtime, compiler and flags exists.
     static func executable(for program: CProgram, build: CBuild) throws(Diagnostic) -> String {
         var hasher = StableHash()
-        for text in [program.source, program.header, program.main, build.compiler] + build.flags { hasher.add(text) }
+        for text in [program.source, program.header, program.main, build.compiler] + program.kernelFiles.flatMap({ [$0.name, $0.source] }) + build.flags { hasher.add(text) }
         for file in build.runtime { hasher.add(file.name); hasher.add(file.contents) }
         let directory = root + "/" + program.stem + "-" + hasher.hex
         let executable = directory + "/" + program.stem

@@ -27,14 +27,21 @@ struct CodegenTests {
         let first = try CGenerator.generate(try Self.model("vit_block"), target: .portable)
         let second = try CGenerator.generate(try Self.model("vit_block"), target: .portable)
         #expect(first.source == second.source)
+        #expect(first.kernelFiles == second.kernelFiles)
         #expect(first.header == second.header)
     }
 
     @Test func kernelsAreNamedAndCommentedByLayer() throws {
         let program = try CGenerator.generate(try Self.model("se_resnet_block", ["width": "8", "size": "6"]), target: .portable)
-        #expect(program.source.contains("/* conv2d 'conv1': [1, 8, 6, 6] -> [1, 8, 6, 6] */"))
-        #expect(program.source.contains("static void k0_conv1("))
-        #expect(program.source.contains("static void k6_se_fc1("))
+        let kernels = program.kernelFiles.filter { !$0.isLoadTime }.map(\.source).joined()
+        #expect(kernels.contains("/* conv2d 'conv1': [1, 8, 6, 6] -> [1, 8, 6, 6] */"))
+        // External (each file is compiled apart), named with the model's stem, declared in
+        // the file that calls them.
+        #expect(kernels.contains("ATTEND_KERNEL void se_resnet_block_k0_conv1("))
+        #expect(kernels.contains("ATTEND_KERNEL void se_resnet_block_k6_se_fc1("))
+        #expect(program.source.contains("ATTEND_KERNEL void se_resnet_block_k0_conv1("))
+        #expect(program.source.contains("se_resnet_block_k0_conv1(inputs[0]"))
+        #expect(program.kernelFiles.contains { $0.isLoadTime && $0.source.contains("/* derived parameter") })
         #expect(program.header.contains("se_resnet_block_model *se_resnet_block_create("))
         #expect(program.header.contains("#define SE_RESNET_BLOCK_ARENA_FLOATS"))
     }
@@ -64,12 +71,14 @@ struct CodegenTests {
         let graph = try Self.graph(spec)
         let program = try CGenerator.generate(graph, target: .portable)
         // Outside comments (which cannot be closed from inside), no payload survives.
-        for text in [program.source, program.header, program.main] {
+        let kernelSources = program.kernelFiles.map(\.source)
+        for text in [program.source, program.header, program.main] + kernelSources {
             let code = Self.withoutComments(text)
             #expect(!code.contains("system("))
             #expect(!code.contains("#define\""))
             #expect(!code.contains("int x = 1"))
-            #expect(code.components(separatedBy: "#include").count - 1 == (text == program.source ? 5 : text == program.main ? 1 : 2))
+            let includes = text == program.source || kernelSources.contains(text) ? 5 : text == program.main ? 1 : 2
+            #expect(code.components(separatedBy: "#include").count - 1 == includes)
         }
         #expect(program.stem.count <= 64)
         // And it compiles warning-free and computes what the interpreter computes.

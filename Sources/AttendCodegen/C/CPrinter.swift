@@ -1,14 +1,14 @@
 import AttendIR
 
-/// Prints kernel IR as C11. Kernels are `static` functions over `restrict` float buffers;
-/// a top-level parallel loop is outlined into a task that the runtime's thread pool splits.
+/// Prints kernel IR as C11. Kernels are functions over `restrict` float buffers (`static`, or
+/// external with hidden visibility when called from another file); a top-level parallel
+/// loop is outlined into a task that the runtime's thread pool splits.
 /// Everything here is syntax: the Swift printer shares the same kernel IR.
 public struct CPrinter {
     public init() {}
 
-    public func kernel(_ kernel: Kernel) -> String {
+    public func kernel(_ kernel: Kernel, external: Bool = false) -> String {
         var lines = ["/* \(Naming.comment(kernel.comment)) */"]
-        let parameters = kernel.parameters.map(declaration)
         var tasks: [String] = []
         var body: [String] = []
         var taskIndex = 0
@@ -30,11 +30,18 @@ public struct CPrinter {
             lines.append("} \(kernel.name)_context;")
             lines += tasks
         }
-        lines.append("static void \(kernel.name)(\((parameters + ["attend_pool *pool"]).joined(separator: ", "))) {")
+        lines.append("\(external ? "ATTEND_KERNEL" : "static") \(signature(kernel)) {")
         if taskIndex == 0 { lines.append("    (void)pool;") }
         lines += body
         lines.append("}")
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The declaration of an external kernel, for the file that calls it.
+    public func prototype(_ kernel: Kernel) -> String { "ATTEND_KERNEL \(signature(kernel));" }
+
+    private func signature(_ kernel: Kernel) -> String {
+        "void \(kernel.name)(\((kernel.parameters.map(declaration) + ["attend_pool *pool"]).joined(separator: ", ")))"
     }
 
     private func outlined(_ name: String, kernel: Kernel, variable: String, body: [Stmt]) -> String {
@@ -224,8 +231,10 @@ public struct CPrinter {
     static let scalarPrelude = """
     #if defined(__GNUC__)
     #define ATTEND_HELPER static inline __attribute__((unused))
+    #define ATTEND_KERNEL __attribute__((visibility("hidden")))
     #else
     #define ATTEND_HELPER static inline
+    #define ATTEND_KERNEL
     #endif
     ATTEND_HELPER float attend_maxf(float a, float b) { return (a != a || b != b) ? NAN : (a > b ? a : b); }
     ATTEND_HELPER float attend_minf(float a, float b) { return (a != a || b != b) ? NAN : (a < b ? a : b); }
