@@ -41,6 +41,8 @@ struct FormulaWriter {
             case .log: "Log"
             case .tanh: "Tanh"
             case .erf: "Erf"
+            case .sin: "Sin"
+            case .cos: "Cos"
             }
             return b.add1(opType, [emit(x, into: &b)], base: base)
         case .binary(let function, let x, let y):

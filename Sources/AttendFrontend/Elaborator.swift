@@ -27,8 +27,10 @@ struct Elaborator {
 
     private func inputs(of layer: LayerSpec, at index: Int, previous: [ValueID]?, scope: Scope) throws(Diagnostic) -> [ValueID] {
         guard let from = layer.from else {
-            // Ops that take no input (a learned `parameter`) are not fed the previous layer.
+            // Ops and blocks that take no input (a learned `parameter`, an embedding table)
+            // are not fed the previous layer.
             if OpRegistry.op(named: layer.kind.text)?.arity == .exactly(0) { return [] }
+            if let block = library.block(named: layer.kind.text), block.inputs.isEmpty { return [] }
             if let previous { return previous }
             return try onlyInput(scope, for: layer)
         }
@@ -72,7 +74,7 @@ struct Elaborator {
             for reference in layer.from ?? [SpecScalar(text: "_", location: layer.location)] {
                 if reference.text == "_" {
                     if index > 0 { result.append(index - 1) }
-                } else if let target = indexByName[reference.text] ?? Self.baseName(reference.text).flatMap({ indexByName[$0] }) {
+                } else if let target = Self.layerIndex(of: reference.text, in: indexByName) {
                     result.append(target)
                 }
             }
@@ -105,6 +107,17 @@ struct Elaborator {
         return String(reference[..<dot])
     }
 
+    /// The layer a reference names: itself, or with numeric suffixes dropped
+    /// (`layers.-1.0` → `layers`, output 0 of its last copy).
+    static func layerIndex(of reference: String, in indexByName: [String: Int]) -> Int? {
+        var name: String? = reference
+        while let candidate = name {
+            if let index = indexByName[candidate] { return index }
+            name = baseName(candidate)
+        }
+        return nil
+    }
+
     private func checkName(_ name: SpecScalar) throws(Diagnostic) {
         let text = name.text
         guard !text.isEmpty, text != "_", !text.contains("."), !text.contains(where: { $0.isWhitespace }) else {
@@ -135,7 +148,12 @@ struct Elaborator {
         }
         for copy in 0..<count {
             current = try invoke(layer, inputs: current, path: scope.qualified("\(localName).\(copy)"), scope: scope)
-            if let name = layer.name?.text { scope.tensors["\(name).\(copy)"] = current }
+            // `NAME.-1` is the last copy, as `layers[-1]` indexes an nn.Sequential, so output K
+            // of the last copy of a multi-output layer is `NAME.-1.K` whatever the count.
+            if let name = layer.name?.text {
+                scope.tensors["\(name).\(copy)"] = current
+                scope.tensors["\(name).\(copy - count)"] = current
+            }
         }
         return current
     }

@@ -65,7 +65,6 @@ public enum SpecParser {
             }
         }
         guard !block.layers.isEmpty else { throw .error("block '\(entry.key.text)' has no layers", at: entry.key.location) }
-        guard !block.inputs.isEmpty else { throw .error("block '\(entry.key.text)' has no inputs", at: entry.key.location) }
         return block
     }
 

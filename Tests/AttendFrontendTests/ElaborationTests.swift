@@ -60,6 +60,53 @@ struct ElaborationTests {
         #expect(graph.nodes[3].inputs[0] == graph.nodes[1].outputs[0])
     }
 
+    /// A multi-output block chains under `repeat` (each copy gets all outputs of the one
+    /// before); `NAME.-1` is the last copy and `NAME.-1.K` its output K, whatever the count.
+    @Test func repeatChainsMultiOutputBlocksAndCountsFromTheEnd() throws {
+        let spec = """
+        attend: 1
+        name: t
+        params: {n: 3}
+        inputs:
+          x: [2, 4]
+          pos: [1, 4]
+        layers:
+          - out: {op: last, from: layers.-1.0}
+          - layers: {op: step, from: [x, pos], repeat: n}
+          - before: {op: relu, from: layers.-2.0}
+        outputs: [out, before]
+        blocks:
+          step:
+            inputs: {x: [B, C], pos: [_, C]}
+            layers:
+              - {op: add, from: [x, pos]}
+              - fc: {op: linear, out: C}
+            outputs: [fc, pos]
+          last:
+            inputs: {x: [B, C]}
+            layers:
+              - table: {op: table}
+              - {op: mul, from: [x, table]}
+          table:
+            inputs: {}
+            layers:
+              - weight: {op: parameter, shape: [1, 4]}
+        """
+        let graph = try SpecHelpers.compile(spec)
+        #expect(graph.parameters.map(\.name) == ["layers.0.fc.weight", "layers.0.fc.bias", "layers.1.fc.weight", "layers.1.fc.bias",
+                                                "layers.2.fc.weight", "layers.2.fc.bias", "out.table.weight"])
+        let linears = graph.nodes.filter { $0.op.name == "linear" }
+        #expect(linears.count == 3)
+        // Every copy adds the same `pos`; `out` reads the last copy's fc, `before` the middle one's.
+        #expect(Set(graph.nodes.filter { $0.op.name == "add" }.map { $0.inputs[1] }).count == 1)
+        #expect(graph.nodes.first { $0.layer == "out.1" }?.inputs[0] == linears[2].outputs[0])
+        #expect(graph.nodes.first { $0.layer == "before" }?.inputs[0] == linears[1].outputs[0])
+        #expect(try SpecHelpers.compile(spec, overrides: ["n": "2"]).nodes.filter { $0.op.name == "linear" }.count == 2)
+        #expect(SpecHelpers.error(spec, overrides: ["n": "1"])?.message.contains("unknown reference 'layers.-2.0'") == true)
+        let error = try #require(SpecHelpers.error(spec.replacingOccurrences(of: "layers.-2.0", with: "layers.-4.0")))
+        #expect(error.message.contains("unknown reference 'layers.-4.0'"))
+    }
+
     @Test func blocksNestParameterNames() throws {
         let graph = try SpecHelpers.compile("""
         attend: 1

@@ -152,6 +152,19 @@ private func slots(_ name: String, _ inputs: [[Int]], _ args: [(String, ArgValue
     #expect(try op("batchnorm").ignoredStateNames == ["num_batches_tracked"])
 }
 
+/// frozen_batchnorm: the same shapes and state_dict names, every tensor a buffer (nothing
+/// counted as a learned parameter, as torchvision's FrozenBatchNorm2d registers them).
+@Test func frozenBatchNormHoldsBuffersOnly() throws {
+    #expect(try shapes("frozen_batchnorm", [[2, 3, 4, 4]]) == [[2, 3, 4, 4]])
+    #expect(try slots("frozen_batchnorm", [[2, 3, 4, 4]]) == [
+        ParameterSlot("weight", [3], .constant(1), isBuffer: true), ParameterSlot("bias", [3], .constant(0), isBuffer: true),
+        ParameterSlot("running_mean", [3], .constant(0), isBuffer: true), ParameterSlot("running_var", [3], .constant(1), isBuffer: true),
+    ])
+    #expect(try op("frozen_batchnorm").fusion == .broadcast)
+    #expect(try op("frozen_batchnorm").ignoredStateNames == ["num_batches_tracked"])
+    #expect(try op("frozen_batchnorm") is BatchNormOp)
+}
+
 @Test func batchNormNeedsChannels() throws {
     let message = try #require(try shapeError("batchnorm", [[3]]))
     #expect(message.contains("[3]") && message.contains("[N, C, ...]"))

@@ -230,3 +230,42 @@ private func flops(_ op: String, _ inputs: [[Int]], _ args: [(String, ArgValue)]
         }
     }
 }
+
+@Suite struct SinePositionEmbeddingShapeTests {
+    @Test func constantOfTheGivenSize() throws {
+        let op = try #require(OpRegistry.op(named: "sine_position_embedding"))
+        #expect(op.arity == .exactly(0))
+        #expect(op.fusion == .opaque)
+        #expect(try shapes("sine_position_embedding", [], [("dim", .int(256)), ("size", .ints([25, 34]))]) == [[1, 256, 25, 34]])
+        #expect(try shapes("sine_position_embedding", [], [("dim", .int(8)), ("size", .int(3))]) == [[1, 8, 3, 3]])
+        #expect(try flops("sine_position_embedding", [], [("dim", .int(8)), ("size", .int(3))]) == 2 * 72)
+        #expect(try flops("sine_position_embedding", [], [("dim", .int(8)), ("size", .int(3)), ("normalize", .bool(true))]) == 4 * 72)
+        let attributes = try op.typeArguments([("dim", .int(8)), ("size", .ints([2, 4])), ("normalize", .bool(true))])
+        #expect(op.parameters(inputs: [], attributes: attributes).isEmpty)
+    }
+
+    @Test func geometryFollowsDETR() throws {
+        let op = try #require(OpRegistry.op(named: "sine_position_embedding"))
+        let normalized = SinePositionEmbeddingOp.Geometry(try op.typeArguments([("dim", .int(8)), ("size", .ints([2, 4])), ("normalize", .bool(true))]))
+        #expect(normalized.features == 4)
+        #expect(abs(normalized.rowFactor - 2 * Double.pi / (2 + 1e-6)) < 1e-12)
+        #expect(abs(normalized.columnFactor - 2 * Double.pi / (4 + 1e-6)) < 1e-12)
+        // Channels pair up: t_0 = t_1 = 1, t_2 = t_3 = temperature ** (2 / 4).
+        #expect(normalized.wavelength(0) == 1 && normalized.wavelength(1) == 1)
+        #expect(abs(normalized.wavelength(3) - 100) < 1e-9)
+        let raw = SinePositionEmbeddingOp.Geometry(try op.typeArguments([("dim", .int(4)), ("size", .int(3))]))
+        #expect(raw.rowFactor == 1 && raw.columnFactor == 1)
+    }
+
+    @Test func errors() throws {
+        #expect(try failure("sine_position_embedding", [], [("dim", .int(6)), ("size", .int(3))])
+                == "sine_position_embedding dim must be a positive multiple of 4 (sine and cosine pairs for rows and columns), got 6")
+        #expect(try failure("sine_position_embedding", [], [("dim", .int(8)), ("size", .ints([0, 3]))])
+                == "sine_position_embedding size must be positive, got [0, 3]")
+        #expect(try failure("sine_position_embedding", [], [("dim", .int(8)), ("size", .int(3)), ("scale", .float(1))])
+                == "sine_position_embedding takes a scale only with normalize: true (as DETR)")
+        #expect(try failure("sine_position_embedding", [], [("dim", .int(8)), ("size", .int(3)), ("temperature", .float(0))]) != nil)
+        #expect(try failure("sine_position_embedding", [], [("dim", .int(8)), ("size", .int(3)), ("eps", .float(-1))]) != nil)
+        #expect(try failure("sine_position_embedding", [], [("dim", .int(1 << 20)), ("size", .ints([1 << 10, 1 << 10]))]) != nil)
+    }
+}

@@ -155,6 +155,8 @@ public struct CPrinter {
             case .log: return "logf(\(inner))"
             case .tanh: return "tanhf(\(inner))"
             case .erf: return "erff(\(inner))"
+            case .sin: return "sinf(\(inner))"
+            case .cos: return "cosf(\(inner))"
             }
         case .binary(let function, let a, let b):
             let (x, y) = (value(a), value(b))

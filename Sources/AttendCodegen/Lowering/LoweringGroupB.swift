@@ -1,7 +1,7 @@
 import AttendBasic
 import AttendIR
 
-/// Lowerings of pooling, layout and resampling ops.
+/// Lowerings of pooling, layout, resampling, position-embedding and weight-packing ops.
 ///
 /// Shared shape of the loop nests: one top-level `.parallel` loop over output *rows* (every
 /// axis but the last, flattened, so a batch of 1 still splits across threads), with the last
@@ -14,6 +14,7 @@ enum LoweringGroupB {
         .merging(LayoutLowering.table) { first, _ in first }
         .merging(ResampleLowering.table) { first, _ in first }
         .merging(PackingLowering.table) { first, _ in first }
+        .merging(PositionLowering.table) { first, _ in first }
 }
 
 /// Building blocks shared by the group B lowerings.

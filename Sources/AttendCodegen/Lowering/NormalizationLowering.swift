@@ -6,7 +6,7 @@ import AttendIR
 /// batchnorm follows PyTorch's float32 inference arithmetic exactly, as the interpreter does.
 enum NormalizationLowering {
     static let table: [String: Lowering] = [
-        "softmax": softmax, "layernorm": layerNorm, "batchnorm": batchNorm, "groupnorm": groupNorm,
+        "softmax": softmax, "layernorm": layerNorm, "batchnorm": batchNorm, "frozen_batchnorm": batchNorm, "groupnorm": groupNorm,
     ]
 
     /// Stable softmax along one axis: parallel over the other coordinates (outer x inner);

@@ -78,11 +78,21 @@ public struct LayerNormOp: Op {
 /// torch.nn.BatchNorm1d/2d in eval mode: normalizes axis 1 of `[N, C, ...]` with running
 /// statistics. Parameters in state_dict order: weight, bias (when affine), running_mean,
 /// running_var; `num_batches_tracked` is accepted and ignored.
+///
+/// `frozen_batchnorm` is the same computation with the weight and bias held as buffers, as
+/// torchvision.ops.FrozenBatchNorm2d (and DETR's copy of it) registers them: same state_dict
+/// keys, but nothing counted as a learned parameter.
 public struct BatchNormOp: Op {
-    public init() {}
+    public let frozen: Bool
 
-    public var name: String { "batchnorm" }
-    public var summary: String { "batch normalization with running statistics, as torch.nn.BatchNorm1d/2d in eval mode; input [N, C, ...]" }
+    public init(frozen: Bool = false) { self.frozen = frozen }
+
+    public var name: String { frozen ? "frozen_batchnorm" : "batchnorm" }
+    public var summary: String {
+        frozen
+            ? "batch normalization with frozen statistics and affine (all four tensors buffers), as torchvision.ops.FrozenBatchNorm2d; input [N, C, ...]"
+            : "batch normalization with running statistics, as torch.nn.BatchNorm1d/2d in eval mode; input [N, C, ...]"
+    }
     public var fusion: FusionKind { .broadcast }
     public var arity: Arity { .exactly(1) }
     public var ignoredStateNames: [String] { ["num_batches_tracked"] }
@@ -105,8 +115,8 @@ public struct BatchNormOp: Op {
         let channels = inputs[0][1]
         var slots: [ParameterSlot] = []
         if a.bool("affine") {
-            slots.append(ParameterSlot("weight", [channels], .constant(1)))
-            slots.append(ParameterSlot("bias", [channels], .constant(0)))
+            slots.append(ParameterSlot("weight", [channels], .constant(1), isBuffer: frozen))
+            slots.append(ParameterSlot("bias", [channels], .constant(0), isBuffer: frozen))
         }
         slots.append(ParameterSlot("running_mean", [channels], .constant(0), isBuffer: true))
         slots.append(ParameterSlot("running_var", [channels], .constant(1), isBuffer: true))

@@ -6,6 +6,7 @@ enum OpGroupA {
         SoftmaxOp(),
         LayerNormOp(),
         BatchNormOp(),
+        BatchNormOp(frozen: true),
         GroupNormOp(),
         ReductionOp(.mean),
         ReductionOp(.sum),

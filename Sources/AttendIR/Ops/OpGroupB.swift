@@ -1,4 +1,4 @@
-/// Declarations of pooling, layout, resampling and weight-packing ops.
+/// Declarations of pooling, layout, resampling, position-embedding and weight-packing ops.
 enum OpGroupB {
     static let declarations: [any Op] = [
         PoolOp(.average), PoolOp(.max), PoolOp(.average, spatialRank: 3), PoolOp(.max, spatialRank: 3),
@@ -6,6 +6,7 @@ enum OpGroupB {
         ReshapeOp(), PermuteOp(), TransposeOp(), FlattenOp(),
         ConcatOp(), SplitOp(), UnbindOp(), SliceOp(),
         PadOp(), InterpolateOp(),
+        SinePositionEmbeddingOp(),
         PackPanelsOp(),
     ]
 }

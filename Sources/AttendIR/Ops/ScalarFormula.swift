@@ -10,7 +10,7 @@ public indirect enum ScalarFormula: Hashable, Sendable {
     case binary(BinaryFunction, ScalarFormula, ScalarFormula)
 
     public enum UnaryFunction: String, Hashable, Sendable, CaseIterable {
-        case neg, abs, sqrt, exp, log, tanh, erf
+        case neg, abs, sqrt, exp, log, tanh, erf, sin, cos
     }
 
     public enum BinaryFunction: String, Hashable, Sendable, CaseIterable {

@@ -51,6 +51,8 @@ enum ElementwiseKernels {
             case .log: return { Foundation.log(f($0, $1)) }
             case .tanh: return { Foundation.tanh(f($0, $1)) }
             case .erf: return { Foundation.erf(f($0, $1)) }
+            case .sin: return { Foundation.sin(f($0, $1)) }
+            case .cos: return { Foundation.cos(f($0, $1)) }
             }
         case .binary(let function, let a, let b):
             let f = compile(a, attributes: attributes), g = compile(b, attributes: attributes)

@@ -9,6 +9,7 @@ enum KernelGroupA {
         "softmax": NormalizationKernels.softmax,
         "layernorm": NormalizationKernels.layerNorm,
         "batchnorm": NormalizationKernels.batchNorm,
+        "frozen_batchnorm": NormalizationKernels.batchNorm,
         "groupnorm": NormalizationKernels.groupNorm,
         "mean": ReductionKernels.run,
         "sum": ReductionKernels.run,

@@ -1,6 +1,6 @@
 import AttendIR
 
-/// Kernels for pooling, layout, resampling and weight-packing ops.
+/// Kernels for pooling, layout, resampling, position-embedding and weight-packing ops.
 enum KernelGroupB {
     static let table: [String: Kernel] = [
         "avgpool2d": PoolingKernels.avgPool,
@@ -20,5 +20,6 @@ enum KernelGroupB {
         "pad": ResampleKernels.pad,
         "interpolate": ResampleKernels.interpolate,
         "pack_panels": PackingKernels.packPanels,
+        "sine_position_embedding": PositionKernels.sinePositionEmbedding,
     ]
 }

@@ -19,7 +19,7 @@ public struct FoldBatchNormPass: Pass {
 struct FoldBatchNormPattern: RewritePattern {
     func rewrite(at index: Int, in rewriter: inout Rewriter) throws(Diagnostic) -> Bool {
         let bn = rewriter.graph.nodes[index]
-        guard bn.op.name == "batchnorm", let mean = bn.parameterName("running_mean"), let variance = bn.parameterName("running_var"),
+        guard bn.op is BatchNormOp, let mean = bn.parameterName("running_mean"), let variance = bn.parameterName("running_var"),
               rewriter.hasSingleUser(bn.inputs[0]), let producerIndex = rewriter.uses.producer[bn.inputs[0]] else { return false }
         let producer = rewriter.graph.nodes[producerIndex]
         guard let axis = WeightedProducer.channelAxis(producer, in: rewriter.graph), let weight = producer.parameterName("weight"),

@@ -2,7 +2,8 @@ import AttendBasic
 import AttendIR
 
 /// `fold-constants`: computation that depends on parameters only moves to load time —
-/// - a node whose inputs are all parameter nodes becomes a derived parameter;
+/// - a node whose inputs are all parameter nodes (or that has no inputs and is not one, as a
+///   position embedding of a fixed size) becomes a derived parameter;
 /// - a scalar multiplication or division of a conv or linear output (read by nothing else)
 ///   folds into that layer's weight and bias.
 public struct FoldConstantsPass: Pass {
@@ -15,11 +16,11 @@ public struct FoldConstantsPass: Pass {
     }
 }
 
-/// `f(parameter nodes)` → a parameter node bound to the derived parameter `f(...)`.
+/// `f(parameter nodes)` (or `f()`) → a parameter node bound to the derived parameter `f(...)`.
 struct ConstantNodePattern: RewritePattern {
     func rewrite(at index: Int, in rewriter: inout Rewriter) throws(Diagnostic) -> Bool {
         let node = rewriter.graph.nodes[index]
-        guard !node.inputs.isEmpty, node.outputs.count == 1, node.parameters.isEmpty else { return false }
+        guard !(node.op is ParameterOp), node.outputs.count == 1, node.parameters.isEmpty else { return false }
         var operands: [String] = []
         for input in node.inputs {
             guard let producer = rewriter.producerNode(of: input), producer.op is ParameterOp,
