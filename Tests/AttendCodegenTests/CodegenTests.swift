@@ -33,7 +33,7 @@ struct CodegenTests {
 
     @Test func kernelsAreNamedAndCommentedByLayer() throws {
         let program = try CGenerator.generate(try Self.model("se_resnet_block", ["width": "8", "size": "6"]), target: .portable)
-        let kernels = program.kernelFiles.filter { !$0.isLoadTime }.map(\.source).joined()
+        let kernels = program.kernelFiles.filter { $0.optimization != .loadTime }.map(\.source).joined()
         #expect(kernels.contains("/* conv2d 'conv1': [1, 8, 6, 6] -> [1, 8, 6, 6] */"))
         // External (each file is compiled apart), named with the model's stem, declared in
         // the file that calls them.
@@ -41,7 +41,7 @@ struct CodegenTests {
         #expect(kernels.contains("ATTEND_KERNEL void se_resnet_block_k6_se_fc1("))
         #expect(program.source.contains("ATTEND_KERNEL void se_resnet_block_k0_conv1("))
         #expect(program.source.contains("se_resnet_block_k0_conv1(inputs[0]"))
-        #expect(program.kernelFiles.contains { $0.isLoadTime && $0.source.contains("/* derived parameter") })
+        #expect(program.kernelFiles.contains { $0.optimization == .loadTime && $0.source.contains("/* derived parameter") })
         #expect(program.header.contains("se_resnet_block_model *se_resnet_block_create("))
         #expect(program.header.contains("#define SE_RESNET_BLOCK_ARENA_FLOATS"))
     }

@@ -2,7 +2,9 @@ import AttendBasic
 import Foundation
 
 /// Builds generated C with the system compiler: writes the model's sources beside the
-/// bundled runtime's, compiles them (`$CC`, else `cc`, at -O3; load-time kernels at -O1),
+/// bundled runtime's, compiles them (`$CC`, else `cc`; each file at its level: -O3 for
+/// kernels the compiler vectorizes, -O2 for the runtime and kernels written in vectors, -O1
+/// for create/run and load-time kernels),
 /// as many at once as the machine has cores, and links the standalone executable
 /// `DIR/<stem>` and the library `DIR/lib<stem>.a`.
 public struct CBuild: Sendable {
@@ -16,11 +18,12 @@ public struct CBuild: Sendable {
     /// has it, which only ever removes a rounding) and OpenMP SIMD pragmas.
     public static let languageFlags = ["-std=c11", "-ffp-contract=fast", "-fopenmp-simd"]
 
-    /// A build for `target` (its ISA flags, e.g. `-march=native`), at -O3.
+    /// A build for `target` (its ISA flags, e.g. `-march=native`), each file at its own
+    /// optimization level (flags with an `-O` level of their own set every file's).
     public init(target: Target, extraFlags: [String] = []) throws(Diagnostic) {
         compiler = try Self.findCompiler()
         runtime = try Self.runtimeFiles()
-        flags = ["-O3"] + Self.languageFlags + target.compilerFlags + extraFlags
+        flags = Self.languageFlags + target.compilerFlags + extraFlags
     }
 
     /// The runtime sources: `$ATTEND_RUNTIME`, else `Sources/AttendRuntime` next to the build.
@@ -95,11 +98,12 @@ public struct CBuild: Sendable {
     /// compiled. Compiler failures are diagnostics with the compiler's first error lines.
     @discardableResult
     public func build(_ program: CProgram, in directory: String, runtimeLibrary: String? = nil) throws(Diagnostic) -> String {
-        // Create/run code and load-time kernels run once or glue kernels together: -O1
-        // compiles them several times faster than -O3 for no measurable difference.
-        var sources = [(name: "\(program.stem).c", loadTime: true)] + program.kernelFiles.map { ($0.name, $0.isLoadTime) }
+        // Create/run code runs once or glues kernels together: -O1 compiles it several
+        // times faster than -O3 for no measurable difference. Kernel files carry their level.
+        var sources = [(name: "\(program.stem).c", level: CSourceFile.Optimization.loadTime.flag)]
+            + program.kernelFiles.map { ($0.name, $0.optimization.flag) }
         if runtimeLibrary == nil {
-            sources += runtime.map(\.name).filter { $0.hasSuffix(".c") }.map { (Self.runtimeFolder + "/" + $0, false) }
+            sources += runtime.map(\.name).filter { $0.hasSuffix(".c") }.map { (Self.runtimeFolder + "/" + $0, "-O2") }
         }
         let objects = try compileAll(sources, in: directory)
         let library = directory + "/lib\(program.stem).a"
@@ -122,15 +126,17 @@ public struct CBuild: Sendable {
         return library
     }
 
-    private func compile(_ source: String, in directory: String, loadTime: Bool = false) throws(Diagnostic) -> String {
+    /// At `level` (`-O2`) unless the build's flags name one.
+    private func compile(_ source: String, in directory: String, level: String? = nil) throws(Diagnostic) -> String {
         let object = directory + "/" + String(source.dropLast(2)) + ".o"
-        try run(compiler, flags + (loadTime ? ["-O1"] : []) + ["-I", directory + "/" + Self.runtimeFolder, "-c", directory + "/" + source, "-o", object])
+        let chosen = flags.contains { $0.hasPrefix("-O") } ? [] : level.map { [$0] } ?? ["-O2"]
+        try run(compiler, flags + chosen + ["-I", directory + "/" + Self.runtimeFolder, "-c", directory + "/" + source, "-o", object])
         return object
     }
 
     /// Compiles every source, as many at once as there are cores; the objects in the order
     /// of `sources`, or the first failure's diagnostic.
-    private func compileAll(_ sources: [(name: String, loadTime: Bool)], in directory: String) throws(Diagnostic) -> [String] {
+    private func compileAll(_ sources: [(name: String, level: String)], in directory: String) throws(Diagnostic) -> [String] {
         let results = ResultBox(count: sources.count)
         let lanes = max(1, min(sources.count, ProcessInfo.processInfo.activeProcessorCount))
         DispatchQueue.concurrentPerform(iterations: lanes) { lane in
@@ -138,7 +144,7 @@ public struct CBuild: Sendable {
             for index in stride(from: lane, to: sources.count, by: lanes) {
                 let result: Result<String, Diagnostic>
                 do throws(Diagnostic) {
-                    result = .success(try compile(sources[index].name, in: directory, loadTime: sources[index].loadTime))
+                    result = .success(try compile(sources[index].name, in: directory, level: sources[index].level))
                 } catch {
                     result = .failure(error)
                 }

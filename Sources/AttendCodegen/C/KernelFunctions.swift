@@ -5,8 +5,8 @@
 ///
 /// Kernels are printed into their own source files (`files`), apart from the model's
 /// create/run code, so the C compiler can build them in parallel and at the optimization
-/// level their phase needs; each is then an external function named with the model's stem,
-/// so two models linked into one program cannot collide.
+/// level each needs; each is then an external function named with the model's stem, so two
+/// models linked into one program cannot collide.
 struct KernelFunctions {
     /// When a kernel runs: on every inference, or once while the model loads (derived
     /// parameters), where compile time matters more than a few microseconds.
@@ -15,7 +15,7 @@ struct KernelFunctions {
     let printer: CPrinter
     /// Prepended to every kernel's name (`<stem>_`).
     let prefix: String
-    private(set) var printed: [(code: String, prototype: String, phase: Phase)] = []
+    private(set) var printed: [(code: String, prototype: String, optimization: CSourceFile.Optimization)] = []
     private var nameByCode: [String: String] = [:]
 
     init(printer: CPrinter, prefix: String) {
@@ -33,34 +33,36 @@ struct KernelFunctions {
         var named = kernel
         named.name = prefix + kernel.name
         nameByCode[code] = named.name
-        printed.append((printer.kernel(named, external: true), printer.prototype(named), phase))
+        let optimization: CSourceFile.Optimization = phase == .load ? .loadTime
+            : kernel.body.contains { $0.usesVectors } ? .explicitVectors : .compilerVectorized
+        printed.append((printer.kernel(named, external: true), printer.prototype(named), optimization))
         return named.name
     }
 
     /// Prototypes of every printed kernel, for the file that calls them.
     var prototypes: [String] { printed.map(\.prototype) }
 
-    /// Source files of about `partSize` characters each, in printing order: the run-time
-    /// kernels in as many parts as their size asks (at most `maxParts`), then the load-time
-    /// ones in one file. `preamble` (includes and helpers) starts every file.
+    /// Source files in printing order: for each optimization level, its kernels in parts of
+    /// about `partSize` characters (at most `maxParts`). `preamble` (includes and helpers)
+    /// starts every file.
     func files(stem: String, preamble: String, partSize: Int = 40_000, maxParts: Int = 8) -> [CSourceFile] {
         var files: [CSourceFile] = []
-        let run = printed.filter { $0.phase == .run }.map(\.code)
-        let total = run.reduce(0) { $0 + $1.utf8.count }
-        let parts = max(1, min(maxParts, total / partSize))
-        var part: [String] = [], size = 0
-        for (position, code) in run.enumerated() {
-            part.append(code)
-            size += code.utf8.count
-            // Close a part once the parts so far hold their share of the whole.
-            if size * parts >= total * (files.count + 1) || position == run.count - 1 {
-                files.append(CSourceFile(name: "\(stem)_kernels\(files.count).c", source: ([preamble] + part).joined(separator: "\n"), phase: .run))
-                part = []
+        for optimization in CSourceFile.Optimization.allCases {
+            let codes = printed.filter { $0.optimization == optimization }.map(\.code)
+            let total = codes.reduce(0) { $0 + $1.utf8.count }
+            let parts = max(1, min(maxParts, total / partSize))
+            var part: [String] = [], size = 0, closed = 0
+            for (position, code) in codes.enumerated() {
+                part.append(code)
+                size += code.utf8.count
+                // Close a part once the parts so far hold their share of the whole.
+                if size * parts >= total * (closed + 1) || position == codes.count - 1 {
+                    let name = "\(stem)_\(optimization.fileStem)\(parts > 1 ? String(closed) : "").c"
+                    files.append(CSourceFile(name: name, source: ([preamble] + part).joined(separator: "\n"), optimization: optimization))
+                    part = []
+                    closed += 1
+                }
             }
-        }
-        let load = printed.filter { $0.phase == .load }.map(\.code)
-        if !load.isEmpty {
-            files.append(CSourceFile(name: "\(stem)_load.c", source: ([preamble] + load).joined(separator: "\n"), phase: .load))
         }
         return files
     }
@@ -68,14 +70,30 @@ struct KernelFunctions {
 
 /// A C source file of a generated program besides `<stem>.c`.
 public struct CSourceFile: Sendable, Hashable {
+    /// How hard the C compiler works on a file: kernels the compiler vectorizes need -O3;
+    /// kernels written in vectors (the strategies') run as fast at -O2, which compiles them
+    /// faster; load-time kernels run once.
+    public enum Optimization: Sendable, Hashable, CaseIterable {
+        case compilerVectorized, explicitVectors, loadTime
+
+        public var flag: String {
+            switch self {
+            case .compilerVectorized: "-O3"
+            case .explicitVectors: "-O2"
+            case .loadTime: "-O1"
+            }
+        }
+
+        var fileStem: String {
+            switch self {
+            case .compilerVectorized: "kernels"
+            case .explicitVectors: "vector_kernels"
+            case .loadTime: "load"
+            }
+        }
+    }
+
     public var name: String
     public var source: String
-    /// Load-time code builds at a lower optimization level.
-    public var isLoadTime: Bool
-
-    init(name: String, source: String, phase: KernelFunctions.Phase) {
-        self.name = name
-        self.source = source
-        isLoadTime = phase == .load
-    }
+    public var optimization: Optimization
 }
