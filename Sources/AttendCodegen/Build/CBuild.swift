@@ -3,8 +3,7 @@ import Foundation
 
 /// Builds generated C with the system compiler: writes the model's sources beside the
 /// bundled runtime's, compiles them (`$CC`, else `cc`; each file at its level: -O3 for
-/// kernels the compiler vectorizes, -O2 for the runtime and kernels written in vectors, -O1
-/// for create/run and load-time kernels),
+/// run-time kernels, -O2 for the runtime, -O1 for create/run and load-time kernels),
 /// as many at once as the machine has cores, and links the standalone executable
 /// `DIR/<stem>` and the library `DIR/lib<stem>.a`.
 public struct CBuild: Sendable {

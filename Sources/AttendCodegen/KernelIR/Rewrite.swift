@@ -168,17 +168,6 @@ extension Loops {
 }
 
 extension Stmt {
-    /// Whether the statement (or one nested in it) computes with vector values: code the C
-    /// compiler need not vectorize itself.
-    var usesVectors: Bool {
-        switch self {
-        case .declareVector, .assignVector, .storeVector: return true
-        case .loop(_, _, _, _, let body): return body.contains { $0.usesVectors }
-        case .when(_, let then, let otherwise): return (then + otherwise).contains { $0.usesVectors }
-        default: return false
-        }
-    }
-
     /// The regions (count, stride, alignment) of `buffer` this statement marks finalized.
     func finalizedRegions(of buffer: BufferRef) -> [(count: IndexExpr, stride: Int, alignment: Int)] {
         switch self {
