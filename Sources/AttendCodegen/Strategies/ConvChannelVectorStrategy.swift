@@ -23,6 +23,9 @@ import AttendIR
 ///   planes at the end, so fused epilogues, global pooling included, run on whole planes.
 struct ConvChannelVectorStrategy: KernelStrategy {
     var name: String { "gemm-channels" }
+    /// Only where it is estimated cheaper than `ConvGEMMStrategy` (tests turn this off to
+    /// pin the strategy on small shapes).
+    var onlyWhenCheaper = true
 
     struct Tiling: Sendable {
         var tile: RegisterTile
@@ -30,6 +33,9 @@ struct ConvChannelVectorStrategy: KernelStrategy {
         var inPlace: Bool
         /// Pixels per patch-matrix row (the pixel count rounded up to whole tiles).
         var rowLength: Int
+        /// Stride 1 without dilation, tiles within output rows: each tile's patch row is one
+        /// run of a zero-padded copy of the input (else im2col with bounds per row).
+        var fromPaddedCopy: Bool
     }
 
     func plan(_ node: Node, in index: GraphIndex, target: Target) -> StrategyPlan? {
@@ -49,9 +55,10 @@ struct ConvChannelVectorStrategy: KernelStrategy {
         let copyCost = inPlace ? 0 : 2.0 * Double(target.vectorWidth) / Double(g.outChannels)
         let work = Double(RegisterTile.roundUp(g.outPixels, tile.rows) * RegisterTile.roundUp(g.outChannels, tile.columns)) * (1 + copyCost)
         let pixelWork = Double(RegisterTile.roundUp(g.outChannels, pixelTile.rows) * RegisterTile.roundUp(g.gridPixels, pixelTile.columns))
-        guard work < 0.9 * pixelWork else { return nil }
-        let tiling = Tiling(tile: tile, inPlace: inPlace, rowLength: RegisterTile.roundUp(g.outPixels, tile.rows))
-        let scratch = inPlace ? 0 : g.batch * g.reduction * tiling.rowLength
+        guard work < 0.9 * pixelWork || !onlyWhenCheaper else { return nil }
+        let fromPaddedCopy = g.stride == [1, 1] && g.dilation == [1, 1] && g.outWidth % tile.rows == 0
+        let tiling = Tiling(tile: tile, inPlace: inPlace, rowLength: RegisterTile.roundUp(g.outPixels, tile.rows), fromPaddedCopy: fromPaddedCopy)
+        let scratch = inPlace ? 0 : g.batch * g.reduction * tiling.rowLength + (fromPaddedCopy ? g.batch * g.channels * g.paddedPlane : 0)
         return StrategyPlan(
             strategy: name, detail: "tile \(tile.rows) pixels x \(tile.columns) channels, " + (inPlace ? "input in place" : "patch matrix"),
             derivations: [.init(slot: "packed_weight", op: PackPanelsOp(), operandSlots: ["weight"],
@@ -73,22 +80,46 @@ struct ConvChannelVectorStrategy: KernelStrategy {
 
         var stmts: [Stmt] = []
         let patches: BufferRef
+        var patchBase = 0
         if tiling.inPlace {
             patches = x
         } else {
             guard let scratch = context.scratch else { throw .error("internal: the channel-vector convolution has no scratch buffer") }
             patches = scratch
             // The patch matrix tile by tile, each tile's pixels contiguous per reduction index
-            // (`[N, tiles, K, rows]`), so the product reads it as one sequential stream.
-            stmts.append(.loop(variable: "nt", lower: 0, upper: c(g.batch * tiles), schedule: .parallel, body: [
-                .letIndex("n", .v("nt") / c(tiles)),
-                .letIndex("cbase", 0), .letIndex("k0", 0),
-                .letIndex("p0", (.v("nt") % c(tiles)) * c(tile.rows)),
-                .letIndex("pcount", .min(c(tile.rows), c(pixels) - .v("p0"))),
-                .loop(variable: "kk", lower: 0, upper: c(reduction), schedule: .serial,
-                      body: g.packPatches(from: x, into: patches, columns: tile.rows, rowBase: .v("nt") * c(reduction * tile.rows),
-                                          zeroTail: pixels % tile.rows != 0)),
-            ]))
+            // (`[N, tiles, K, rows]`, after the padded copy if any), so the product reads it
+            // as one sequential stream.
+            if tiling.fromPaddedCopy {
+                patchBase = g.batch * g.channels * g.paddedPlane
+                stmts += g.paddedCopy(from: x, to: scratch, tail: 0)
+                stmts.append(.loop(variable: "nt", lower: 0, upper: c(g.batch * tiles), schedule: .parallel, body: [
+                    .letIndex("n", .v("nt") / c(tiles)),
+                    .letIndex("p0", (.v("nt") % c(tiles)) * c(tile.rows)),
+                    .letIndex("oh", .v("p0") / c(g.outWidth)),
+                    .letIndex("ow", .v("p0") % c(g.outWidth)),
+                    .loop(variable: "ci", lower: 0, upper: c(g.channels), schedule: .serial, body: [
+                        .loop(variable: "kh", lower: 0, upper: c(g.kernel[0]), schedule: .serial, body: [
+                            .loop(variable: "kw", lower: 0, upper: c(g.kernel[1]), schedule: .serial, body: [
+                                .letIndex("to", c(patchBase) + (.v("nt") * c(reduction) + (.v("ci") * c(g.kernel[0]) + .v("kh")) * c(g.kernel[1]) + .v("kw")) * c(tile.rows)),
+                                .letIndex("from", ((.v("n") * c(g.channels) + .v("ci")) * c(g.paddedHeight) + .v("oh") + .v("kh")) * c(g.paddedWidth) + .v("ow") + .v("kw")),
+                                .loop(variable: "i", lower: 0, upper: c(tile.rows), schedule: .vectorized, body: [
+                                    .store(scratch, .v("to") + .v("i"), .load(scratch, .v("from") + .v("i"))),
+                                ]),
+                            ]),
+                        ]),
+                    ]),
+                ]))
+            } else {
+                stmts.append(.loop(variable: "nt", lower: 0, upper: c(g.batch * tiles), schedule: .parallel, body: [
+                    .letIndex("n", .v("nt") / c(tiles)),
+                    .letIndex("cbase", 0), .letIndex("k0", 0),
+                    .letIndex("p0", (.v("nt") % c(tiles)) * c(tile.rows)),
+                    .letIndex("pcount", .min(c(tile.rows), c(pixels) - .v("p0"))),
+                    .loop(variable: "kk", lower: 0, upper: c(reduction), schedule: .serial,
+                          body: g.packPatches(from: x, into: patches, columns: tile.rows, rowBase: .v("nt") * c(reduction * tile.rows),
+                                              zeroTail: pixels % tile.rows != 0)),
+                ]))
+            }
         }
 
         // Accumulators start at the bias; vectors past the last channel (a zero-padded last
@@ -126,7 +157,7 @@ struct ConvChannelVectorStrategy: KernelStrategy {
             ]),
         ]
         let abase: IndexExpr = tiling.inPlace ? .v("n") * c(g.channels * pixels) + .v("p0")
-            : (.v("n") * c(tiles) + .v("tile")) * c(reduction * tile.rows)
+            : c(patchBase) + (.v("n") * c(tiles) + .v("tile")) * c(reduction * tile.rows)
         stmts.append(.loop(variable: "t", lower: 0, upper: c(g.batch * panels), schedule: .parallel, body: [
             .letIndex("n", .v("t") / c(panels)),
             .letIndex("ob", .v("t") % c(panels)),
