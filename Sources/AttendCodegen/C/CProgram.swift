@@ -17,10 +17,15 @@ public struct CProgram: Sendable {
 public enum CGenerator {
     /// The program of `graph` for `target` (which chooses each node's kernel strategy).
     public static func generate(_ graph: Graph, target: Target) throws(Diagnostic) -> CProgram {
+        try generate(graph, target: target, strategies: target.usesStrategies ? KernelStrategies.all : [])
+    }
+
+    /// The program with a choice among `strategies` (tests pin one strategy this way).
+    public static func generate(_ graph: Graph, target: Target, strategies available: [any KernelStrategy]) throws(Diagnostic) -> CProgram {
         let stem = Naming.stem(graph.name)
         let printer = CPrinter()
         var graph = graph
-        let strategies = try StrategySelection(&graph, target: target, strategies: target.usesStrategies ? KernelStrategies.all : [])
+        let strategies = try StrategySelection(&graph, target: target, strategies: available)
         let schedule = KernelSchedule(graph, strategies: strategies)
         let storage = Storage(graph, schedule: schedule)
         let units = UnitLowering(graph: graph, schedule: schedule, storage: storage)

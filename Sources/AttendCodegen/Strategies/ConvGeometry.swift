@@ -97,13 +97,15 @@ struct ConvGeometry {
     /// for reduction index `k0 + kk` of the group whose first input channel is `cbase` (zero
     /// in the padding and past the last pixel). Copies run per output row, between bounds
     /// computed so the copy loop needs no check.
-    func packPatches(from x: BufferRef, into panel: BufferRef, columns: Int) -> [Stmt] {
+    /// `rowBase` offsets every row in `panel`; `zeroTail` (default: when the grid does not
+    /// split into whole tiles) zero-fills each row past `pcount`.
+    func packPatches(from x: BufferRef, into panel: BufferRef, columns: Int, rowBase: IndexExpr = 0, zeroTail: Bool? = nil) -> [Stmt] {
         let taps = kernel[0] * kernel[1]
         let shiftW = IndexExpr.v("kw") * c(dilation[1]) - c(pad[1])           // iw = ow * stride + shiftW
         // Output columns whose input column is inside the image: [owLow, owHigh).
         let owLow = IndexExpr.max(0, (c(stride[1] - 1) - shiftW) / c(stride[1]))
         let owHigh = IndexExpr.min(c(outWidth), (c(width + stride[1] - 1) - shiftW) / c(stride[1]))
-        let destination = IndexExpr.v("kk") * c(columns)
+        let destination = rowBase + IndexExpr.v("kk") * c(columns)
         let source = ((IndexExpr.v("n") * c(channels) + .v("cbase") + .v("ci")) * c(height) + .v("ih")) * c(width)
             + (.v("j") - .v("jrow")) * c(stride[1]) + shiftW
         let segment: [Stmt] = [
@@ -129,7 +131,7 @@ struct ConvGeometry {
                   schedule: .serial, body: segment),
         ]
         // Lanes past the last pixel multiply zeros (and are never stored).
-        if gridPixels % columns != 0 { packing += zeros(panel, destination, .v("pcount"), c(columns)) }
+        if zeroTail ?? (gridPixels % columns != 0) { packing += zeros(panel, destination, .v("pcount"), c(columns)) }
         return packing
     }
 

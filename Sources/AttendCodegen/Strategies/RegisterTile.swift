@@ -27,21 +27,27 @@ struct RegisterTile: Hashable, Sendable, CustomStringConvertible {
     /// the step's loads (`rows` broadcasts and `vectors` vectors) take longer to issue than
     /// its FMAs (measured: a 24x1 tile, 25 loads per 24 FMAs, runs the 1024x784x1024 product
     /// about 20% slower than 8x3 or 12x2); ties go to less traffic.
-    /// With `rowsDividing`, only tiles whose rows divide it (nil when none does).
-    static func choose(rows: Int, columns: Int, target: Target, rowsDividing: Int? = nil) -> RegisterTile? {
+    /// With `rowsDividing`, only tiles whose rows divide it (nil when none does). With
+    /// `fewerRows`, tiles with down to half the rows that fit are candidates too (rows that
+    /// divide a small count, such as 7 of a 7x7 map's 49 pixels, waste nothing).
+    static func choose(rows: Int, columns: Int, target: Target, rowsDividing: Int? = nil, fewerRows: Bool = false) -> RegisterTile? {
         let budget = accumulatorBudget(target), width = target.vectorWidth
         var candidates: [(tile: RegisterTile, cost: Double, traffic: Double)] = []
         // At least 3 rows: each B vector loaded feeds several FMAs.
         for vectors in 1...max(1, budget / 3) {
             // The most rows that fit; under a divisibility constraint, the most that divide.
             let most = budget / vectors
-            guard let tileRows = rowsDividing.map({ d in (3...max(3, most)).reversed().first { $0 <= most && d % $0 == 0 } }) ?? most,
-                  tileRows * vectors >= min(8, budget) else { continue }  // fewer cannot hide the FMA latency
-            let tile = RegisterTile(rows: tileRows, vectors: vectors, width: width)
-            let traffic = 4.0 / Double(vectors) + 4.0 * Double(width) / Double(tileRows)
-            let work = Double(roundUp(rows, tileRows) * roundUp(columns, tile.columns))
-            let loadBound = Double(tileRows + vectors) / loadsPerCycle / (Double(tileRows * vectors) / fmaPipes)
-            candidates.append((tile, work * max(1, traffic / 16, loadBound), traffic))
+            guard let largest = rowsDividing.map({ d in (3...max(3, most)).reversed().first { $0 <= most && d % $0 == 0 } }) ?? most else { continue }
+            let fewest = fewerRows ? min(largest, max(3, most / 2)) : largest
+            for tileRows in fewest...largest {
+                if let d = rowsDividing, d % tileRows != 0 { continue }
+                guard tileRows * vectors >= min(8, budget) else { continue }  // fewer cannot hide the FMA latency
+                let tile = RegisterTile(rows: tileRows, vectors: vectors, width: width)
+                let traffic = 4.0 / Double(vectors) + 4.0 * Double(width) / Double(tileRows)
+                let work = Double(roundUp(rows, tileRows) * roundUp(columns, tile.columns))
+                let loadBound = Double(tileRows + vectors) / loadsPerCycle / (Double(tileRows * vectors) / fmaPipes)
+                candidates.append((tile, work * max(1, traffic / 16, loadBound), traffic))
+            }
         }
         return candidates.min { a, b in a.cost != b.cost ? a.cost < b.cost : a.traffic < b.traffic }?.tile
     }

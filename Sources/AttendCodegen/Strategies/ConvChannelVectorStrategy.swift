@@ -1,0 +1,181 @@
+import AttendBasic
+import AttendIR
+
+/// 2-D convolution on small maps as a register-tiled matrix product with output channels
+/// along the vectors: `Y[p, oc] = bias[oc] + sum_k P[k, p] * W[oc, k]`, each step broadcasting
+/// `tile.rows` pixels of the patch matrix and loading `tile.vectors` vectors of weights
+/// packed per panel of `tile.columns` channels (`pack_panels`).
+///
+/// `ConvGEMMStrategy` puts pixels along the vectors; on a 7x7 map (49 pixels, and a grid of
+/// 61 for the shifted rows of a 3x3 convolution) a whole vector count of pixels wastes a
+/// quarter of the work, and repacking the input per channel group costs as much again. Here
+/// pixels go in tiles of any row count (7 divides 49 and 196), channel counts of ResNet
+/// layers split into whole vectors, and the patch matrix is built once per image:
+///
+/// - The patch matrix (im2col) goes into the kernel's scratch in a parallel prologue, tile
+///   by tile (`[N, tiles, K, rows]`, zeros past the last pixel), so the product reads it as
+///   one stream; a 1x1 stride-1 convolution whose pixel count the tile divides reads its
+///   input in place.
+/// - Tasks are (image, panel of output channels); each runs every pixel tile of its panel
+///   with the whole reduction in registers, in the interpreter's order (bias, then input
+///   channel, kernel row, kernel column; FMA rounding only), stores each finished tile
+///   transposed into the channel planes through a small local buffer, and finalizes its
+///   planes at the end, so fused epilogues, global pooling included, run on whole planes.
+struct ConvChannelVectorStrategy: KernelStrategy {
+    var name: String { "gemm-channels" }
+    /// Only where it is estimated cheaper than `ConvGEMMStrategy` (tests turn this off to
+    /// pin the strategy on small shapes).
+    var onlyWhenCheaper = true
+
+    struct Tiling: Sendable {
+        var tile: RegisterTile
+        /// The patch matrix: read in place from the input (1x1, stride 1) or built in scratch.
+        var inPlace: Bool
+        /// Pixels per patch-matrix row (the pixel count rounded up to whole tiles).
+        var rowLength: Int
+        /// Stride 1 without dilation, tiles within output rows: each tile's patch row is one
+        /// run of a zero-padded copy of the input (else im2col with bounds per row).
+        var fromPaddedCopy: Bool
+    }
+
+    func plan(_ node: Node, in index: GraphIndex, target: Target) -> StrategyPlan? {
+        let graph = index.graph
+        guard let conv = node.op as? ConvOp, conv.spatialRank == 2, node.inputs.count == 1, node.outputs.count == 1,
+              node.parameterName("weight") != nil else { return nil }
+        let g = ConvGeometry(input: graph.shape(of: node.inputs[0]), output: graph.shape(of: node.outputs[0]), attributes: node.attributes)
+        // Whole vectors of channels; enough channels that building the patch matrix (one
+        // copy per element) costs little against the products (outChannels / width FMAs each).
+        guard g.groups == 1, g.outChannels % target.vectorWidth == 0, g.outChannels >= 8 * target.vectorWidth,
+              let tile = RegisterTile.choose(rows: g.outPixels, columns: g.outChannels, target: target, fewerRows: true),
+              let pixelTile = RegisterTile.choose(rows: g.outChannels, columns: g.gridPixels, target: target) else { return nil }
+        // Chosen only where the padded work (pixels to whole tiles, channels to whole panels)
+        // is clearly less than that of pixels along the vectors (channels to whole panels,
+        // the grid to whole vectors).
+        let inPlace = g.kernel == [1, 1] && g.stride == [1, 1] && g.pad == [0, 0] && g.outPixels % tile.rows == 0
+        let copyCost = inPlace ? 0 : 2.0 * Double(target.vectorWidth) / Double(g.outChannels)
+        let work = Double(RegisterTile.roundUp(g.outPixels, tile.rows) * RegisterTile.roundUp(g.outChannels, tile.columns)) * (1 + copyCost)
+        let pixelWork = Double(RegisterTile.roundUp(g.outChannels, pixelTile.rows) * RegisterTile.roundUp(g.gridPixels, pixelTile.columns))
+        guard work < 0.9 * pixelWork || !onlyWhenCheaper else { return nil }
+        let fromPaddedCopy = g.stride == [1, 1] && g.dilation == [1, 1] && g.outWidth % tile.rows == 0
+        let tiling = Tiling(tile: tile, inPlace: inPlace, rowLength: RegisterTile.roundUp(g.outPixels, tile.rows), fromPaddedCopy: fromPaddedCopy)
+        let scratch = inPlace ? 0 : g.batch * g.reduction * tiling.rowLength + (fromPaddedCopy ? g.batch * g.channels * g.paddedPlane : 0)
+        return StrategyPlan(
+            strategy: name, detail: "tile \(tile.rows) pixels x \(tile.columns) channels, " + (inPlace ? "input in place" : "patch matrix"),
+            derivations: [.init(slot: "packed_weight", op: PackPanelsOp(), operandSlots: ["weight"],
+                                attributes: Attributes([("rows", .int(tile.columns))]))],
+            finalizesRegions: true, scratch: scratch,
+            lower: { context throws(Diagnostic) in try Self.lower(context, tiling) })
+    }
+
+    static func lower(_ context: LoweringContext, _ tiling: Tiling) throws(Diagnostic) -> [Stmt] {
+        let g = ConvGeometry(input: context.inputShapes[0], output: context.outputShapes[0], attributes: context.attributes)
+        let x = context.inputs[0], y = context.outputs[0]
+        let packed = try context.weight("packed_weight")
+        let bias = context.weights["bias"]
+        let tile = tiling.tile, width = tile.width, columns = tile.columns
+        let pixels = g.outPixels, reduction = g.reduction, rowLength = tiling.rowLength
+        let panels = (g.outChannels + columns - 1) / columns
+        let tiles = rowLength / tile.rows
+        func c(_ v: Int) -> IndexExpr { .constant(v) }
+
+        var stmts: [Stmt] = []
+        let patches: BufferRef
+        var patchBase = 0
+        if tiling.inPlace {
+            patches = x
+        } else {
+            guard let scratch = context.scratch else { throw .error("internal: the channel-vector convolution has no scratch buffer") }
+            patches = scratch
+            // The patch matrix tile by tile, each tile's pixels contiguous per reduction index
+            // (`[N, tiles, K, rows]`, after the padded copy if any), so the product reads it
+            // as one sequential stream.
+            if tiling.fromPaddedCopy {
+                patchBase = g.batch * g.channels * g.paddedPlane
+                stmts += g.paddedCopy(from: x, to: scratch, tail: 0)
+                stmts.append(.loop(variable: "nt", lower: 0, upper: c(g.batch * tiles), schedule: .parallel, body: [
+                    .letIndex("n", .v("nt") / c(tiles)),
+                    .letIndex("p0", (.v("nt") % c(tiles)) * c(tile.rows)),
+                    .letIndex("oh", .v("p0") / c(g.outWidth)),
+                    .letIndex("ow", .v("p0") % c(g.outWidth)),
+                    .loop(variable: "ci", lower: 0, upper: c(g.channels), schedule: .serial, body: [
+                        .loop(variable: "kh", lower: 0, upper: c(g.kernel[0]), schedule: .serial, body: [
+                            .loop(variable: "kw", lower: 0, upper: c(g.kernel[1]), schedule: .serial, body: [
+                                .letIndex("to", c(patchBase) + (.v("nt") * c(reduction) + (.v("ci") * c(g.kernel[0]) + .v("kh")) * c(g.kernel[1]) + .v("kw")) * c(tile.rows)),
+                                .letIndex("from", ((.v("n") * c(g.channels) + .v("ci")) * c(g.paddedHeight) + .v("oh") + .v("kh")) * c(g.paddedWidth) + .v("ow") + .v("kw")),
+                                .loop(variable: "i", lower: 0, upper: c(tile.rows), schedule: .vectorized, body: [
+                                    .store(scratch, .v("to") + .v("i"), .load(scratch, .v("from") + .v("i"))),
+                                ]),
+                            ]),
+                        ]),
+                    ]),
+                ]))
+            } else {
+                stmts.append(.loop(variable: "nt", lower: 0, upper: c(g.batch * tiles), schedule: .parallel, body: [
+                    .letIndex("n", .v("nt") / c(tiles)),
+                    .letIndex("cbase", 0), .letIndex("k0", 0),
+                    .letIndex("p0", (.v("nt") % c(tiles)) * c(tile.rows)),
+                    .letIndex("pcount", .min(c(tile.rows), c(pixels) - .v("p0"))),
+                    .loop(variable: "kk", lower: 0, upper: c(reduction), schedule: .serial,
+                          body: g.packPatches(from: x, into: patches, columns: tile.rows, rowBase: .v("nt") * c(reduction * tile.rows),
+                                              zeroTail: pixels % tile.rows != 0)),
+                ]))
+            }
+        }
+
+        // Accumulators start at the bias; vectors past the last channel (a zero-padded last
+        // panel) start at zero and are never stored.
+        let edge = g.outChannels % columns != 0
+        let initial: [Stmt] = (0..<tile.rows).flatMap { i in (0..<tile.vectors).map { v -> Stmt in
+            guard let bias else { return .declareVector(tile.accumulator(i, v), width: width, .broadcast(.constant(0), width: width)) }
+            let load = VectorExpr.load(bias, .v("oc") + c(v * width), width: width, aligned: false)
+            guard edge, v > 0 else { return .declareVector(tile.accumulator(i, v), width: width, load) }
+            return .declareVector(tile.accumulator(i, v), width: width, .broadcast(.constant(0), width: width))
+        } }
+        var edgeBias: [Stmt] = []
+        if edge, let bias {
+            edgeBias = (1..<tile.vectors).map { v in
+                .when(.less(.v("oc") + c(v * width), c(g.outChannels)), then: (0..<tile.rows).map { i in
+                    .assignVector(tile.accumulator(i, v), .load(bias, .v("oc") + c(v * width), width: width, aligned: false))
+                }, otherwise: [])
+            }
+        }
+        // Pixel i of the tile for reduction index k.
+        let aStride = tiling.inPlace ? pixels : tile.rows
+        let step = tile.step(a: { i in .load(patches, .v("abase") + .v("k") * c(aStride) + c(i)) },
+                             b: { v in .load(packed, (.v("ob") * c(reduction) + .v("k")) * c(columns) + c(v * width), width: width, aligned: false) })
+        let tileBuffer = BufferRef("ctile")
+        let keep: [Stmt] = (0..<tile.rows).flatMap { i in (0..<tile.vectors).map { v in
+            Stmt.storeVector(tileBuffer, c(i * columns + v * width), .register(tile.accumulator(i, v)), width: width, aligned: true)
+        } }
+        // The finished tile, transposed: channel j of the panel, pixels p0 ..< p0 + pcount.
+        let store: [Stmt] = [
+            .loop(variable: "j", lower: 0, upper: .v("jn"), schedule: .serial, body: [
+                .loop(variable: "i", lower: 0, upper: .v("pcount"), schedule: .vectorized, body: [
+                    .store(y, (.v("n") * c(g.outChannels) + .v("oc") + .v("j")) * c(pixels) + .v("p0") + .v("i"),
+                           .load(tileBuffer, .v("i") * c(columns) + .v("j"))),
+                ]),
+            ]),
+        ]
+        let abase: IndexExpr = tiling.inPlace ? .v("n") * c(g.channels * pixels) + .v("p0")
+            : c(patchBase) + (.v("n") * c(tiles) + .v("tile")) * c(reduction * tile.rows)
+        stmts.append(.loop(variable: "t", lower: 0, upper: c(g.batch * panels), schedule: .parallel, body: [
+            .letIndex("n", .v("t") / c(panels)),
+            .letIndex("ob", .v("t") % c(panels)),
+            .letIndex("oc", .v("ob") * c(columns)),
+            .letIndex("jn", .min(c(columns), c(g.outChannels) - .v("oc"))),
+            .localArray(tileBuffer, count: tile.rows * columns),
+            .loop(variable: "tile", lower: 0, upper: c(tiles), schedule: .serial, body: [
+                .letIndex("p0", .v("tile") * c(tile.rows)),
+                .letIndex("pcount", .min(c(tile.rows), c(pixels) - .v("p0"))),
+                .letIndex("abase", abase),
+            ] + initial + edgeBias + [
+                .loop(variable: "k", lower: 0, upper: c(reduction), schedule: .serial, body: step),
+            ] + keep + store),
+            // The panel's planes are complete.
+            .loop(variable: "j", lower: 0, upper: .v("jn"), schedule: .serial, body: [
+                .finalized(y, start: (.v("n") * c(g.outChannels) + .v("oc") + .v("j")) * c(pixels), count: c(pixels), stride: 1, alignment: pixels),
+            ]),
+        ]))
+        return stmts
+    }
+}
