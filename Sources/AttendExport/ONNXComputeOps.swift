@@ -87,3 +87,30 @@ extension GroupNormOp: ONNXLowering {
         return [b.add1("Add", [scaled, b.add1("Reshape", [bias, perChannel], base: c.base)], base: c.base)]
     }
 }
+
+extension ConvTransposeOp: ONNXLowering {
+    /// ONNX ConvTranspose takes PyTorch's weight layout `[C, out/groups, kH, kW]` as it is.
+    func lowerToONNX(_ c: ONNXNodeContext, into b: inout ONNXGraphBuilder) throws(Diagnostic) -> [String] {
+        let a = c.attributes
+        var inputs = [c.inputs[0], c.parameter("weight")!]
+        if let bias = c.parameter("bias") { inputs.append(bias) }
+        let pad = a.ints("pad")
+        return [b.add1("ConvTranspose", inputs, base: c.base, [
+            Attr.ints("kernel_shape", a.ints("kernel")), Attr.ints("strides", a.ints("stride")),
+            Attr.ints("pads", pad + pad), Attr.ints("output_padding", a.ints("output_padding")),
+            Attr.ints("dilations", a.ints("dilation")), Attr.int("group", a.int("groups")),
+        ])]
+    }
+}
+
+extension PReLUOp: ONNXLowering {
+    /// ONNX PRelu broadcasts the slope from the right, so per-channel slopes `[C]` become `[C, 1, ...]`.
+    func lowerToONNX(_ c: ONNXNodeContext, into b: inout ONNXGraphBuilder) throws(Diagnostic) -> [String] {
+        var slope = c.parameter("weight")!
+        let count = c.attributes.int("num_parameters")
+        if count > 1 {
+            slope = b.add1("Reshape", [slope, b.int64s([count] + Array(repeating: 1, count: c.rank - 2))], base: c.base)
+        }
+        return [b.add1("PRelu", [c.inputs[0], slope], base: c.base)]
+    }
+}

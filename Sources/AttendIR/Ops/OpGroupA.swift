@@ -13,5 +13,6 @@ enum OpGroupA {
         IdentityOp(),
         DropoutOp(),
         ParameterOp(),
+        PReLUOp(),
     ]
 }
