@@ -18,7 +18,7 @@ public struct ConvTransposeOp: Op {
             ArgSpec("out", .int, "output channels (out_channels)"),
             ArgSpec("kernel", .ints(count: 2), "kernel size (kernel_size)"),
             ArgSpec("stride", .ints(count: 2), default: .ints([1, 1]), "stride"),
-            ArgSpec("pad", .ints(count: 2), default: .ints([0, 0]), "dilation * (kernel - 1) - pad zero padding on both sides of the input (padding)"),
+            ArgSpec("pad", .ints(count: 2), default: .ints([0, 0]), "rows and columns trimmed from both sides of the full output (padding)"),
             ArgSpec("output_padding", .ints(count: 2), default: .ints([0, 0]), "extra rows and columns on the bottom and right of the output; smaller than stride or dilation"),
             ArgSpec("groups", .int, default: .int(1), "blocked connections from input to output channels"),
             ArgSpec("dilation", .ints(count: 2), default: .ints([1, 1]), "kernel dilation"),
