@@ -10,11 +10,17 @@ extension ConvOp: ONNXLowering {
         let a = c.attributes
         var inputs = [c.inputs[0], c.parameter("weight")!]
         if let bias = c.parameter("bias") { inputs.append(bias) }
+        return [b.add1("Conv", inputs, base: c.base, ConvOp.windowAttributes(a))]
+    }
+
+    /// The window of a convolution or transposed convolution as ONNX spells it: symmetric
+    /// `pad` is `pads` begins then ends.
+    static func windowAttributes(_ a: Attributes) -> [Onnx_AttributeProto] {
         let pad = a.ints("pad")
-        return [b.add1("Conv", inputs, base: c.base, [
+        return [
             Attr.ints("kernel_shape", a.ints("kernel")), Attr.ints("strides", a.ints("stride")),
             Attr.ints("pads", pad + pad), Attr.ints("dilations", a.ints("dilation")), Attr.int("group", a.int("groups")),
-        ])]
+        ]
     }
 }
 
@@ -94,12 +100,8 @@ extension ConvTransposeOp: ONNXLowering {
         let a = c.attributes
         var inputs = [c.inputs[0], c.parameter("weight")!]
         if let bias = c.parameter("bias") { inputs.append(bias) }
-        let pad = a.ints("pad")
-        return [b.add1("ConvTranspose", inputs, base: c.base, [
-            Attr.ints("kernel_shape", a.ints("kernel")), Attr.ints("strides", a.ints("stride")),
-            Attr.ints("pads", pad + pad), Attr.ints("output_padding", a.ints("output_padding")),
-            Attr.ints("dilations", a.ints("dilation")), Attr.int("group", a.int("groups")),
-        ])]
+        return [b.add1("ConvTranspose", inputs, base: c.base,
+                       ConvOp.windowAttributes(a) + [Attr.ints("output_padding", a.ints("output_padding"))])]
     }
 }
 

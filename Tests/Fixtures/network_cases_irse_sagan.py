@@ -12,6 +12,7 @@ import torch
 import torch.nn as nn
 from torch.nn.utils import spectral_norm
 
+from channel_spatial_cases import PAM_Module
 from fixturelib import mod, network, power_iterate
 from network_cases import _calibrate
 
@@ -131,33 +132,16 @@ _ir_se_case("ir_se_50_net_w16_s16_u2111_b4_raw", 4, 16, 16, (2, 1, 1, 1), 20, Fa
 
 # ---------------------------------------------------------------- SAGAN generator (sagan_models.py)
 
-class Self_Attn(nn.Module):
-    """ Self attention Layer"""
+class Self_Attn(PAM_Module):
+    """sagan_models.Self_Attn: the same code as DANet's PAM_Module (which took it from SAGAN),
+    with an unused activation, returning the attention map too (unused here)."""
+
     def __init__(self, in_dim, activation):
-        super(Self_Attn, self).__init__()
-        self.chanel_in = in_dim
+        super().__init__(in_dim)
         self.activation = activation
 
-        self.query_conv = nn.Conv2d(in_channels=in_dim, out_channels=in_dim // 8, kernel_size=1)
-        self.key_conv = nn.Conv2d(in_channels=in_dim, out_channels=in_dim // 8, kernel_size=1)
-        self.value_conv = nn.Conv2d(in_channels=in_dim, out_channels=in_dim, kernel_size=1)
-        self.gamma = nn.Parameter(torch.zeros(1))
-
-        self.softmax = nn.Softmax(dim=-1)
-
     def forward(self, x):
-        m_batchsize, C, width, height = x.size()
-        proj_query = self.query_conv(x).view(m_batchsize, -1, width * height).permute(0, 2, 1)
-        proj_key = self.key_conv(x).view(m_batchsize, -1, width * height)
-        energy = torch.bmm(proj_query, proj_key)
-        attention = self.softmax(energy)
-        proj_value = self.value_conv(x).view(m_batchsize, -1, width * height)
-
-        out = torch.bmm(proj_value, attention.permute(0, 2, 1))
-        out = out.view(m_batchsize, C, width, height)
-
-        out = self.gamma * out + x
-        return out, attention
+        return super().forward(x), None
 
 
 class Generator(nn.Module):

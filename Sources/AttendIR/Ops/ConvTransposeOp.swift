@@ -9,8 +9,11 @@ public struct ConvTransposeOp: Op {
     public var name: String { "conv_transpose2d" }
     public var summary: String { "2-D transposed convolution as torch.nn.ConvTranspose2d; input [N, C, H, W], weight [C, out/groups, kH, kW]" }
     /// It accumulates each output plane and then finalizes it, so an epilogue can follow.
-    /// Weight rows are input channels, so no per-output-channel factor folds into them.
     public var fusion: FusionKind { .complexOutFusable }
+    /// Output channel `i` is weight column `i` (dim 1) and `bias[i]` when there is one group,
+    /// so a batchnorm after it folds into its weights; with groups, dim 1 counts within a group.
+    public func outputChannelAxis(inputs: [[Int]], attributes a: Attributes) -> Int? { a.int("groups") == 1 ? 1 : nil }
+    public func weightChannelDim(inputs: [[Int]], attributes: Attributes) -> Int { 1 }
     public var arity: Arity { .exactly(1) }
 
     public var arguments: [ArgSpec] {
