@@ -10,11 +10,17 @@ extension ConvOp: ONNXLowering {
         let a = c.attributes
         var inputs = [c.inputs[0], c.parameter("weight")!]
         if let bias = c.parameter("bias") { inputs.append(bias) }
+        return [b.add1("Conv", inputs, base: c.base, ConvOp.windowAttributes(a))]
+    }
+
+    /// The window of a convolution or transposed convolution as ONNX spells it: symmetric
+    /// `pad` is `pads` begins then ends.
+    static func windowAttributes(_ a: Attributes) -> [Onnx_AttributeProto] {
         let pad = a.ints("pad")
-        return [b.add1("Conv", inputs, base: c.base, [
+        return [
             Attr.ints("kernel_shape", a.ints("kernel")), Attr.ints("strides", a.ints("stride")),
             Attr.ints("pads", pad + pad), Attr.ints("dilations", a.ints("dilation")), Attr.int("group", a.int("groups")),
-        ])]
+        ]
     }
 }
 
@@ -85,5 +91,28 @@ extension GroupNormOp: ONNXLowering {
         let perChannel = b.int64s([shape[1]] + Array(repeating: 1, count: shape.count - 2))
         let scaled = b.add1("Mul", [normalized, b.add1("Reshape", [weight, perChannel], base: c.base)], base: c.base)
         return [b.add1("Add", [scaled, b.add1("Reshape", [bias, perChannel], base: c.base)], base: c.base)]
+    }
+}
+
+extension ConvTransposeOp: ONNXLowering {
+    /// ONNX ConvTranspose takes PyTorch's weight layout `[C, out/groups, kH, kW]` as it is.
+    func lowerToONNX(_ c: ONNXNodeContext, into b: inout ONNXGraphBuilder) throws(Diagnostic) -> [String] {
+        let a = c.attributes
+        var inputs = [c.inputs[0], c.parameter("weight")!]
+        if let bias = c.parameter("bias") { inputs.append(bias) }
+        return [b.add1("ConvTranspose", inputs, base: c.base,
+                       ConvOp.windowAttributes(a) + [Attr.ints("output_padding", a.ints("output_padding"))])]
+    }
+}
+
+extension PReLUOp: ONNXLowering {
+    /// ONNX PRelu broadcasts the slope from the right, so per-channel slopes `[C]` become `[C, 1, ...]`.
+    func lowerToONNX(_ c: ONNXNodeContext, into b: inout ONNXGraphBuilder) throws(Diagnostic) -> [String] {
+        var slope = c.parameter("weight")!
+        let count = c.attributes.int("num_parameters")
+        if count > 1 {
+            slope = b.add1("Reshape", [slope, b.int64s([count] + Array(repeating: 1, count: c.rank - 2))], base: c.base)
+        }
+        return [b.add1("PRelu", [c.inputs[0], slope], base: c.base)]
     }
 }

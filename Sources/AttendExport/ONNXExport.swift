@@ -7,8 +7,9 @@ import SwiftProtobuf
 /// initializers under their state_dict names, inputs and outputs keep the spec's names, and
 /// each node becomes standard-domain ONNX ops (see `ONNXLowering`).
 ///
-/// Export the elaborated graph, before the optimizer: derived parameters (a batchnorm folded
-/// into a conv) have no state_dict value and are refused.
+/// Export the elaborated graph, before the optimizer. Derived parameters (a spectral-normalized
+/// weight; after optimization, a batchnorm folded into a conv) become nodes computing them
+/// from the initializers.
 public enum ONNXExport {
     /// Opset 20: the first with Gelu; also gives LayerNormalization, Pad's wrap mode and axes
     /// as inputs of the Reduce ops.
@@ -34,15 +35,19 @@ public enum ONNXExport {
 
         // Names the user chose come first, so intermediates never take them.
         for parameter in graph.parameters {
-            guard parameter.isLoaded else {
-                throw .error("parameter '\(parameter.name)' is derived by the optimizer and has no state_dict value; export the graph before optimization")
-            }
+            _ = builder.reserve(parameter.name)
+            guard parameter.isLoaded else { continue }
             guard let value = parameters[parameter.name] else { throw .error("no value for parameter '\(parameter.name)'") }
             guard value.shape == parameter.shape else {
                 throw .error("parameter '\(parameter.name)' has shape \(formatShape(value.shape)), the model needs \(formatShape(parameter.shape))")
             }
-            _ = builder.reserve(parameter.name)
             builder.addInitializer(name: parameter.name, value)
+        }
+        // A derived parameter (a spectral-normalized weight) is computed from the
+        // initializers by its op's nodes, as the runtime computes it when weights load.
+        for parameter in graph.parameters {
+            guard let definition = parameter.definition else { continue }
+            try exportDefinition(definition, of: parameter, in: graph, into: &builder)
         }
         for (name, id) in graph.inputs {
             guard builder.reserve(name) else { throw .error("input '\(name)' has the name of a parameter or another input; ONNX needs distinct names") }
@@ -107,6 +112,27 @@ public enum ONNXExport {
         opset.version = opsetVersion
         model.opsetImport = [opset]
         return model
+    }
+
+    /// Nodes computing derived parameter `parameter` under its own name.
+    static func exportDefinition(_ definition: ParameterDefinition, of parameter: Parameter, in graph: Graph,
+                                 into builder: inout ONNXGraphBuilder) throws(Diagnostic) {
+        guard let op = OpRegistry.op(named: definition.op), let lowering = op as? any ONNXLowering else {
+            throw .error("derived parameter '\(parameter.name)' uses op '\(definition.op)', which has no ONNX export")
+        }
+        let context = ONNXNodeContext(
+            inputs: definition.operands, inputShapes: definition.operands.map { graph.parameter(named: $0)?.shape ?? [] },
+            outputShapes: [parameter.shape], attributes: definition.attributes, parameters: [],
+            base: parameter.name, opName: op.name)
+        let produced = try lowering.lowerToONNX(context, into: &builder)
+        guard produced.count == 1 else {
+            throw .error("internal: the ONNX lowering of '\(op.name)' made \(produced.count) outputs for derived parameter '\(parameter.name)'")
+        }
+        if builder.produces(produced[0]), !definition.operands.contains(produced[0]) {
+            builder.rename(produced[0], to: parameter.name)
+        } else {
+            builder.add("Identity", [produced[0]], named: [parameter.name], base: parameter.name)
+        }
     }
 
     static func valueInfo(_ name: String, _ shape: [Int]) -> Onnx_ValueInfoProto {

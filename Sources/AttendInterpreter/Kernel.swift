@@ -21,7 +21,7 @@ public typealias Kernel = @Sendable (KernelContext) throws(Diagnostic) -> [Tenso
 public enum KernelTable {
     public static let all: [String: Kernel] = {
         var table: [String: Kernel] = [:]
-        for group in [ElementwiseKernels.table, ConvKernels.table, KernelGroupA.table, KernelGroupB.table] {
+        for group in [ElementwiseKernels.table, ConvKernels.table, ConvTransposeKernels.table, KernelGroupA.table, KernelGroupB.table] {
             table.merge(group) { first, _ in first }
         }
         return table

@@ -24,7 +24,7 @@ public struct PassRegistry: Sendable {
 
     /// The built-in passes.
     public static let standard = PassRegistry([
-        RemoveIdentityPass(), SimplifyPass(), FoldBatchNormPass(), FoldConstantsPass(),
+        RemoveIdentityPass(), SimplifyPass(), FoldBatchNormPass(), ExpandPReLUPass(), FoldConstantsPass(),
         CommonSubexpressionPass(), DeadCodePass(), SchedulePass(), FusePass(),
     ])
 

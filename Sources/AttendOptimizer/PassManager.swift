@@ -17,7 +17,7 @@ public enum OptimizationLevel: Int, Sendable, CaseIterable {
 
     /// Cleanup first (so folding sees canonical patterns), folding, then cleanup of what
     /// folding left behind.
-    static let cleanup = ["remove-identity", "simplify", "fold-batchnorm", "fold-constants", "simplify", "cse", "dce"]
+    static let cleanup = ["remove-identity", "simplify", "fold-batchnorm", "expand-prelu", "fold-constants", "simplify", "cse", "dce"]
 }
 
 /// What to run and what to report; one struct for every command that optimizes.

@@ -52,8 +52,9 @@ enum Report {
         lines.append("")
         lines += table(rows)
         lines.append("")
-        let buffers = graph.parameters.filter(\.isBuffer).count
-        lines.append("parameters: \(grouped(graph.parameterCount)) in \(graph.parameters.count - buffers) tensors"
+        // Derived parameters (a spectral-normalized weight) are not state_dict tensors.
+        let buffers = graph.loadedParameters.filter(\.isBuffer).count
+        lines.append("parameters: \(grouped(graph.parameterCount)) in \(graph.loadedParameters.count - buffers) tensors"
                      + (buffers > 0 ? " (plus \(grouped(graph.bufferCount)) buffer elements in \(buffers) tensors)" : ""))
         lines.append("FLOPs: \(grouped(totalFlops)) (\(String(format: "%.3f", Double(totalFlops) / 1e9)) GFLOPs; a multiply-add counts 2)")
         lines.append("ops: \(graph.nodes.count)")

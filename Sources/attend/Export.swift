@@ -29,7 +29,8 @@ struct Export: ParsableCommand {
 
     func run() throws {
         try Attend.reporting { () throws(Diagnostic) in
-            // The unoptimized graph: every parameter is a state_dict entry, nothing is derived.
+            // The unoptimized graph: every loaded parameter is a state_dict entry; derived ones
+            // (spectral norm) are exported as the nodes computing them.
             let graph = try ModelLoading.graph(options)
             let parameters = try ModelLoading.parameters(for: graph, weights: weights, seed: seed)
             if let saveWeights { try ModelLoading.saveWeights(parameters, of: graph, to: saveWeights) }

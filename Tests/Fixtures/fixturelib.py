@@ -150,6 +150,14 @@ def init_module(m):
             sub.weight.normal_(0, 1 / math.sqrt(sub.weight[0].numel()))
             if sub.bias is not None:
                 sub.bias.normal_(0, 0.5)
+        elif isinstance(sub, nn.ConvTranspose2d):
+            # A spectral-normalized module keeps its learned weight as weight_orig.
+            w = getattr(sub, "weight_orig", sub.weight)
+            w.normal_(0, 1 / math.sqrt(w[:, 0].numel()))
+            if sub.bias is not None:
+                sub.bias.normal_(0, 0.5)
+        elif isinstance(sub, nn.PReLU):
+            sub.weight.uniform_(-0.3, 0.6)
         elif isinstance(sub, (nn.LayerNorm, nn.GroupNorm, nn.modules.batchnorm._BatchNorm)):
             if getattr(sub, "weight", None) is not None:
                 sub.weight.uniform_(0.7, 1.3)
@@ -167,6 +175,21 @@ def mod(path, module):
     init_module(module)
     _CURRENT.modules[path] = module.eval()
     return module
+
+
+@torch.no_grad()
+def power_iterate(m, steps=3):
+    """Run torch.nn.utils.spectral_norm's power iteration `steps` times on every
+    spectral-normalized submodule (training-mode forwards of that module alone), so the
+    stored weight_u and weight_v are near the top singular vectors, as in a trained model."""
+    for sub in m.modules():
+        if hasattr(sub, "weight_u") and hasattr(sub, "weight_orig"):
+            was_training = sub.training
+            sub.train()
+            x = torch.zeros([1, sub.in_channels] + [1] * (sub.weight_orig.dim() - 2))
+            for _ in range(steps):
+                sub(x)
+            sub.train(was_training)
 
 
 def param(path, shape):

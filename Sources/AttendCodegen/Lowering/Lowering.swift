@@ -29,7 +29,7 @@ public typealias Lowering = @Sendable (LoweringContext) throws(Diagnostic) -> [S
 public enum LoweringTable {
     public static let all: [String: Lowering] = {
         var table: [String: Lowering] = [:]
-        for group in [ElementwiseLowering.table, ConvLowering.table, LoweringGroupA.table, LoweringGroupB.table] {
+        for group in [ElementwiseLowering.table, ConvLowering.table, ConvTransposeLowering.table, LoweringGroupA.table, LoweringGroupB.table] {
             table.merge(group) { first, _ in first }
         }
         return table

@@ -4,7 +4,7 @@ import AttendIR
 enum LoweringGroupA {
     static let table: [String: Lowering] = {
         var table: [String: Lowering] = [:]
-        for group in [LinearAlgebraLowering.table, NormalizationLowering.table, ReductionLowering.table, CopyLowering.table] {
+        for group in [LinearAlgebraLowering.table, NormalizationLowering.table, ReductionLowering.table, CopyLowering.table, PReLULowering.table] {
             table.merge(group) { first, _ in first }
         }
         return table

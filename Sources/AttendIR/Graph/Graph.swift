@@ -218,15 +218,40 @@ public struct Graph: Sendable {
         let (inputShapes, outputShapes) = try inferShapes(op, inputs: inputs, attributes: attributes)
         var bound: [(slot: String, name: String)] = []
         let slots = op.parameters(inputs: inputShapes, attributes: attributes)
+        let reparametrized = op.reparametrizations(inputs: inputShapes, attributes: attributes)
+        func qualified(_ name: String) -> String { [layer, name].filter { !$0.isEmpty }.joined(separator: ".") }
+        let ignored = op.ignoredStateNames.map(qualified)
         for slot in slots {
-            try ShapeRules.checkSize(slot.shape, "parameter '\(slot.name)' of '\(op.name)'")
-            let fullName = [layer, slot.name].filter { !$0.isEmpty }.joined(separator: ".")
-            guard !fullName.isEmpty else { throw .error("op '\(op.name)' has parameters, so its layer needs a name") }
-            if parameter(named: fullName) != nil { throw .error("parameter '\(fullName)' is defined twice") }
-            let ignored = op.ignoredStateNames.map { [layer, $0].filter { !$0.isEmpty }.joined(separator: ".") }
-            parameters.append(Parameter(name: fullName, shape: slot.shape, initializer: slot.initializer,
-                                        ignoredKeys: slot == slots.last ? ignored : [], isBuffer: slot.isBuffer))
-            bound.append((slot.name, fullName))
+            // A reparametrized slot is stored as other tensors and computed from them.
+            let stored = reparametrized.first { $0.slot == slot.name }
+            for entry in stored?.stored ?? [slot] {
+                try ShapeRules.checkSize(entry.shape, "parameter '\(entry.name)' of '\(op.name)'")
+                let fullName = qualified(entry.name)
+                guard !fullName.isEmpty else { throw .error("op '\(op.name)' has parameters, so its layer needs a name") }
+                if parameter(named: fullName) != nil { throw .error("parameter '\(fullName)' is defined twice") }
+                parameters.append(Parameter(name: fullName, shape: entry.shape, initializer: entry.initializer,
+                                            ignoredKeys: slot == slots.last && entry == (stored?.stored.last ?? slot) ? ignored : [],
+                                            isBuffer: entry.isBuffer))
+            }
+            guard let stored else {
+                bound.append((slot.name, qualified(slot.name)))
+                continue
+            }
+            // Steps name their operands relative to the layer; a taken name gets a suffix.
+            var names = Dictionary(uniqueKeysWithValues: stored.stored.map { ($0.name, qualified($0.name)) })
+            var derived = ""
+            for step in stored.steps {
+                guard let stepOp = OpRegistry.op(named: step.op) else { throw .error("internal: no op '\(step.op)'") }
+                let typed: Attributes
+                do { typed = try stepOp.typeArguments(step.arguments) } catch { throw error.diagnostic }
+                derived = try deriveParameter(qualified(step.name), op: stepOp,
+                                              operands: step.operands.map { names[$0] ?? qualified($0) }, attributes: typed)
+                names[step.name] = derived
+            }
+            guard parameter(named: derived)?.shape == slot.shape else {
+                throw .error("internal: the reparametrized '\(slot.name)' of '\(op.name)' does not have the slot's shape")
+            }
+            bound.append((slot.name, derived))
         }
         let outputs = outputShapes.map { makeValue(shape: $0) }
         nodes.append(Node(op: op, inputs: inputs, outputs: outputs, attributes: attributes,

@@ -21,6 +21,7 @@ extension Op {
     public func reductionWindow(inputs: [[Int]], attributes: Attributes) -> Int? { nil }
     public func normalizesRows(inputs: [[Int]], attributes: Attributes) -> Bool { false }
     public func outputChannelAxis(inputs: [[Int]], attributes: Attributes) -> Int? { nil }
+    public func weightChannelDim(inputs: [[Int]], attributes: Attributes) -> Int { 0 }
 
     /// One input, one output of the input's shape, and an index map that keeps every
     /// element where it was.

@@ -109,6 +109,12 @@ public protocol Op: Sendable {
     /// linear): the output axis of those channels, so a per-channel scale or batchnorm after
     /// the op can fold into its weights; nil otherwise.
     func outputChannelAxis(inputs: [[Int]], attributes: Attributes) -> Int?
+    /// For ops with an `outputChannelAxis`: the weight dim that indexes output channels
+    /// (0, rows, for conv and linear; 1 for a transposed convolution's `[in, out, ...]`).
+    func weightChannelDim(inputs: [[Int]], attributes: Attributes) -> Int
+    /// Slots whose state_dict form is other tensors, computed at load time (spectral norm's
+    /// `weight_orig`, `weight_u`, `weight_v`); see `Reparametrization`.
+    func reparametrizations(inputs: [[Int]], attributes: Attributes) -> [Reparametrization]
 }
 
 extension Op {

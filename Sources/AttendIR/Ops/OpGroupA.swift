@@ -14,5 +14,6 @@ enum OpGroupA {
         IdentityOp(),
         DropoutOp(),
         ParameterOp(),
+        PReLUOp(),
     ]
 }

@@ -4,7 +4,7 @@
 public enum OpRegistry {
     public static let all: [any Op] = {
         var ops: [any Op] = ElementwiseOp.declarations
-        ops += [ConvOp(spatialRank: 1), ConvOp(spatialRank: 2), ConvOp(spatialRank: 3)]
+        ops += [ConvOp(spatialRank: 1), ConvOp(spatialRank: 2), ConvOp(spatialRank: 3), ConvTransposeOp()]
         ops += OpGroupA.declarations
         ops += OpGroupB.declarations
         return ops.sorted { $0.name < $1.name }

@@ -17,6 +17,7 @@ enum KernelGroupA {
         "identity": PassThroughKernels.identity,
         "dropout": PassThroughKernels.identity,
         "parameter": ParameterKernels.parameter,
+        "prelu": PReLUKernels.prelu,
     ]
 
     /// A node's parameter in `slot`, checked to have `shape`, so kernels can index it freely.

@@ -23,7 +23,11 @@ struct FoldBatchNormPattern: RewritePattern {
               rewriter.hasSingleUser(bn.inputs[0]), let producerIndex = rewriter.uses.producer[bn.inputs[0]] else { return false }
         let producer = rewriter.graph.nodes[producerIndex]
         guard let axis = WeightedProducer.channelAxis(producer, in: rewriter.graph), let weight = producer.parameterName("weight"),
-              let weightShape = rewriter.graph.parameter(named: weight)?.shape, let channels = weightShape.first else { return false }
+              let weightShape = rewriter.graph.parameter(named: weight)?.shape else { return false }
+        // The weight dim of output channels: rows for conv and linear, columns for conv_transpose2d.
+        let dim = producer.op.weightChannelDim(inputs: producer.inputs.map(rewriter.graph.shape(of:)), attributes: producer.attributes)
+        guard dim < weightShape.count else { return false }
+        let channels = weightShape[dim]
         // The batchnorm's channel axis (1) must be the producer's output-channel axis: for a
         // conv always, for a linear layer only on [N, C] (BatchNorm1d of [N, L, C] normalizes
         // axis 1, not the features).
@@ -42,7 +46,7 @@ struct FoldBatchNormPattern: RewritePattern {
             scale = try rewriter.graph.derive("\(prefix).fold.scale", "pow", [shifted], [("other", .float(-0.5))])
         }
         let column = try rewriter.graph.derive("\(prefix).fold.scale_column", "reshape", [scale],
-                                      [("shape", .ints([channels] + Array(repeating: 1, count: weightShape.count - 1)))])
+                                      [("shape", .ints(weightShape.indices.map { $0 == dim ? channels : 1 }))])
         let newWeight = try rewriter.graph.derive("\(weight).folded", "mul", [weight, column])
         let shiftedMean: String
         if let bias = producer.parameterName("bias") {

@@ -1,0 +1,24 @@
+import AttendBasic
+import AttendIR
+
+/// PReLU as `max(x, 0) + weight[c] * min(x, 0)` (min and max propagate NaN): equal to
+/// torch's `x > 0 ? x : weight[c] * x` for every x when the slope is finite.
+enum PReLULowering {
+    static let table: [String: Lowering] = ["prelu": lower]
+
+    static func lower(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
+        let x = context.inputs[0], y = context.outputs[0], weight = try context.weight("weight")
+        let shape = context.inputShapes[0]
+        let count = context.attributes.int("num_parameters")
+        // [batch, channels, inner], the slope indexed by the channel coordinate; a tensor of
+        // rank below 2 has one channel, as in torch.
+        let grid = shape.count >= 2 ? [shape[0], shape[1], ShapeRules.elementCount(Array(shape[2...]))]
+                                    : [1, 1, ShapeRules.elementCount(shape)]
+        return Loops.nest(grid, prefix: "i") { c in
+            let offset = Loops.offset(c, Loops.strides(grid))
+            let value = ValueExpr.load(x, offset)
+            let slope = ValueExpr.load(weight, count == 1 ? 0 : c[1])
+            return [.store(y, offset, .binary(.max, value, .constant(0)) + slope * .binary(.min, value, .constant(0)))]
+        }
+    }
+}
