@@ -73,7 +73,7 @@ struct BlockCall {
                 if text == "_" || text == "*" { continue }
                 if let literal = Int(text) {
                     if literal != size { throw mismatch("") }
-                } else if Self.isIdentifier(text) {
+                } else if SpecParser.isIdentifier(text) {
                     if case .int(let bound)? = env[text] {
                         if bound != size { throw mismatch(" (\(text) is \(bound) from \(origin[text] ?? "an earlier input"))") }
                     } else {
@@ -116,10 +116,5 @@ struct BlockCall {
             return .string(word.text)
         }
         return try Values.evaluate(node, in: env)
-    }
-
-    static func isIdentifier(_ text: String) -> Bool {
-        guard let first = text.unicodeScalars.first, first == "_" || (first.properties.isAlphabetic && first.isASCII) else { return false }
-        return text.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
     }
 }

@@ -11,16 +11,61 @@ struct Elaborator {
     /// Elaborates `layers` in `scope` and returns the outputs of the list's last layer.
     mutating func elaborate(_ layers: [LayerSpec], in scope: inout Scope) throws(Diagnostic) -> [ValueID] {
         let order = try executionOrder(layers, scope: scope)
+        let plans = try plan(layers, scope: scope)
         var outputsByIndex: [Int: [ValueID]] = [:]
         for index in order {
             let layer = layers[index]
             let previous: [ValueID]? = index > 0 ? outputsByIndex[index - 1] : nil
             let inputs = try inputs(of: layer, at: index, previous: previous, scope: scope)
-            let outputs = try call(layer, index: index, inputs: inputs, scope: &scope)
+            let outputs = try call(layer, plan: plans[index], inputs: inputs, scope: &scope)
             outputsByIndex[index] = outputs
             if let name = layer.name?.text { scope.tensors[name] = outputs }
         }
         return outputsByIndex[layers.count - 1] ?? []
+    }
+
+    /// What one layer of a list does, decided before any layer runs.
+    struct LayerPlan {
+        /// false when `when:` switched the layer off.
+        var enabled: Bool
+        /// `repeat`'s count, nil for a single call.
+        var copies: Int?
+        /// The layer's position as `nn.Sequential` numbers its children, which names an
+        /// unnamed layer (and, when it repeats, its first copy).
+        var position: Int
+    }
+
+    /// Evaluates every layer's `when` and `repeat` and numbers the list as `nn.Sequential`
+    /// would: an unnamed layer with `repeat: N` is spliced in (`nn.Sequential(stem,
+    /// *blocks, head)`), so its copies take N positions and are named by them (`0`, `1`, ...,
+    /// the ResNet stage's `layer1.0`); a named one is one child, itself a Sequential
+    /// (`blocks.0`, `blocks.1`, ...). A switched-off layer is one position (`nn.Identity()`).
+    private func plan(_ layers: [LayerSpec], scope: Scope) throws(Diagnostic) -> [LayerPlan] {
+        var plans: [LayerPlan] = []
+        var position = 0
+        for layer in layers {
+            var plan = LayerPlan(enabled: true, copies: nil, position: position)
+            if let condition = layer.condition {
+                plan.enabled = try Values.evaluate(condition, in: scope.env).isTruthy
+            }
+            if plan.enabled, let countScalar = layer.repeatCount {
+                let count = try Values.wholeNumber(countScalar, in: scope.env, what: "repeat")
+                guard count >= 1 else {
+                    let written = Int(countScalar.text) == nil ? " ('\(countScalar.text)')" : ""
+                    throw .error("repeat must be at least 1, got \(count)\(written)", at: countScalar.location)
+                }
+                guard count <= Limits.repeatCount else {
+                    throw .error("repeat \(count) is more than the limit of \(Limits.repeatCount) copies", at: countScalar.location)
+                }
+                if let index = layer.repeatIndex, scope.env[index.text] != nil {
+                    throw .error("index '\(index.text)' hides a name already in scope; pick another", at: index.location)
+                }
+                plan.copies = count
+            }
+            position += layer.name == nil ? (plan.copies ?? 1) : 1
+            plans.append(plan)
+        }
+        return plans
     }
 
     // MARK: inputs and order
@@ -115,26 +160,23 @@ struct Elaborator {
     // MARK: calls
 
     /// Calls the layer's op or block, `repeat` times in a chain; registers `NAME.i` copies.
-    private mutating func call(_ layer: LayerSpec, index: Int, inputs: [ValueID], scope: inout Scope) throws(Diagnostic) -> [ValueID] {
-        let localName = layer.name?.text ?? String(index)
-        var current = inputs
+    private mutating func call(_ layer: LayerSpec, plan: LayerPlan, inputs: [ValueID], scope: inout Scope) throws(Diagnostic) -> [ValueID] {
         // Switched off, a layer is `x = f(x, ...)` not taken: its first input passes through.
-        if let condition = layer.condition, try !Values.evaluate(condition, in: scope.env).isTruthy {
+        guard plan.enabled else {
             guard let first = inputs.first else {
-                throw .error("a layer switched off by 'when' passes its first input through, but it has none", at: condition.location)
+                throw .error("a layer switched off by 'when' passes its first input through, but it has none", at: layer.condition?.location ?? layer.location)
             }
             return [first]
         }
-        guard let countScalar = layer.repeatCount else {
-            return try invoke(layer, inputs: current, path: scope.qualified(localName), scope: scope)
+        guard let count = plan.copies else {
+            return try invoke(layer, inputs: inputs, path: scope.qualified(layer.name?.text ?? String(plan.position)), scope: scope)
         }
-        let count = try Values.wholeNumber(countScalar, in: scope.env, what: "repeat")
-        guard count >= 1 else { throw .error("repeat must be at least 1, got \(count)", at: countScalar.location) }
-        guard count <= Limits.repeatCount else {
-            throw .error("repeat \(count) is more than the limit of \(Limits.repeatCount) copies", at: countScalar.location)
-        }
+        var current = inputs
         for copy in 0..<count {
-            current = try invoke(layer, inputs: current, path: scope.qualified("\(localName).\(copy)"), scope: scope)
+            let localName = layer.name.map { "\($0.text).\(copy)" } ?? String(plan.position + copy)
+            var copyScope = scope
+            if let index = layer.repeatIndex { copyScope.env[index.text] = .int(copy) }
+            current = try invoke(layer, inputs: current, path: scope.qualified(localName), scope: copyScope)
             if let name = layer.name?.text { scope.tensors["\(name).\(copy)"] = current }
         }
         return current

@@ -75,6 +75,9 @@ public enum SpecSchema {
         [("op", .object([("type", .string("string"))])),
          ("from", ref("names")),
          ("repeat", ref("expression")),
+         ("index", .object([("type", .string("string")), ("pattern", .string("^[A-Za-z_][A-Za-z0-9_]*$")),
+                            ("description", .string("with repeat: the name holding each copy's number, 0 to N-1"))])),
+         ("when", ref("expression")),
          ("doc", .object([("type", .string("string"))]))]
     }
 

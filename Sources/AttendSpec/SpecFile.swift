@@ -18,6 +18,9 @@ public struct LayerSpec: Sendable {
     public var from: [SpecScalar]?
     /// `repeat: N`, an expression.
     public var repeatCount: SpecScalar?
+    /// `index: i` beside `repeat`: the name that holds the copy's number (0, 1, ...) while
+    /// that copy's arguments are read, as `for i in range(N)` does.
+    public var repeatIndex: SpecScalar?
     /// `when: COND`, an expression: when false the layer passes its first input through and
     /// has no parameters (PyTorch's `if cond: x = f(x, ...)`, or `nn.Identity()` unless enabled).
     public var condition: SpecScalar?
@@ -36,7 +39,7 @@ public struct LayerSpec: Sendable {
     }
 
     /// Keys a layer mapping reserves; every other key is an argument of the op or block.
-    public static let reservedKeys = ["op", "from", "repeat", "when", "doc"]
+    public static let reservedKeys = ["op", "from", "repeat", "index", "when", "doc"]
 }
 
 /// A user-defined block: a named subnetwork called like an op.

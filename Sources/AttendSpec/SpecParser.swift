@@ -127,12 +127,21 @@ public enum SpecParser {
             case "op": kind = try scalar(entry.value, "an op or block name")
             case "from": layer.from = try scalarList(entry.value, "from")
             case "repeat": layer.repeatCount = try scalar(entry.value, "a repeat count")
+            case "index": layer.repeatIndex = try scalar(entry.value, "the name of the repeat index")
             case "when": layer.condition = try scalar(entry.value, "a condition")
             case "doc": break
             default: layer.arguments.append(entry)
             }
         }
         guard let kind else { throw .error("layer needs 'op:'", at: location) } // unreachable: callers checked
+        if let index = layer.repeatIndex {
+            guard layer.repeatCount != nil else {
+                throw .error("'index: \(index.text)' names the copy number of a 'repeat', but the layer has no 'repeat'", at: index.location)
+            }
+            guard isIdentifier(index.text), !ExprLexer.keywords.contains(index.text) else {
+                throw .error("'\(index.text)' is not a valid index name (a letter or '_', then letters, digits or '_')", at: index.location)
+            }
+        }
         layer.kind = kind
         if name == nil { layer.location = kind.location }
         return layer
@@ -166,6 +175,12 @@ public enum SpecParser {
         case .mapping(_, let location):
             throw .error("'\(what)' must be a name or a list of names, got a mapping", at: location)
         }
+    }
+
+    /// A name an expression can read: a letter or `_`, then letters, digits or `_` (ASCII).
+    public static func isIdentifier(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else { return false }
+        return text.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
     }
 
     static func checkKeys(_ entries: [SpecEntry], allowed: [String], what: String) throws(Diagnostic) {
