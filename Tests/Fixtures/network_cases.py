@@ -111,6 +111,7 @@ def _se_resnet_net_case(name, width, size, classes, depth):
 
 _se_resnet_net_case("se_resnet_net_w4_s64_d2", 4, 64, 10, 2)   # seresnet18 layout at 1/16 width
 _se_resnet_net_case("se_resnet_net_w6_s45_d1", 6, 45, 7, 1)    # odd size: stride-2 layers round up
+_se_resnet_net_case("se_resnet_net_w2_s33_d8", 2, 33, 5, 8)    # 8 blocks a stage: past the old 6-block stages
 
 
 # ---------------------------------------------------------------- vit (whole network)
@@ -150,5 +151,6 @@ def _attn_resnet_case(kind, name, width, size, classes, depths):
 
 _attn_resnet_case("cbam", "cbam_resnet_net_w4_s64", 4, 64, 10, (1, 1, 1, 1))
 _attn_resnet_case("cbam", "cbam_resnet_net_w3_s45_d2", 3, 45, 6, (2, 1, 2, 1))
+_attn_resnet_case("cbam", "cbam_resnet_net_w2_s64_d7", 2, 64, 5, (1, 3, 7, 2))  # a ResNet-101-like deep third stage
 _attn_resnet_case("eca", "eca_resnet_net_w4_s64", 4, 64, 10, (1, 1, 1, 1))
 _attn_resnet_case("eca", "eca_resnet_net_w3_s45_d2", 3, 45, 7, (1, 2, 1, 1))
