@@ -31,6 +31,7 @@ struct BlockCall {
                 throw withCallNote(error)
             }
         }
+        try checkRequirements(env)
         var scope = Scope(env: env, path: path, callStack: caller.callStack + [(name, layer.location)])
         for (spec, value) in zip(block.inputs, inputs) {
             scope.tensors[spec.name.text] = [value]
@@ -44,6 +45,35 @@ struct BlockCall {
             return result
         } catch {
             throw withCallNote(error)
+        }
+    }
+
+    /// The block's `require:` conditions, as the PyTorch module's asserts: a false one is an
+    /// error at the call site quoting the module's message, the condition and the values of
+    /// the names it reads; a note points at the requirement.
+    private func checkRequirements(_ env: [String: ExprValue]) throws(Diagnostic) {
+        for requirement in block.requirements {
+            let condition = requirement.key
+            let holds: Bool
+            do {
+                holds = try Values.evaluate(condition, in: env).isTruthy
+            } catch {
+                throw withCallNote(error)
+            }
+            guard !holds else { continue }
+            let message = requirement.value.scalar?.text ?? ""
+            var names: [String] = []
+            var word = ""
+            for character in condition.text + " " {
+                if character.isLetter || character.isNumber || character == "_" { word.append(character); continue }
+                if let first = word.first, !first.isNumber, let value = env[word], !names.contains(where: { $0.hasPrefix(word + " = ") }) {
+                    names.append("\(word) = \(value)")
+                }
+                word = ""
+            }
+            let values = names.isEmpty ? "" : "; " + names.joined(separator: ", ")
+            throw .error("block '\(block.name.text)' called as '\(path)': \(message) (requires \(condition.text)\(values))", at: layer.location,
+                         notes: [.note("the requirement is declared here", at: condition.location)])
         }
     }
 

@@ -117,6 +117,8 @@ public enum SpecSchema {
                     ("args", .object([("type", .string("object")), ("additionalProperties", ref("expression"))])),
                     ("inputs", .object([("type", .string("object")), ("additionalProperties", ref("shape"))])),
                     ("let", .object([("type", .string("object")), ("additionalProperties", ref("expression"))])),
+                    ("require", .object([("type", .string("object")), ("additionalProperties", .object([("type", .string("string"))])),
+                                         ("description", .string("CONDITION: message; a false condition is an error at the call site"))])),
                     ("layers", .object([("type", .string("array")), ("items", ref("layer"))])),
                     ("outputs", ref("names")),
                     ("example", .object([("type", .string("object")), ("additionalProperties", ref("shape"))])),

@@ -51,6 +51,10 @@ public struct BlockSpec: Sendable {
     public var inputs: [InputSpec]
     /// `let:` bindings, evaluated in order after arguments and input symbols.
     public var lets: [SpecEntry]
+    /// `require:` conditions with their messages (`"C % num_heads == 0": dim should be
+    /// divisible by num_heads`), the checks the PyTorch module makes on its arguments;
+    /// evaluated after the lets, a false one is an error at the call site.
+    public var requirements: [SpecEntry] = []
     public var layers: [LayerSpec]
     public var outputs: [SpecScalar]?
     /// Input shapes to try the block on when its file is checked or run by itself.

@@ -5,7 +5,7 @@ import AttendBasic
 public enum SpecParser {
     public static let supportedVersion = 1
     static let fileKeys = ["attend", "name", "doc", "import", "params", "inputs", "layers", "outputs", "blocks"]
-    static let blockKeys = ["doc", "args", "inputs", "let", "layers", "outputs", "example"]
+    static let blockKeys = ["doc", "args", "inputs", "let", "require", "layers", "outputs", "example"]
 
     public static func parse(path: String) throws(Diagnostic) -> SpecFile {
         try parse(YAMLReader.read(path: path), path: path)
@@ -58,6 +58,9 @@ public enum SpecParser {
             case "args": block.arguments = try mapping(item.value, "args")
             case "inputs": block.inputs = try inputs(item.value)
             case "let": block.lets = try mapping(item.value, "let")
+            case "require":
+                block.requirements = try mapping(item.value, "require")
+                for requirement in block.requirements { _ = try scalar(requirement.value, "a message for the requirement '\(requirement.key.text)'") }
             case "layers": block.layers = try layers(item.value)
             case "outputs": block.outputs = try scalarList(item.value, "outputs")
             case "example": block.example = try inputs(item.value)

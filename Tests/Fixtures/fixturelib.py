@@ -45,6 +45,10 @@ class Network:
         params = dict(spec.get("params") or {})
         assert set(self.sets) <= set(params), (model, sorted(set(self.sets) - set(params)))
         params.update(self.sets)
+        # Params may read earlier ones (`height: size`), as attend evaluates them: in order.
+        for k, v in params.items():
+            if isinstance(v, str):
+                params[k] = eval(v, {"__builtins__": {"int": int, "min": min, "max": max}}, params)  # noqa: S307
         self.layers = spec["layers"]
         self.inputs = {k: [_eval_dim(v, params) for v in shape]
                        for k, shape in spec["inputs"].items()}
