@@ -184,11 +184,17 @@ struct Elaborator {
 
     private mutating func invoke(_ layer: LayerSpec, inputs: [ValueID], path: String, scope: Scope) throws(Diagnostic) -> [ValueID] {
         var kind = layer.kind.text
+        var bound: [ModuleValue.Argument] = []
         // `op: attn_layer` where `attn_layer` is a block argument naming an op or block (timm's
-        // `attn_layer='se'`); None makes the layer an identity, like timm's create_attn(None).
+        // `attn_layer='se'`), or one with arguments bound (`{op: global_context, fuse_add:
+        // true}`, timm's functools.partial); None makes the layer an identity, like timm's
+        // create_attn(None).
         if OpRegistry.op(named: kind) == nil, library.block(named: kind) == nil, let chosen = scope.env[kind] {
             switch chosen {
             case .string(let name): kind = name
+            case .module(let module):
+                kind = module.name
+                bound = module.arguments
             case .none:
                 guard let first = inputs.first else { throw .error("'\(kind)' is None, so the layer passes its first input through, but it has none", at: layer.kind.location) }
                 return [first]
@@ -196,19 +202,60 @@ struct Elaborator {
                 throw .error("'\(kind)' is \(chosen), not the name of an op or block", at: layer.kind.location)
             }
         }
+        if let forward = layer.forward {
+            for argument in try forwarded(forward, to: kind, layer: layer, scope: scope) {
+                bound.removeAll { $0.name == argument.name }
+                bound.append(argument)
+            }
+        }
         if let op = OpRegistry.op(named: kind) {
-            return try applyOp(op, layer: layer, inputs: inputs, path: path, scope: scope)
+            return try applyOp(op, layer: layer, bound: bound, inputs: inputs, path: path, scope: scope)
         }
         if let block = library.block(named: kind) {
-            var calls = BlockCall(block: block, layer: layer, inputs: inputs, path: path, caller: scope)
+            var calls = BlockCall(block: block, layer: layer, inputs: inputs, path: path, caller: scope, bound: bound)
             return try calls.run(&self)
         }
         let candidates = OpRegistry.names + library.blocks.keys.sorted()
         throw .error("unknown op or block '\(kind)'\(didYouMean(kind, in: candidates))", at: layer.kind.location)
     }
 
-    private mutating func applyOp(_ op: any Op, layer: LayerSpec, inputs: [ValueID], path: String, scope: Scope) throws(Diagnostic) -> [ValueID] {
+    /// `forward: all` passes every argument of the enclosing block (params at the top level)
+    /// that `kind` takes and the layer does not set; `forward: [a, b]` passes those, each of
+    /// which must be an enclosing argument that `kind` takes.
+    private func forwarded(_ forward: LayerSpec.Forward, to kind: String, layer: LayerSpec, scope: Scope) throws(Diagnostic) -> [ModuleValue.Argument] {
+        let accepted = BlockCall.argumentNames(of: kind, library: library) ?? []
+        let explicit = Set(layer.arguments.map(\.key.text))
+        var names: [String] = []
+        switch forward {
+        case .all:
+            names = scope.argumentNames.filter { accepted.contains($0) && !explicit.contains($0) }
+        case .names(let list):
+            for name in list {
+                guard scope.argumentNames.contains(name.text) else {
+                    let what = scope.path.isEmpty ? "a param of the model" : "an argument of the enclosing block"
+                    throw .error("forward: '\(name.text)' is not \(what)\(didYouMean(name.text, in: scope.argumentNames))", at: name.location)
+                }
+                guard accepted.contains(name.text) else {
+                    throw .error("forward: '\(kind)' takes no argument '\(name.text)'\(didYouMean(name.text, in: accepted))", at: name.location)
+                }
+                guard !explicit.contains(name.text) else {
+                    throw .error("forward: '\(name.text)' is also set on the layer; set it once", at: name.location)
+                }
+                names.append(name.text)
+            }
+        }
+        return names.compactMap { name in scope.env[name].map { ModuleValue.Argument(name: name, value: $0) } }
+    }
+
+    private mutating func applyOp(_ op: any Op, layer: LayerSpec, bound: [ModuleValue.Argument], inputs: [ValueID], path: String,
+                                  scope: Scope) throws(Diagnostic) -> [ValueID] {
         var given: [(name: String, value: ArgValue)] = []
+        for argument in bound where !layer.arguments.contains(where: { $0.key.text == argument.name }) {
+            guard op.arguments.contains(where: { $0.name == argument.name }), let value = Values.argValue(argument.value) else {
+                throw .error("argument '\(argument.name)' of '\(op.name)': cannot take \(argument.value)", at: layer.location)
+            }
+            given.append((argument.name, value))
+        }
         for entry in layer.arguments {
             guard let spec = op.arguments.first(where: { $0.name == entry.key.text }) else {
                 let known = op.arguments.map(\.name) + LayerSpec.reservedKeys

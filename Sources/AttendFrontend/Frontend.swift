@@ -29,9 +29,9 @@ public struct Frontend: Sendable {
             throw .error("this file defines blocks but no model (no inputs or layers)", at: file.location)
         }
         let library = try standardLibrary.adding(file: file)
-        let env = try parameters(file, overrides: overrides)
+        let env = try parameters(file, library: library, overrides: overrides)
         var elaborator = Elaborator(graph: Graph(name: modelName(file)), library: library)
-        var scope = Scope(env: env, path: "")
+        var scope = Scope(env: env, path: "", argumentNames: file.params.map(\.key.text))
         for input in file.inputs {
             var shape: [Int] = []
             guard input.dims.count <= Limits.modelRank else {
@@ -81,7 +81,9 @@ public struct Frontend: Sendable {
 
     /// Model params in file order (each may read earlier ones); overrides replace a param's
     /// expression before later params read it.
-    private func parameters(_ file: SpecFile, overrides: [String: String]) throws(Diagnostic) -> [String: ExprValue] {
+    /// A param may name a module or bind its arguments (`attn: {op: global_context, fuse_add:
+    /// true}`), as a block argument may.
+    private func parameters(_ file: SpecFile, library: BlockLibrary, overrides: [String: String]) throws(Diagnostic) -> [String: ExprValue] {
         let known = file.params.map(\.key.text)
         for name in overrides.keys.sorted() where !known.contains(name) {
             let list = known.isEmpty ? "the model has no params" : "known: \(known.joined(separator: ", "))"
@@ -91,9 +93,9 @@ public struct Frontend: Sendable {
         for entry in file.params {
             if let text = overrides[entry.key.text] {
                 let scalar = SpecScalar(text: text, location: SourceLocation(file: "--set \(entry.key.text)=\(text)", line: 0, column: 0))
-                env[entry.key.text] = try Values.evaluate(scalar, in: env)
+                env[entry.key.text] = try BlockCall.argument(.scalar(scalar), in: env, library: library)
             } else {
-                env[entry.key.text] = try Values.evaluate(entry.value, in: env)
+                env[entry.key.text] = try BlockCall.argument(entry.value, in: env, library: library)
             }
         }
         return env

@@ -24,6 +24,9 @@ public struct LayerSpec: Sendable {
     /// `when: COND`, an expression: when false the layer passes its first input through and
     /// has no parameters (PyTorch's `if cond: x = f(x, ...)`, or `nn.Identity()` unless enabled).
     public var condition: SpecScalar?
+    /// `forward: all` or `forward: [names]`: arguments of the enclosing block (or params of
+    /// the model) passed on to this call under the same names, as `**kwargs` passes them.
+    public var forward: Forward?
     /// Op or block arguments, in file order.
     public var arguments: [SpecEntry]
     public var location: SourceLocation
@@ -39,7 +42,14 @@ public struct LayerSpec: Sendable {
     }
 
     /// Keys a layer mapping reserves; every other key is an argument of the op or block.
-    public static let reservedKeys = ["op", "from", "repeat", "index", "when", "doc"]
+    public static let reservedKeys = ["op", "from", "repeat", "index", "when", "forward", "doc"]
+
+    public enum Forward: Sendable {
+        /// Every enclosing argument the callee takes that the layer does not set.
+        case all(SourceLocation)
+        /// These, each of which the callee must take.
+        case names([SpecScalar])
+    }
 }
 
 /// A user-defined block: a named subnetwork called like an op.

@@ -132,6 +132,12 @@ public enum SpecParser {
             case "repeat": layer.repeatCount = try scalar(entry.value, "a repeat count")
             case "index": layer.repeatIndex = try scalar(entry.value, "the name of the repeat index")
             case "when": layer.condition = try scalar(entry.value, "a condition")
+            case "forward":
+                if let word = entry.value.scalar, word.text == "all", !word.isQuoted {
+                    layer.forward = .all(word.location)
+                } else {
+                    layer.forward = .names(try scalarList(entry.value, "forward"))
+                }
             case "doc": break
             default: layer.arguments.append(entry)
             }
