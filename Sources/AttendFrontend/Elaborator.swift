@@ -7,6 +7,10 @@ import AttendSpec
 struct Elaborator {
     var graph: Graph
     let library: BlockLibrary
+    /// The model's top-level layers add no name to their parameters, so a single block
+    /// called there has the names its PyTorch module's own state_dict has (`fc1.weight`,
+    /// not `se.fc1.weight`).
+    var unprefixedTopLevel = false
 
     /// Elaborates `layers` in `scope` and returns the outputs of the list's last layer.
     mutating func elaborate(_ layers: [LayerSpec], in scope: inout Scope) throws(Diagnostic) -> [ValueID] {
@@ -169,7 +173,8 @@ struct Elaborator {
             return [first]
         }
         guard let count = plan.copies else {
-            return try invoke(layer, inputs: inputs, path: scope.qualified(layer.name?.text ?? String(plan.position)), scope: scope)
+            let path = unprefixedTopLevel && scope.callStack.isEmpty ? "" : scope.qualified(layer.name?.text ?? String(plan.position))
+            return try invoke(layer, inputs: inputs, path: path, scope: scope)
         }
         var current = inputs
         for copy in 0..<count {

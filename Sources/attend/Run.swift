@@ -19,8 +19,7 @@ struct Run: ParsableCommand {
 
     @OptionGroup var optimizer: OptimizerOptions
 
-    @Option(help: "Weights in safetensors format, named like the PyTorch state_dict.")
-    var weights: String?
+    @OptionGroup var weights: WeightOptions
 
     @Option(help: "An input tensor as .npy: NAME=PATH, or PATH for a model with one input (repeatable).")
     var input: [String] = []
@@ -53,7 +52,7 @@ struct Run: ParsableCommand {
             var optimized = graph
             try optimizer.optimize(&optimized)
             let outputs = backend == .c
-                ? try CBackend.run(optimized, parameters: parameters, weightsFile: weights, inputs: inputs, threads: threads, target: targetOptions.resolved())
+                ? try CBackend.run(optimized, parameters: parameters, weightsFile: weights.rawFile, inputs: inputs, threads: threads, target: targetOptions.resolved())
                 : try Interpreter(graph: optimized).run(parameters: parameters, inputs: inputs)
             let destinations = try TensorArguments.outputPaths(output, for: graph)
             for (name, tensor) in outputs {
