@@ -119,6 +119,7 @@ public enum SpecSchema {
         .object([("type", .string("object")), ("additionalProperties", .bool(false)), ("required", .array([.string("inputs"), .string("layers")])),
                  ("properties", .object([
                     ("doc", .object([("type", .string("string"))])),
+                    ("module", .object([("type", .string("string")), ("description", .string("the PyTorch module the block reproduces"))])),
                     ("args", .object([("type", .string("object")), ("additionalProperties", ref("expression"))])),
                     ("inputs", .object([("type", .string("object")), ("additionalProperties", ref("shape"))])),
                     ("let", .object([("type", .string("object")), ("additionalProperties", ref("expression"))])),

@@ -56,6 +56,9 @@ public struct LayerSpec: Sendable {
 public struct BlockSpec: Sendable {
     public var name: SpecScalar
     public var doc: String?
+    /// The PyTorch module the block reproduces, for `attend blocks` when its doc does not
+    /// name it first (`module: segmentation_models_pytorch SCSEModule`).
+    public var module: String?
     /// Argument names with their default-value expressions.
     public var arguments: [SpecEntry]
     public var inputs: [InputSpec]

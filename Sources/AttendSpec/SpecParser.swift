@@ -5,7 +5,7 @@ import AttendBasic
 public enum SpecParser {
     public static let supportedVersion = 1
     static let fileKeys = ["attend", "name", "doc", "import", "params", "inputs", "layers", "outputs", "blocks"]
-    static let blockKeys = ["doc", "args", "inputs", "let", "require", "layers", "outputs", "example"]
+    static let blockKeys = ["doc", "module", "args", "inputs", "let", "require", "layers", "outputs", "example"]
 
     public static func parse(path: String) throws(Diagnostic) -> SpecFile {
         try parse(YAMLReader.read(path: path), path: path)
@@ -55,6 +55,7 @@ public enum SpecParser {
         for item in body {
             switch item.key.text {
             case "doc": block.doc = try scalar(item.value, "a doc string").text
+            case "module": block.module = try scalar(item.value, "the PyTorch module the block reproduces").text
             case "args": block.arguments = try mapping(item.value, "args")
             case "inputs": block.inputs = try inputs(item.value)
             case "let": block.lets = try mapping(item.value, "let")

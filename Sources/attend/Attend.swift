@@ -9,7 +9,7 @@ struct Attend: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attend",
         abstract: "Compile and run computer-vision attention networks described in YAML.",
-        subcommands: [Check.self, Run.self, Compile.self, Export.self, Bench.self, Graph.self, Opt.self, Ops.self, Schema.self])
+        subcommands: [Check.self, Run.self, Compile.self, Export.self, Bench.self, Graph.self, Opt.self, Ops.self, Blocks.self, Schema.self])
 
     /// Runs a command body; user errors become one located line on stderr and exit status 1.
     static func reporting(_ body: () throws(Diagnostic) -> Void) throws {
