@@ -37,6 +37,14 @@ struct CommandsCLITests {
         #expect(library.status == 0 && library.stdout.contains("param @\"fc1.weight\""), "\(library.stderr)")
     }
 
+    /// The timm-named specs: `sum(p.numel() for p in timm.create_model(NAME).parameters())`.
+    @Test(arguments: [("seresnet18", "11,779,624"), ("seresnet34", "21,960,416"), ("seresnet50", "28,088,024")])
+    func timmNamedModelsHaveTimmsParameterCounts(_ name: String, _ count: String) throws {
+        let result = try CLI.run(["check", "Models/timm/\(name).yaml", "-O0"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("parameters: \(count) in"), "\(result.stdout)")
+    }
+
     @Test func theSwiftBackendIsNotOffered() throws {
         let help = try CLI.run(["run", "--help"])
         #expect(!help.stdout.contains("swift"))
