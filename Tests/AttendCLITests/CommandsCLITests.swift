@@ -38,7 +38,8 @@ struct CommandsCLITests {
     }
 
     /// The timm-named specs: `sum(p.numel() for p in timm.create_model(NAME).parameters())`.
-    @Test(arguments: [("seresnet18", "11,779,624"), ("seresnet34", "21,960,416"), ("seresnet50", "28,088,024")])
+    @Test(arguments: [("seresnet18", "11,779,624"), ("seresnet34", "21,960,416"), ("seresnet50", "28,088,024"),
+                      ("vit_tiny_patch16_224", "5,717,416"), ("vit_small_patch16_224", "22,050,664"), ("vit_base_patch16_224", "86,567,656")])
     func timmNamedModelsHaveTimmsParameterCounts(_ name: String, _ count: String) throws {
         let result = try CLI.run(["check", "Models/timm/\(name).yaml", "-O0"])
         #expect(result.status == 0, "\(result.stderr)")
