@@ -71,6 +71,13 @@ extension UnbindOp: ONNXLowering {
     }
 }
 
+extension ExpandOp: ONNXLowering {
+    /// ONNX Expand broadcasts to the output shape (torch's -1 already resolved).
+    func lowerToONNX(_ c: ONNXNodeContext, into b: inout ONNXGraphBuilder) throws(Diagnostic) -> [String] {
+        [b.add1("Expand", [c.inputs[0], b.int64s(c.outputShapes[0])], base: c.base)]
+    }
+}
+
 extension SliceOp: ONNXLowering {
     func lowerToONNX(_ c: ONNXNodeContext, into b: inout ONNXGraphBuilder) throws(Diagnostic) -> [String] {
         let axis = c.axis("axis"), step = c.attributes.int("step")

@@ -7,20 +7,69 @@ import AttendSpec
 struct Elaborator {
     var graph: Graph
     let library: BlockLibrary
+    /// The model's top-level layers add no name to their parameters, so a single block
+    /// called there has the names its PyTorch module's own state_dict has (`fc1.weight`,
+    /// not `se.fc1.weight`).
+    var unprefixedTopLevel = false
 
     /// Elaborates `layers` in `scope` and returns the outputs of the list's last layer.
     mutating func elaborate(_ layers: [LayerSpec], in scope: inout Scope) throws(Diagnostic) -> [ValueID] {
         let order = try executionOrder(layers, scope: scope)
+        let plans = try plan(layers, scope: scope)
         var outputsByIndex: [Int: [ValueID]] = [:]
         for index in order {
             let layer = layers[index]
             let previous: [ValueID]? = index > 0 ? outputsByIndex[index - 1] : nil
             let inputs = try inputs(of: layer, at: index, previous: previous, scope: scope)
-            let outputs = try call(layer, index: index, inputs: inputs, scope: &scope)
+            let outputs = try call(layer, plan: plans[index], inputs: inputs, scope: &scope)
             outputsByIndex[index] = outputs
             if let name = layer.name?.text { scope.tensors[name] = outputs }
         }
         return outputsByIndex[layers.count - 1] ?? []
+    }
+
+    /// What one layer of a list does, decided before any layer runs.
+    struct LayerPlan {
+        /// false when `when:` switched the layer off.
+        var enabled: Bool
+        /// `repeat`'s count, nil for a single call.
+        var copies: Int?
+        /// The layer's position as `nn.Sequential` numbers its children, which names an
+        /// unnamed layer (and, when it repeats, its first copy).
+        var position: Int
+    }
+
+    /// Evaluates every layer's `when` and `repeat` and numbers the list as `nn.Sequential`
+    /// would: an unnamed layer with `repeat: N` is spliced in (`nn.Sequential(stem,
+    /// *blocks, head)`), so its copies take N positions and are named by them (`0`, `1`, ...,
+    /// the ResNet stage's `layer1.0`); a named one is one child, itself a Sequential
+    /// (`blocks.0`, `blocks.1`, ...). A switched-off layer is one position (`nn.Identity()`).
+    private func plan(_ layers: [LayerSpec], scope: Scope) throws(Diagnostic) -> [LayerPlan] {
+        var plans: [LayerPlan] = []
+        var position = 0
+        for layer in layers {
+            var plan = LayerPlan(enabled: true, copies: nil, position: position)
+            if let condition = layer.condition {
+                plan.enabled = try Values.evaluate(condition, in: scope.env).isTruthy
+            }
+            if plan.enabled, let countScalar = layer.repeatCount {
+                let count = try Values.wholeNumber(countScalar, in: scope.env, what: "repeat")
+                guard count >= 1 else {
+                    let written = Int(countScalar.text) == nil ? " ('\(countScalar.text)')" : ""
+                    throw .error("repeat must be at least 1, got \(count)\(written)", at: countScalar.location)
+                }
+                guard count <= Limits.repeatCount else {
+                    throw .error("repeat \(count) is more than the limit of \(Limits.repeatCount) copies", at: countScalar.location)
+                }
+                if let index = layer.repeatIndex, scope.env[index.text] != nil {
+                    throw .error("index '\(index.text)' hides a name already in scope; pick another", at: index.location)
+                }
+                plan.copies = count
+            }
+            position += layer.name == nil ? (plan.copies ?? 1) : 1
+            plans.append(plan)
+        }
+        return plans
     }
 
     // MARK: inputs and order
@@ -128,26 +177,24 @@ struct Elaborator {
     // MARK: calls
 
     /// Calls the layer's op or block, `repeat` times in a chain; registers `NAME.i` copies.
-    private mutating func call(_ layer: LayerSpec, index: Int, inputs: [ValueID], scope: inout Scope) throws(Diagnostic) -> [ValueID] {
-        let localName = layer.name?.text ?? String(index)
-        var current = inputs
+    private mutating func call(_ layer: LayerSpec, plan: LayerPlan, inputs: [ValueID], scope: inout Scope) throws(Diagnostic) -> [ValueID] {
         // Switched off, a layer is `x = f(x, ...)` not taken: its first input passes through.
-        if let condition = layer.condition, try !Values.evaluate(condition, in: scope.env).isTruthy {
+        guard plan.enabled else {
             guard let first = inputs.first else {
-                throw .error("a layer switched off by 'when' passes its first input through, but it has none", at: condition.location)
+                throw .error("a layer switched off by 'when' passes its first input through, but it has none", at: layer.condition?.location ?? layer.location)
             }
             return [first]
         }
-        guard let countScalar = layer.repeatCount else {
-            return try invoke(layer, inputs: current, path: scope.qualified(localName), scope: scope)
+        guard let count = plan.copies else {
+            let path = unprefixedTopLevel && scope.callStack.isEmpty ? "" : scope.qualified(layer.name?.text ?? String(plan.position))
+            return try invoke(layer, inputs: inputs, path: path, scope: scope)
         }
-        let count = try Values.wholeNumber(countScalar, in: scope.env, what: "repeat")
-        guard count >= 1 else { throw .error("repeat must be at least 1, got \(count)", at: countScalar.location) }
-        guard count <= Limits.repeatCount else {
-            throw .error("repeat \(count) is more than the limit of \(Limits.repeatCount) copies", at: countScalar.location)
-        }
+        var current = inputs
         for copy in 0..<count {
-            current = try invoke(layer, inputs: current, path: scope.qualified("\(localName).\(copy)"), scope: scope)
+            let localName = layer.name.map { "\($0.text).\(copy)" } ?? String(plan.position + copy)
+            var copyScope = scope
+            if let index = layer.repeatIndex { copyScope.env[index.text] = .int(copy) }
+            current = try invoke(layer, inputs: current, path: scope.qualified(localName), scope: copyScope)
             // `NAME.-1` is the last copy, as `layers[-1]` indexes an nn.Sequential, so output K
             // of the last copy of a multi-output layer is `NAME.-1.K` whatever the count.
             if let name = layer.name?.text {
@@ -160,11 +207,17 @@ struct Elaborator {
 
     private mutating func invoke(_ layer: LayerSpec, inputs: [ValueID], path: String, scope: Scope) throws(Diagnostic) -> [ValueID] {
         var kind = layer.kind.text
+        var bound: [ModuleValue.Argument] = []
         // `op: attn_layer` where `attn_layer` is a block argument naming an op or block (timm's
-        // `attn_layer='se'`); None makes the layer an identity, like timm's create_attn(None).
+        // `attn_layer='se'`), or one with arguments bound (`{op: global_context, fuse_add:
+        // true}`, timm's functools.partial); None makes the layer an identity, like timm's
+        // create_attn(None).
         if OpRegistry.op(named: kind) == nil, library.block(named: kind) == nil, let chosen = scope.env[kind] {
             switch chosen {
             case .string(let name): kind = name
+            case .module(let module):
+                kind = module.name
+                bound = module.arguments
             case .none:
                 guard let first = inputs.first else { throw .error("'\(kind)' is None, so the layer passes its first input through, but it has none", at: layer.kind.location) }
                 return [first]
@@ -172,19 +225,60 @@ struct Elaborator {
                 throw .error("'\(kind)' is \(chosen), not the name of an op or block", at: layer.kind.location)
             }
         }
+        if let forward = layer.forward {
+            for argument in try forwarded(forward, to: kind, layer: layer, scope: scope) {
+                bound.removeAll { $0.name == argument.name }
+                bound.append(argument)
+            }
+        }
         if let op = OpRegistry.op(named: kind) {
-            return try applyOp(op, layer: layer, inputs: inputs, path: path, scope: scope)
+            return try applyOp(op, layer: layer, bound: bound, inputs: inputs, path: path, scope: scope)
         }
         if let block = library.block(named: kind) {
-            var calls = BlockCall(block: block, layer: layer, inputs: inputs, path: path, caller: scope)
+            var calls = BlockCall(block: block, layer: layer, inputs: inputs, path: path, caller: scope, bound: bound)
             return try calls.run(&self)
         }
         let candidates = OpRegistry.names + library.blocks.keys.sorted()
         throw .error("unknown op or block '\(kind)'\(didYouMean(kind, in: candidates))", at: layer.kind.location)
     }
 
-    private mutating func applyOp(_ op: any Op, layer: LayerSpec, inputs: [ValueID], path: String, scope: Scope) throws(Diagnostic) -> [ValueID] {
+    /// `forward: all` passes every argument of the enclosing block (params at the top level)
+    /// that `kind` takes and the layer does not set; `forward: [a, b]` passes those, each of
+    /// which must be an enclosing argument that `kind` takes.
+    private func forwarded(_ forward: LayerSpec.Forward, to kind: String, layer: LayerSpec, scope: Scope) throws(Diagnostic) -> [ModuleValue.Argument] {
+        let accepted = BlockCall.argumentNames(of: kind, library: library) ?? []
+        let explicit = Set(layer.arguments.map(\.key.text))
+        var names: [String] = []
+        switch forward {
+        case .all:
+            names = scope.argumentNames.filter { accepted.contains($0) && !explicit.contains($0) }
+        case .names(let list):
+            for name in list {
+                guard scope.argumentNames.contains(name.text) else {
+                    let what = scope.path.isEmpty ? "a param of the model" : "an argument of the enclosing block"
+                    throw .error("forward: '\(name.text)' is not \(what)\(didYouMean(name.text, in: scope.argumentNames))", at: name.location)
+                }
+                guard accepted.contains(name.text) else {
+                    throw .error("forward: '\(kind)' takes no argument '\(name.text)'\(didYouMean(name.text, in: accepted))", at: name.location)
+                }
+                guard !explicit.contains(name.text) else {
+                    throw .error("forward: '\(name.text)' is also set on the layer; set it once", at: name.location)
+                }
+                names.append(name.text)
+            }
+        }
+        return names.compactMap { name in scope.env[name].map { ModuleValue.Argument(name: name, value: $0) } }
+    }
+
+    private mutating func applyOp(_ op: any Op, layer: LayerSpec, bound: [ModuleValue.Argument], inputs: [ValueID], path: String,
+                                  scope: Scope) throws(Diagnostic) -> [ValueID] {
         var given: [(name: String, value: ArgValue)] = []
+        for argument in bound where !layer.arguments.contains(where: { $0.key.text == argument.name }) {
+            guard op.arguments.contains(where: { $0.name == argument.name }), let value = Values.argValue(argument.value) else {
+                throw .error("argument '\(argument.name)' of '\(op.name)': cannot take \(argument.value)", at: layer.location)
+            }
+            given.append((argument.name, value))
+        }
         for entry in layer.arguments {
             guard let spec = op.arguments.first(where: { $0.name == entry.key.text }) else {
                 let known = op.arguments.map(\.name) + LayerSpec.reservedKeys

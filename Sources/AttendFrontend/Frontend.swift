@@ -25,13 +25,17 @@ public struct Frontend: Sendable {
     }
 
     public func compile(_ file: SpecFile, overrides: [String: String] = [:]) throws(Diagnostic) -> Graph {
+        try compile(file, overrides: overrides, unprefixed: false)
+    }
+
+    private func compile(_ file: SpecFile, overrides: [String: String], unprefixed: Bool) throws(Diagnostic) -> Graph {
         guard file.isModel else {
             throw .error("this file defines blocks but no model (no inputs or layers)", at: file.location)
         }
         let library = try standardLibrary.adding(file: file)
-        let env = try parameters(file, overrides: overrides)
-        var elaborator = Elaborator(graph: Graph(name: modelName(file)), library: library)
-        var scope = Scope(env: env, path: "")
+        let env = try parameters(file, library: library, overrides: overrides)
+        var elaborator = Elaborator(graph: Graph(name: modelName(file)), library: library, unprefixedTopLevel: unprefixed)
+        var scope = Scope(env: env, path: "", argumentNames: file.params.map(\.key.text))
         for input in file.inputs {
             var shape: [Int] = []
             guard input.dims.count <= Limits.modelRank else {
@@ -60,7 +64,9 @@ public struct Frontend: Sendable {
     }
 
     /// A one-layer model that calls `block` on its `example:` inputs, so a library file can be
-    /// checked and run by itself.
+    /// checked and run by itself. Its parameters are named as the PyTorch module's own
+    /// state_dict names them (`fc1.weight` for timm's SEModule), so that module's weights load
+    /// unchanged.
     public func exampleGraph(block name: String, in file: SpecFile) throws(Diagnostic) -> Graph {
         let library = try standardLibrary.adding(file: file)
         guard let block = library.block(named: name) else {
@@ -72,7 +78,7 @@ public struct Frontend: Sendable {
         var model = SpecFile(path: file.path, imports: [], params: [], inputs: example, layers: [], blocks: [], location: block.location)
         model.name = SpecScalar(text: name, location: block.location)
         model.layers = [LayerSpec(name: block.name, kind: block.name, from: example.map(\.name), arguments: [], location: block.location)]
-        return try compile(model, overrides: [:]).renamed(name)
+        return try compile(model, overrides: [:], unprefixed: true).renamed(name)
     }
 
     private func modelName(_ file: SpecFile) -> String {
@@ -81,7 +87,9 @@ public struct Frontend: Sendable {
 
     /// Model params in file order (each may read earlier ones); overrides replace a param's
     /// expression before later params read it.
-    private func parameters(_ file: SpecFile, overrides: [String: String]) throws(Diagnostic) -> [String: ExprValue] {
+    /// A param may name a module or bind its arguments (`attn: {op: global_context, fuse_add:
+    /// true}`), as a block argument may.
+    private func parameters(_ file: SpecFile, library: BlockLibrary, overrides: [String: String]) throws(Diagnostic) -> [String: ExprValue] {
         let known = file.params.map(\.key.text)
         for name in overrides.keys.sorted() where !known.contains(name) {
             let list = known.isEmpty ? "the model has no params" : "known: \(known.joined(separator: ", "))"
@@ -91,9 +99,9 @@ public struct Frontend: Sendable {
         for entry in file.params {
             if let text = overrides[entry.key.text] {
                 let scalar = SpecScalar(text: text, location: SourceLocation(file: "--set \(entry.key.text)=\(text)", line: 0, column: 0))
-                env[entry.key.text] = try Values.evaluate(scalar, in: env)
+                env[entry.key.text] = try BlockCall.argument(.scalar(scalar), in: env, library: library)
             } else {
-                env[entry.key.text] = try Values.evaluate(entry.value, in: env)
+                env[entry.key.text] = try BlockCall.argument(entry.value, in: env, library: library)
             }
         }
         return env

@@ -13,6 +13,9 @@ struct Scope {
     var inputNames: [String] = []
     /// Layer path prefix (`layer1.0.se`), empty at the model's top level.
     var path: String
+    /// The enclosing block's argument names (the model's params at the top level), which
+    /// `forward:` may pass on.
+    var argumentNames: [String] = []
     /// Calls that led here, innermost last, for "in block ... called at" notes.
     var callStack: [(block: String, location: SourceLocation)] = []
 

@@ -17,6 +17,9 @@ public enum SpecSchema {
             ("kind", .object([("type", .string("string")), ("enum", .array(kinds.map(JSON.string))),
                               ("description", .string("A primitive op or a block."))])),
             ("shape", .object([("type", .string("array")), ("items", ref("expression"))])),
+            ("module", .object([("type", .string("object")), ("anyOf", .array([.object([("required", .array([.string("op")]))]),
+                                                                                .object([("required", .array([.string("block")]))])])),
+                                ("description", .string("An op or block with arguments bound (functools.partial): {op: NAME, ARG: VALUE, ...}."))])),
             ("layer", layer(kinds: kinds)),
             ("layerBody", layerBody(blocks: blocks)),
             ("block", block()),
@@ -35,7 +38,7 @@ public enum SpecSchema {
                 ("name", .object([("type", .string("string"))])),
                 ("doc", .object([("type", .string("string"))])),
                 ("import", ref("names")),
-                ("params", .object([("type", .string("object")), ("additionalProperties", ref("expression"))])),
+                ("params", .object([("type", .string("object")), ("additionalProperties", .object([("anyOf", .array([ref("expression"), ref("module")]))]))])),
                 ("inputs", .object([("type", .string("object")), ("additionalProperties", ref("shape"))])),
                 ("layers", .object([("type", .string("array")), ("items", ref("layer"))])),
                 ("outputs", ref("names")),
@@ -75,6 +78,11 @@ public enum SpecSchema {
         [("op", .object([("type", .string("string"))])),
          ("from", ref("names")),
          ("repeat", ref("expression")),
+         ("index", .object([("type", .string("string")), ("pattern", .string("^[A-Za-z_][A-Za-z0-9_]*$")),
+                            ("description", .string("with repeat: the name holding each copy's number, 0 to N-1"))])),
+         ("when", ref("expression")),
+         ("forward", .object([("anyOf", .array([.object([("const", .string("all"))]), ref("names")])),
+                              ("description", .string("pass the enclosing block's arguments on by name: all, or a list"))])),
          ("doc", .object([("type", .string("string"))]))]
     }
 
@@ -100,7 +108,7 @@ public enum SpecSchema {
     private static func blockArguments(_ block: BlockSpec) -> JSON {
         var properties = commonLayerKeys()
         for argument in block.arguments {
-            properties.append((argument.key.text, .object([("anyOf", .array([ref("expression"), ref("shape")])),
+            properties.append((argument.key.text, .object([("anyOf", .array([ref("expression"), ref("shape"), ref("module")])),
                                                            ("default", .string(argument.value.scalar?.text ?? ""))])))
         }
         return .object([("description", .string(block.doc ?? "")), ("properties", .object(properties)),
@@ -111,9 +119,12 @@ public enum SpecSchema {
         .object([("type", .string("object")), ("additionalProperties", .bool(false)), ("required", .array([.string("inputs"), .string("layers")])),
                  ("properties", .object([
                     ("doc", .object([("type", .string("string"))])),
+                    ("module", .object([("type", .string("string")), ("description", .string("the PyTorch module the block reproduces"))])),
                     ("args", .object([("type", .string("object")), ("additionalProperties", ref("expression"))])),
                     ("inputs", .object([("type", .string("object")), ("additionalProperties", ref("shape"))])),
                     ("let", .object([("type", .string("object")), ("additionalProperties", ref("expression"))])),
+                    ("require", .object([("type", .string("object")), ("additionalProperties", .object([("type", .string("string"))])),
+                                         ("description", .string("CONDITION: message; a false condition is an error at the call site"))])),
                     ("layers", .object([("type", .string("array")), ("items", ref("layer"))])),
                     ("outputs", ref("names")),
                     ("example", .object([("type", .string("object")), ("additionalProperties", ref("shape"))])),

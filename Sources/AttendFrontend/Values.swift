@@ -52,6 +52,7 @@ enum Values {
         case .bool(let v): return .bool(v)
         case .string(let v): return .string(v)
         case .none: return ArgValue.none
+        case .module: return nil
         case .list(let items):
             var ints: [Int] = [], floats: [Double] = []
             var allInts = true

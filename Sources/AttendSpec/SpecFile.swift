@@ -18,9 +18,15 @@ public struct LayerSpec: Sendable {
     public var from: [SpecScalar]?
     /// `repeat: N`, an expression.
     public var repeatCount: SpecScalar?
+    /// `index: i` beside `repeat`: the name that holds the copy's number (0, 1, ...) while
+    /// that copy's arguments are read, as `for i in range(N)` does.
+    public var repeatIndex: SpecScalar?
     /// `when: COND`, an expression: when false the layer passes its first input through and
     /// has no parameters (PyTorch's `if cond: x = f(x, ...)`, or `nn.Identity()` unless enabled).
     public var condition: SpecScalar?
+    /// `forward: all` or `forward: [names]`: arguments of the enclosing block (or params of
+    /// the model) passed on to this call under the same names, as `**kwargs` passes them.
+    public var forward: Forward?
     /// Op or block arguments, in file order.
     public var arguments: [SpecEntry]
     public var location: SourceLocation
@@ -36,18 +42,32 @@ public struct LayerSpec: Sendable {
     }
 
     /// Keys a layer mapping reserves; every other key is an argument of the op or block.
-    public static let reservedKeys = ["op", "from", "repeat", "when", "doc"]
+    public static let reservedKeys = ["op", "from", "repeat", "index", "when", "forward", "doc"]
+
+    public enum Forward: Sendable {
+        /// Every enclosing argument the callee takes that the layer does not set.
+        case all(SourceLocation)
+        /// These, each of which the callee must take.
+        case names([SpecScalar])
+    }
 }
 
 /// A user-defined block: a named subnetwork called like an op.
 public struct BlockSpec: Sendable {
     public var name: SpecScalar
     public var doc: String?
+    /// The PyTorch module the block reproduces, for `attend blocks` when its doc does not
+    /// name it first (`module: segmentation_models_pytorch SCSEModule`).
+    public var module: String?
     /// Argument names with their default-value expressions.
     public var arguments: [SpecEntry]
     public var inputs: [InputSpec]
     /// `let:` bindings, evaluated in order after arguments and input symbols.
     public var lets: [SpecEntry]
+    /// `require:` conditions with their messages (`"C % num_heads == 0": dim should be
+    /// divisible by num_heads`), the checks the PyTorch module makes on its arguments;
+    /// evaluated after the lets, a false one is an error at the call site.
+    public var requirements: [SpecEntry] = []
     public var layers: [LayerSpec]
     public var outputs: [SpecScalar]?
     /// Input shapes to try the block on when its file is checked or run by itself.

@@ -106,7 +106,8 @@ public enum YAMLReader {
                     throw .error("duplicate key '\(keyScalar.string)'", at: keyLocation,
                                  notes: [.note("first defined here", at: earlier.key.location)])
                 }
-                entries.append(SpecEntry(key: SpecScalar(text: keyScalar.string, location: keyLocation),
+                let keyQuoted = keyScalar.style != .plain && keyScalar.style != .any
+                entries.append(SpecEntry(key: SpecScalar(text: keyScalar.string, isQuoted: keyQuoted, location: keyLocation),
                                          value: try convert(value, file: file)))
             }
             return .mapping(entries, location(mapping.mark, file))

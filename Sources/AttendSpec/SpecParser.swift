@@ -5,7 +5,7 @@ import AttendBasic
 public enum SpecParser {
     public static let supportedVersion = 1
     static let fileKeys = ["attend", "name", "doc", "import", "params", "inputs", "layers", "outputs", "blocks"]
-    static let blockKeys = ["doc", "args", "inputs", "let", "layers", "outputs", "example"]
+    static let blockKeys = ["doc", "module", "args", "inputs", "let", "require", "layers", "outputs", "example"]
 
     public static func parse(path: String) throws(Diagnostic) -> SpecFile {
         try parse(YAMLReader.read(path: path), path: path)
@@ -55,9 +55,13 @@ public enum SpecParser {
         for item in body {
             switch item.key.text {
             case "doc": block.doc = try scalar(item.value, "a doc string").text
+            case "module": block.module = try scalar(item.value, "the PyTorch module the block reproduces").text
             case "args": block.arguments = try mapping(item.value, "args")
             case "inputs": block.inputs = try inputs(item.value)
             case "let": block.lets = try mapping(item.value, "let")
+            case "require":
+                block.requirements = try mapping(item.value, "require")
+                for requirement in block.requirements { _ = try scalar(requirement.value, "a message for the requirement '\(requirement.key.text)'") }
             case "layers": block.layers = try layers(item.value)
             case "outputs": block.outputs = try scalarList(item.value, "outputs")
             case "example": block.example = try inputs(item.value)
@@ -126,12 +130,27 @@ public enum SpecParser {
             case "op": kind = try scalar(entry.value, "an op or block name")
             case "from": layer.from = try scalarList(entry.value, "from")
             case "repeat": layer.repeatCount = try scalar(entry.value, "a repeat count")
+            case "index": layer.repeatIndex = try scalar(entry.value, "the name of the repeat index")
             case "when": layer.condition = try scalar(entry.value, "a condition")
+            case "forward":
+                if let word = entry.value.scalar, word.text == "all", !word.isQuoted {
+                    layer.forward = .all(word.location)
+                } else {
+                    layer.forward = .names(try scalarList(entry.value, "forward"))
+                }
             case "doc": break
             default: layer.arguments.append(entry)
             }
         }
         guard let kind else { throw .error("layer needs 'op:'", at: location) } // unreachable: callers checked
+        if let index = layer.repeatIndex {
+            guard layer.repeatCount != nil else {
+                throw .error("'index: \(index.text)' names the copy number of a 'repeat', but the layer has no 'repeat'", at: index.location)
+            }
+            guard isIdentifier(index.text), !ExprLexer.keywords.contains(index.text) else {
+                throw .error("'\(index.text)' is not a valid index name (a letter or '_', then letters, digits or '_')", at: index.location)
+            }
+        }
         layer.kind = kind
         if name == nil { layer.location = kind.location }
         return layer
@@ -165,6 +184,12 @@ public enum SpecParser {
         case .mapping(_, let location):
             throw .error("'\(what)' must be a name or a list of names, got a mapping", at: location)
         }
+    }
+
+    /// A name an expression can read: a letter or `_`, then letters, digits or `_` (ASCII).
+    public static func isIdentifier(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else { return false }
+        return text.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
     }
 
     static func checkKeys(_ entries: [SpecEntry], allowed: [String], what: String) throws(Diagnostic) {

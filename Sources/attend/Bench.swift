@@ -47,8 +47,6 @@ struct Bench: ParsableCommand {
                     if run > 0 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
                 }
                 Attend.show(Latency.summary(times, threads: 1))
-            case .swift:
-                throw .error("backend 'swift' is not available yet", at: .unknown("--backend"))
             }
         }
     }

@@ -6,9 +6,9 @@ import Foundation
 /// `attend run --backend c`: generate, build (cached), and run the executable on files.
 enum CBackend {
     static func run(_ graph: AttendIR.Graph, parameters: [String: Tensor], weightsFile: String?,
-                    inputs: [String: Tensor], threads: Int, target: Target) throws(Diagnostic) -> [(name: String, tensor: Tensor)] {
+                    inputs: [String: Tensor], threads: Int, target: Target, progress: Progress = Progress(enabled: false)) throws(Diagnostic) -> [(name: String, tensor: Tensor)] {
         try execute(graph, parameters: parameters, weightsFile: weightsFile, inputs: inputs, extra: ["--threads", String(threads)],
-                    target: target).outputs
+                    target: target, progress: progress).outputs
     }
 
     /// The executable's own `--bench` line.
@@ -20,9 +20,15 @@ enum CBackend {
     }
 
     private static func execute(_ graph: AttendIR.Graph, parameters: [String: Tensor], weightsFile: String?,
-                                inputs: [String: Tensor], extra: [String], target: Target) throws(Diagnostic) -> (outputs: [(name: String, tensor: Tensor)], stdout: String) {
-        let program = try CGenerator.generate(graph, target: target)
-        let executable = try CompiledModelCache.executable(for: program, build: try CBuild(target: target))
+                                inputs: [String: Tensor], extra: [String], target: Target,
+                                progress: Progress = Progress(enabled: false)) throws(Diagnostic) -> (outputs: [(name: String, tensor: Tensor)], stdout: String) {
+        let program = try progress.step({ () throws(Diagnostic) in try CGenerator.generate(graph, target: target) }) {
+            "generated C for '\(graph.name)': \($0.kernelCount) kernels, \($0.source.utf8.count / 1024) KiB"
+        }
+        progress.starting("building '\(graph.name)' with the C compiler (a cached build is reused)")
+        let executable = try progress.step({ () throws(Diagnostic) in try CompiledModelCache.executable(for: program, build: try CBuild(target: target)) }) { _ in
+            "executable ready"
+        }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("attend-run-\(UUID().uuidString)").path
         do { try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true) } catch {
             throw .error("cannot create a temporary folder", at: .unknown(scratch))
@@ -44,7 +50,7 @@ enum CBackend {
             arguments += ["--input", "\(input.name)=\(path)"]
         }
         for (k, output) in graph.outputs.enumerated() { arguments += ["--output", "\(output.name)=\(scratch)/output\(k).npy"] }
-        let result = try Subprocess.run(executable, arguments)
+        let result = try progress.step({ () throws(Diagnostic) in try Subprocess.run(executable, arguments) }) { _ in "ran the generated C" }
         guard result.status == 0 else {
             // The executable's own one-line error (`NAME: error: REASON`) carries the reason; it is
             // reported as the executable itself prints it, without the cache path.

@@ -28,17 +28,25 @@ struct Compile: ParsableCommand {
     @Flag(help: "Write the sources only; do not run the C compiler.")
     var noBuild = false
 
+    @OptionGroup var progress: ProgressOptions
+
     func run() throws {
         try Attend.reporting { () throws(Diagnostic) in
-            var graph = try ModelLoading.graph(options)
-            try optimizer.optimize(&graph)
+            let report = progress.reporter
+            var graph = try report.step({ () throws(Diagnostic) in try ModelLoading.graph(options) }) {
+                Progress.elaborated(options.model, $0)
+            }
+            try report.step({ () throws(Diagnostic) in try optimizer.optimize(&graph) }) { "optimized to \(graph.nodes.count) ops" }
             let target = targetOptions.resolved(portable: portable)
-            let program = try CGenerator.generate(graph, target: target)
+            let program = try report.step({ () throws(Diagnostic) in try CGenerator.generate(graph, target: target) }) {
+                "generated C: \($0.kernelCount) kernels, \($0.source.utf8.count / 1024) KiB"
+            }
             let build = try CBuild(target: target)
             try build.write(program, to: output)
             Attend.show("wrote \(output)/\(program.stem).c, \(program.stem).h, \(program.stem)_main.c, \(program.kernelFiles.count) kernel files (\(program.kernelFiles.map(\.name).joined(separator: ", "))) and the runtime")
             guard !noBuild else { return }
-            let executable = try build.build(program, in: output)
+            report.starting("building the executable and library with the C compiler")
+            let executable = try report.step({ () throws(Diagnostic) in try build.build(program, in: output) }) { _ in "built" }
             Attend.show("built \(executable) and \(output)/lib\(program.stem).a (\(program.kernelCount) kernels, arena \(program.plan.size * 4) bytes)")
         }
     }

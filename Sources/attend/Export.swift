@@ -18,8 +18,7 @@ struct Export: ParsableCommand {
     @Option(name: .shortAndLong, help: "The file to write.")
     var output: String
 
-    @Option(help: "Weights in safetensors format, named like the PyTorch state_dict (default: seeded, as `attend run` uses).")
-    var weights: String?
+    @OptionGroup var weights: WeightOptions
 
     @Option(help: "Seed for random weights, as `attend run --seed`.")
     var seed: UInt64 = 0

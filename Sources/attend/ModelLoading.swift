@@ -38,9 +38,22 @@ enum ModelLoading {
 
     /// Parameter values: the weights file when given (loaded strictly), else the seeded
     /// initializers; `run` and `export` share this so their numbers are comparable.
-    static func parameters(for graph: AttendIR.Graph, weights: String?, seed: UInt64) throws(Diagnostic) -> [String: Tensor] {
-        if let weights { return try Weights.load(path: weights, for: graph) }
-        return try Weights.initialize(graph, seed: seed)
+    static func parameters(for graph: AttendIR.Graph, weights: WeightOptions, seed: UInt64) throws(Diagnostic) -> [String: Tensor] {
+        guard let path = weights.weights else {
+            if !weights.weightsPrefix.isEmpty || !weights.strict {
+                throw .error("--weights-prefix and --no-strict apply to a --weights file", at: .unknown("--weights"))
+            }
+            return try Weights.initialize(graph, seed: seed)
+        }
+        let (parameters, report) = try Weights.load(path: path, for: graph, mapping: try weights.mapping(), seed: seed)
+        // What a non-strict load left out, as load_state_dict(strict=False) reports it.
+        if !report.unexpected.isEmpty {
+            Attend.note("weights: skipped \(report.unexpected.count) unexpected key\(report.unexpected.count == 1 ? "" : "s"): \(Limits.listed(report.unexpected))")
+        }
+        if !report.missing.isEmpty {
+            Attend.note("weights: \(report.missing.count) parameter\(report.missing.count == 1 ? "" : "s") not in the file keep their seeded initial values: \(Limits.listed(report.missing))")
+        }
+        return parameters
     }
 
     /// Writes the state_dict entries of `parameters` (what `--weights` reads back).

@@ -51,10 +51,16 @@ struct OptimizerOptions: ParsableArguments {
 
 /// `attend opt`: runs passes over a graph in the textual IR, as `mlir-opt` does.
 struct Opt: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run optimizer passes on a textual IR file; print the result.")
+    static let configuration = CommandConfiguration(abstract: "Run optimizer passes on a textual IR file or a model file; print the result.")
 
-    @Argument(help: "A graph in the textual IR (`attend graph` prints one); - for stdin.")
+    @Argument(help: "A graph in the textual IR (`attend graph` prints one), - for stdin, or a model file (.yaml, .yml).")
     var file: String?
+
+    @Option(name: .customLong("set"), help: "For a model file: override a model param, --set width=32 (repeatable).")
+    var settings: [String] = []
+
+    @Option(help: "For a block library file: the block to use (on its `example:` inputs).")
+    var block: String?
 
     @OptionGroup var optimizer: OptimizerOptions
 
@@ -68,7 +74,21 @@ struct Opt: ParsableCommand {
                 for level in OptimizationLevel.allCases { print("-O\(level.rawValue): \(level.pipeline.joined(separator: ","))") }
                 return
             }
-            guard let file else { throw .error("give an IR file (or - for stdin), or --list", at: .unknown("attend opt")) }
+            guard let file else { throw .error("give an IR file (or - for stdin), a model file, or --list", at: .unknown("attend opt")) }
+            // A model file is elaborated first, as `attend graph` would print it.
+            if file.hasSuffix(".yaml") || file.hasSuffix(".yml") {
+                var options = ModelOptions()
+                options.model = file
+                options.settings = settings
+                options.block = block
+                var graph = try ModelLoading.graph(options)
+                try optimizer.optimize(&graph)
+                print(graph.text, terminator: "")
+                return
+            }
+            guard settings.isEmpty, block == nil else {
+                throw .error("--set and --block apply to a model file, not IR text", at: .unknown(file))
+            }
             let text: String
             if file == "-" {
                 // Read in pieces, stopping past the limit (stdin may be /dev/zero or a pipe that never ends).

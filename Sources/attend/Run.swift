@@ -10,7 +10,7 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run a model; write or summarize its outputs.")
 
     enum Backend: String, ExpressibleByArgument, CaseIterable {
-        case interpreter, c, swift
+        case interpreter, c
     }
 
     @OptionGroup var options: ModelOptions
@@ -19,8 +19,7 @@ struct Run: ParsableCommand {
 
     @OptionGroup var optimizer: OptimizerOptions
 
-    @Option(help: "Weights in safetensors format, named like the PyTorch state_dict.")
-    var weights: String?
+    @OptionGroup var weights: WeightOptions
 
     @Option(help: "An input tensor as .npy: NAME=PATH, or PATH for a model with one input (repeatable).")
     var input: [String] = []
@@ -40,21 +39,28 @@ struct Run: ParsableCommand {
     @Option(help: "Also write the weights used (e.g. the seeded ones) as safetensors, to run a compiled model on them.")
     var saveWeights: String?
 
+    @OptionGroup var progress: ProgressOptions
+
     func run() throws {
         try Attend.reporting { () throws(Diagnostic) in
-            guard backend != .swift else {
-                throw .error("backend 'swift' is not available yet; use --backend c or interpreter", at: .unknown("--backend"))
-            }
             try Attend.checkThreads(threads)
-            let graph = try ModelLoading.graph(options)
-            let parameters = try ModelLoading.parameters(for: graph, weights: weights, seed: seed)
+            let report = progress.reporter
+            let graph = try report.step({ () throws(Diagnostic) in try ModelLoading.graph(options) }) {
+                Progress.elaborated(options.model, $0)
+            }
+            let parameters = try report.step({ () throws(Diagnostic) in try ModelLoading.parameters(for: graph, weights: weights, seed: seed) }) {
+                weights.weights == nil ? "initialized \($0.count) seeded tensors" : "loaded \($0.count) tensors from \(weights.weights ?? "")"
+            }
             if let saveWeights { try ModelLoading.saveWeights(parameters, of: graph, to: saveWeights) }
             let inputs = try TensorArguments.inputs(input, for: graph, seed: seed)
             var optimized = graph
-            try optimizer.optimize(&optimized)
+            try report.step({ () throws(Diagnostic) in try optimizer.optimize(&optimized) }) { "optimized to \(optimized.nodes.count) ops" }
             let outputs = backend == .c
-                ? try CBackend.run(optimized, parameters: parameters, weightsFile: weights, inputs: inputs, threads: threads, target: targetOptions.resolved())
-                : try Interpreter(graph: optimized).run(parameters: parameters, inputs: inputs)
+                ? try CBackend.run(optimized, parameters: parameters, weightsFile: weights.rawFile, inputs: inputs, threads: threads,
+                                   target: targetOptions.resolved(), progress: report)
+                : try report.step({ () throws(Diagnostic) in try Interpreter(graph: optimized).run(parameters: parameters, inputs: inputs) }) { _ in
+                    "ran the interpreter"
+                }
             let destinations = try TensorArguments.outputPaths(output, for: graph)
             for (name, tensor) in outputs {
                 if let path = destinations[name] {

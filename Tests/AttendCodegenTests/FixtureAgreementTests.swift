@@ -3,6 +3,7 @@ import AttendCodegen
 import AttendFrontend
 import AttendInterpreter
 import AttendIR
+import AttendSpec
 import AttendOptimizer
 import Foundation
 import Testing
@@ -36,7 +37,9 @@ struct FixtureAgreementTests {
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let model = try #require(object["model"] as? String)
         let settings = (object["set"] as? [String: Any]) ?? [:]
-        return try frontend.compile(path: CodegenTests.repository.appendingPathComponent(model).path, overrides: settings.mapValues { "\($0)" })
+        let path = CodegenTests.repository.appendingPathComponent(model).path
+        if let block = object["block"] as? String { return try frontend.exampleGraph(block: block, in: try SpecParser.parse(path: path)) }
+        return try frontend.compile(path: path, overrides: settings.mapValues { "\($0)" })
     }
 
     @Test(arguments: cases("ops") + cases("blocks").map { "../blocks/" + $0 } + cases("networks").map { "../networks/" + $0 })

@@ -46,7 +46,7 @@ import Testing
     }
 
     static let ops = ["avgpool2d", "maxpool2d", "adaptive_avgpool2d", "adaptive_maxpool2d", "reshape", "permute", "transpose",
-                      "flatten", "concat", "split", "unbind", "slice", "pad", "interpolate"]
+                      "flatten", "concat", "split", "unbind", "slice", "pad", "interpolate", "expand"]
 
     @Test func everyGroupBOpHasALowering() {
         for op in Self.ops { #expect(LoweringTable.all[op] != nil, "\(op)") }
@@ -196,6 +196,8 @@ import Testing
             Case("slice", [1], [("axis", .int(0)), ("start", .int(-5))]),
             Case("slice", [1], [("axis", .int(2)), ("start", .int(3)), ("end", .int(4))]),
             Case("slice", [2], [("axis", .int(0)), ("start", .int(1))]),
+            Case("expand", [2], [("shape", .ints([2, 4, 3]))]),
+            Case("expand", [1], [("shape", .ints([3, -1, 6, -1]))]),
         ])
         try Self.expectAgreement(g)
     }

@@ -39,11 +39,11 @@ struct ONNXRoundTripTests {
         Case(file: "Models/ir_se_50.yaml", settings: ["batch": 2, "size": 32, "width": 16, "units1": 1, "units2": 2, "units3": 1, "units4": 1, "embedding": 24]),
         Case(file: "Models/resnest.yaml", settings: ["width": 4, "stem": 6, "size": 37, "classes": 9]),
         Case(file: "Models/sagan.yaml", settings: ["batch": 2, "z_dim": 16, "conv_dim": 8]),
-        Case(file: "Models/se_resnet.yaml", settings: ["width": 6, "size": 45, "classes": 7, "depth": 1]),
+        Case(file: "Models/se_resnet.yaml", settings: ["batch": 2, "image_width": 39, "width": 6, "size": 45, "classes": 7, "depth": 1]),
         Case(file: "Models/se_resnet_block.yaml", settings: ["width": 16, "size": 9]),
         Case(file: "Models/sk_resnet.yaml", settings: ["width": 6, "size": 45, "classes": 10, "depth": 1]),
-        Case(file: "Models/video_net.yaml", settings: ["frames": 3, "height": 24, "width": 40, "patch": 8, "dim": 20, "depth": 2, "heads": 4, "classes": 7]),
-        Case(file: "Models/vit.yaml", settings: ["size": 32, "patch": 8, "dim": 24, "depth": 2, "heads": 3, "classes": 10]),
+        Case(file: "Models/video_net.yaml", settings: ["batch": 2, "frames": 3, "height": 24, "width": 40, "patch": 8, "dim": 20, "depth": 2, "heads": 4, "classes": 7]),
+        Case(file: "Models/vit.yaml", settings: ["batch": 3, "size": 32, "patch": 8, "dim": 24, "depth": 2, "heads": 3, "classes": 10]),
         Case(file: "Models/vit_block.yaml", settings: ["dim": 48, "heads": 3, "tokens": 10]),
     ]
 

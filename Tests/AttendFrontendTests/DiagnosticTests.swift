@@ -185,6 +185,21 @@ struct DiagnosticTests {
         #expect(error.notes.contains { $0.message.contains("in block 'broken'") && $0.location?.line == 6 })
     }
 
+    /// A block's `require:` is the PyTorch module's assert: an error at the call site with the
+    /// module's message and the values, a note at the requirement.
+    @Test func requirementFailsAtTheCaller() {
+        let spec = "attend: 1\nname: t\ninputs:\n  x: [2, 5, 63]\nlayers:\n  - attn: {op: mhsa, num_heads: 2}\n"
+        expectError(spec, at: "attn:", "block 'mhsa' called as 'attn': dim should be divisible by num_heads",
+                    "requires attn_head_dim or C % num_heads == 0; attn_head_dim = None, C = 63, num_heads = 2")
+        #expect(SpecHelpers.error(spec)?.notes.first?.location?.file.hasSuffix("spatial/mhsa.yaml") == true)
+        // attn_head_dim lifts the requirement, as in timm.
+        #expect(SpecHelpers.error(spec.replacingOccurrences(of: "num_heads: 2}", with: "num_heads: 2, attn_head_dim: 8}")) == nil)
+        let own = header + "  - b: {op: odd, k: 4}\nblocks:\n  odd:\n    args: {k: 3}\n    inputs: {x: [N, C, H, W]}\n"
+            + "    require: {\"k % 2 == 1\": kernel_size must be odd}\n    layers:\n      - relu\n"
+        expectError(own, at: "b: {op", "kernel_size must be odd (requires k % 2 == 1; k = 4)")
+        expectError(own.replacingOccurrences(of: "kernel_size must be odd}", with: "[1]}"), at: "[1]", "expected a message")
+    }
+
     @Test func messagesStayOnOneLine() {
         guard let error = SpecHelpers.error(header + "  - \"a\\nb\": relu\n  - {op: add, from: [\"c\\nd\", x]}\n") else {
             Issue.record("expected an error"); return

@@ -147,6 +147,21 @@ private func flops(_ op: String, _ inputs: [[Int]], _ args: [(String, ArgValue)]
         #expect(try failure("split", [[1, 5]], [("sizes", .ints([]))]) == "split needs at least one size")
     }
 
+    @Test func expand() throws {
+        #expect(try shapes("expand", [[1, 1, 192]], [("shape", .ints([3, -1, -1]))]) == [[3, 1, 192]])
+        #expect(try shapes("expand", [[2, 1]], [("shape", .ints([4, 2, 5]))]) == [[4, 2, 5]])
+        #expect(try shapes("expand", [[2, 3]], [("shape", .ints([2, 3]))]) == [[2, 3]])
+        #expect(try failure("expand", [[2, 3]], [("shape", .ints([4, 3]))])
+                == "expand cannot grow axis 0 of [2, 3] from 2 to 4 (only size-1 axes expand; -1 keeps a size)")
+        #expect(try failure("expand", [[1, 3]], [("shape", .ints([3]))])
+                == "expand shape [3] has fewer axes than input [1, 3] (the number of sizes must be at least the rank)")
+        #expect(try failure("expand", [[1, 3]], [("shape", .ints([-1, 1, 3]))])
+                == "expand shape [-1, 1, 3]: the new leading axis 0 needs a positive size, got -1")
+        #expect(try failure("expand", [[1, 3]], [("shape", .ints([0, 3]))])
+                == "expand cannot grow axis 0 of [1, 3] from 1 to 0 (only size-1 axes expand; -1 keeps a size)")
+        #expect(try failure("expand", [[1, 3]], [("shape", .ints([Int.max, 3]))])?.contains("too large") == true)
+    }
+
     @Test func unbind() throws {
         #expect(try shapes("unbind", [[3, 2, 4]]) == [[2, 4], [2, 4], [2, 4]])
         #expect(try shapes("unbind", [[3, 2, 4]], [("axis", .int(-2))]) == [[3, 4], [3, 4]])

@@ -2,6 +2,7 @@ import AttendBasic
 import AttendFrontend
 import AttendInterpreter
 import AttendIR
+import AttendSpec
 import Foundation
 import Testing
 
@@ -58,8 +59,10 @@ struct PyTorchFixtureTests {
         let model = try #require(object["model"] as? String)
         let settings = (object["set"] as? [String: Any]) ?? [:]
         let repository = Self.root.deletingLastPathComponent().deletingLastPathComponent()
-        return try frontend.compile(path: repository.appendingPathComponent(model).path,
-                                    overrides: settings.mapValues { "\($0)" })
+        let path = repository.appendingPathComponent(model).path
+        // A library block run by itself, its parameters named as its module's own state_dict.
+        if let block = object["block"] as? String { return try frontend.exampleGraph(block: block, in: try SpecParser.parse(path: path)) }
+        return try frontend.compile(path: path, overrides: settings.mapValues { "\($0)" })
     }
 
     func check(_ relativePath: String, within tolerance: Tolerance) throws {

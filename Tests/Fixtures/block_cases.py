@@ -5,7 +5,7 @@ from timm.layers import SEModule, set_fused_attn
 from timm.layers.cbam import CbamModule
 from timm.models.vision_transformer import Attention
 
-from fixturelib import case, mod, block_args
+from fixturelib import case, mod, block_args, network
 
 BLOCKS = "blocks"
 
@@ -33,6 +33,13 @@ _se_case("se_c64_4x4", 64, 4, 4)            # rd = 8
 _se_case("se_c10_3x6", 10, 3, 6)            # rd = 8 (> C/16, min_value = divisor)
 _se_case("se_c40_rd025_4x3", 40, 4, 3, rd_ratio=0.25)  # rd = make_divisible(10, 8) = 8, not 10
 _se_case("se_c36_maxpool_5x3", 36, 5, 3, add_maxpool=True)  # 0.5 * mean + 0.5 * amax
+
+
+# A bare SEModule's own state_dict (fc1.weight, ...), the library block run by itself:
+# `attend run Models/library/channel/se.yaml --block se --weights W` on its example input.
+@network(BLOCKS, "se_module_bare", "Models/library/channel/se.yaml", {}, block="se", x=("offset", 1.0))
+def _(x):
+    return {"se": mod("", SEModule(x.shape[1]))(x)}
 
 # ---------------------------------------------------------------- cbam
 

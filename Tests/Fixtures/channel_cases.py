@@ -11,7 +11,7 @@ from timm.layers.eca import CecaModule
 from timm.layers.mlp import ConvMlp
 import torch.nn.functional as F
 
-from fixturelib import case, mod, block_args
+from fixturelib import case, mod, block_args, calibrate_batchnorms
 
 BLOCKS = "blocks"
 
@@ -199,3 +199,28 @@ _block_case("gct", "gct_c10_l1_3x6", 10, 3, 6, _gct, yaml_kw={"mode": "\"'l1'\""
 _block_case("gct", "gct_c20_l1_after_relu_4x5", 20, 4, 5, _gct,
             yaml_kw={"mode": "\"'l1'\"", "after_relu": True}, mode="l1", after_relu=True)
 _block_case("gct", "gct_c12_eps_5x2", 12, 5, 2, _gct, yaml_kw={"epsilon": 0.01}, epsilon=0.01)
+
+
+# ---------------------------------------------------------------- a module argument with its own arguments
+
+def _resnet_stage_gca_case(name, c, planes, depth, h, w):
+    """timm's 'gca' attention (create_attn: functools.partial(GlobalContext, fuse_add=True,
+    fuse_scale=False)) in every Bottleneck of a ResNet stage, written as a module argument
+    with its arguments bound; the stage has `depth` blocks, the first with the downsample."""
+    @case(BLOCKS, name, f"""
+inputs:
+  x: [2, {c}, {h}, {w}]
+layers:
+  - layer1: {{op: resnet_stage, block: bottleneck_block, planes: {planes}, depth: {depth}, attn_layer: {{op: global_context, fuse_add: true, fuse_scale: false}}}}
+""", x=("offset", 1.0))
+    def _(x):
+        from timm.models.resnet import Bottleneck, make_blocks
+        stages, _ = make_blocks((Bottleneck,), (planes,), (depth,), c, attn_layer="gca")
+        (stage_name, stage), = stages
+        assert stage_name == "layer1" and isinstance(stage[0].se, GlobalContext) and stage[0].se.mlp_scale is None
+        m = mod("layer1", stage)
+        calibrate_batchnorms(m, x)
+        return {"layer1": m(x)}
+
+
+_resnet_stage_gca_case("resnet_stage_gca_c16_p8_d3", 16, 8, 3, 7, 6)

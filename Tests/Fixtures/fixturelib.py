@@ -38,13 +38,23 @@ class Network:
     """A model file of the repo (path relative to the repo root) with param overrides, as
     `attend ... --set name=value` would take them. Written as case.json instead of a model.yaml."""
 
-    def __init__(self, model, sets):
+    def __init__(self, model, sets, block=None):
         import yaml  # a timm dependency; only the network cases need it
-        self.model, self.sets = model, dict(sets)
+        self.model, self.sets, self.block = model, dict(sets), block
         spec = yaml.safe_load((REPO / model).read_text())
+        if block:  # a library block on its `example:` inputs, named as its module's state_dict
+            assert not sets, "a library block takes no --set"
+            self.layers = []
+            self.inputs = dict(spec["blocks"][block]["example"])
+            self.outputs = [block]
+            return
         params = dict(spec.get("params") or {})
         assert set(self.sets) <= set(params), (model, sorted(set(self.sets) - set(params)))
         params.update(self.sets)
+        # Params may read earlier ones (`height: size`), as attend evaluates them: in order.
+        for k, v in params.items():
+            if isinstance(v, str):
+                params[k] = eval(v, {"__builtins__": {"int": int, "min": min, "max": max}}, params)  # noqa: S307
         self.layers = spec["layers"]
         self.inputs = {k: [_eval_dim(v, params) for v in shape]
                        for k, shape in spec["inputs"].items()}
@@ -59,6 +69,8 @@ class Network:
         return [n for n in map(_layer_name, self.layers) if n]
 
     def json(self):
+        if self.block:
+            return json.dumps({"model": self.model, "block": self.block}) + "\n"
         return json.dumps({"model": self.model, "set": self.sets}) + "\n"
 
 
@@ -79,11 +91,12 @@ def _eval_dim(v, params):
     return r
 
 
-def network(kind, name, model, sets, **inits):
+def network(kind, name, model, sets, block=None, **inits):
     """Register `fn(**inputs) -> {output_name: tensor}` under Tests/Fixtures/<kind>/<name> for
-    the model file `model` (relative to the repo root) with params overridden by `sets`.
+    the model file `model` (relative to the repo root) with params overridden by `sets`, or
+    for the library block `block` of that file run by itself (`attend run FILE --block NAME`).
     Input shapes and output names come from the model file."""
-    spec = Network(model, sets)
+    spec = Network(model, sets, block)
 
     def register(fn):
         CASES.append((kind, name, spec, fn, inits))
@@ -242,7 +255,7 @@ def write_case(root, kind, name, text, fn, inits):
     d = Path(root) / kind / name
     d.mkdir(parents=True, exist_ok=True)
     if net:
-        assert {k.split(".")[0] for k in weights} <= set(text.layer_names()), \
+        assert text.block or {k.split(".")[0] for k in weights} <= set(text.layer_names()), \
             (name, sorted({k.split(".")[0] for k in weights} - set(text.layer_names())))
         (d / "case.json").write_text(text.json())
     else:

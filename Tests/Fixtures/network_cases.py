@@ -98,9 +98,9 @@ _vit_block_case("vit_block_d40_h8_n17", 40, 8, 17)
 
 # ---------------------------------------------------------------- se_resnet (whole network)
 
-def _se_resnet_net_case(name, width, size, classes, depth):
+def _se_resnet_net_case(name, width, size, classes, depth, **more):
     @network(NETWORKS, name, "Models/se_resnet.yaml",
-             {"width": width, "size": size, "classes": classes, "depth": depth}, x=("offset", 1.0))
+             {"width": width, "size": size, "classes": classes, "depth": depth, **more}, x=("offset", 1.0))
     def _(x):
         from timm.models.resnet import ResNet
         m = mod("", ResNet(BasicBlock, [depth] * 4, channels=tuple(width * f for f in (1, 2, 4, 8)),
@@ -111,16 +111,23 @@ def _se_resnet_net_case(name, width, size, classes, depth):
 
 _se_resnet_net_case("se_resnet_net_w4_s64_d2", 4, 64, 10, 2)   # seresnet18 layout at 1/16 width
 _se_resnet_net_case("se_resnet_net_w6_s45_d1", 6, 45, 7, 1)    # odd size: stride-2 layers round up
+_se_resnet_net_case("se_resnet_net_w2_s33_d8", 2, 33, 5, 8)    # 8 blocks a stage: past the old 6-block stages
+_se_resnet_net_case("se_resnet_net_b2_40x33_w3_d3", 3, 40, 6, 3, batch=2, image_width=33)  # batch 2, non-square
 
 
 # ---------------------------------------------------------------- vit (whole network)
 
-def _vit_net_case(name, size, patch, dim, depth, heads, classes):
-    @network(NETWORKS, name, "Models/vit.yaml", {"size": size, "patch": patch, "dim": dim, "depth": depth,
-                                                 "heads": heads, "classes": classes})
+def _vit_net_case(name, size, patch, dim, depth, heads, classes, batch=1, height=None, width=None):
+    sets = {"size": size, "patch": patch, "dim": dim, "depth": depth, "heads": heads, "classes": classes}
+    if batch != 1:
+        sets["batch"] = batch
+    if height:
+        sets.update(height=height, width=width)
+
+    @network(NETWORKS, name, "Models/vit.yaml", sets)
     def _(x):
         from timm.models.vision_transformer import VisionTransformer
-        m = mod("", VisionTransformer(img_size=size, patch_size=patch, embed_dim=dim, depth=depth, num_heads=heads,
+        m = mod("", VisionTransformer(img_size=(height, width) if height else size, patch_size=patch, embed_dim=dim, depth=depth, num_heads=heads,
                                       qkv_bias=True, num_classes=classes))
         with torch.no_grad():  # the class token and position embedding start at (near) zero in timm
             m.cls_token.normal_(0, 0.5)
@@ -130,6 +137,8 @@ def _vit_net_case(name, size, patch, dim, depth, heads, classes):
 
 _vit_net_case("vit_net_s32_p8_d24_l2_h3", 32, 8, 24, 2, 3, 10)
 _vit_net_case("vit_net_s20_p5_d20_l1_h4", 20, 5, 20, 1, 4, 6)
+# batch 3 (the class token expanded over the batch), a 4x3-patch non-square image
+_vit_net_case("vit_net_b3_32x24_p8_d24_l2_h3", 32, 8, 24, 2, 3, 5, batch=3, height=32, width=24)
 
 
 # ---------------------------------------------------------------- cbam_resnet, eca_resnet (whole networks)
@@ -150,5 +159,6 @@ def _attn_resnet_case(kind, name, width, size, classes, depths):
 
 _attn_resnet_case("cbam", "cbam_resnet_net_w4_s64", 4, 64, 10, (1, 1, 1, 1))
 _attn_resnet_case("cbam", "cbam_resnet_net_w3_s45_d2", 3, 45, 6, (2, 1, 2, 1))
+_attn_resnet_case("cbam", "cbam_resnet_net_w2_s64_d7", 2, 64, 5, (1, 3, 7, 2))  # a ResNet-101-like deep third stage
 _attn_resnet_case("eca", "eca_resnet_net_w4_s64", 4, 64, 10, (1, 1, 1, 1))
 _attn_resnet_case("eca", "eca_resnet_net_w3_s45_d2", 3, 45, 7, (1, 2, 1, 1))

@@ -251,10 +251,13 @@ class TimeSformerViT(nn.Module):
         return x
 
 
-def _video_case(name, frames, height, width, patch, in_chans, dim, depth, heads, classes):
-    @network(NETWORKS, name, "Models/video_net.yaml",
-             {"frames": frames, "height": height, "width": width, "patch": patch, "in_chans": in_chans,
-              "dim": dim, "depth": depth, "heads": heads, "classes": classes})
+def _video_case(name, frames, height, width, patch, in_chans, dim, depth, heads, classes, batch=1):
+    sets = {"frames": frames, "height": height, "width": width, "patch": patch, "in_chans": in_chans,
+            "dim": dim, "depth": depth, "heads": heads, "classes": classes}
+    if batch != 1:
+        sets["batch"] = batch
+
+    @network(NETWORKS, name, "Models/video_net.yaml", sets)
     def _(x):
         # as the TimeSformer wrapper: qkv_bias=True, LayerNorm eps 1e-6, mlp_ratio 4
         m = mod("", TimeSformerViT(img_size=(height, width), patch_size=patch, in_chans=in_chans,
@@ -274,3 +277,4 @@ _unet_case("attention_unet_fs32_c1_32x64", 32, 1, 3, 1, 32, 64)      # filters [
 # TimeSformer
 _video_case("video_net_t3_24x40_p8_d20_l2_h4", 3, 24, 40, 8, 3, 20, 2, 4, 7)   # 3x5 patches, heads of 5
 _video_case("video_net_t4_32x32_p8_d24_l1_h3", 4, 32, 32, 8, 2, 24, 1, 3, 10)  # 4x4 patches, 2 channels
+_video_case("video_net_b2_t2_16x24_p8_d16_l1_h2", 2, 16, 24, 8, 3, 16, 1, 2, 5, batch=2)  # batch 2: cls expanded

@@ -86,6 +86,9 @@ _shape_case("slice_neg_start_clamped_step2", [2, 3, 7, 4], "op: slice, axis: 2, 
 _shape_case("slice_neg_end_last_axis", [2, 3, 7], "op: slice, axis: -1, start: 1, end: -1",
             lambda x: x[..., 1:-1])
 _shape_case("slice_start_only", [4, 6], "op: slice, axis: 0, start: 1", lambda x: x[1:])
+_shape_case("expand_batch_keep", [1, 1, 5], "op: expand, shape: [3, -1, -1]", lambda x: x.expand(3, -1, -1))
+_shape_case("expand_middle_and_new_leading", [2, 1, 4], "op: expand, shape: [3, 2, 6, 4]",
+            lambda x: x.expand(3, 2, 6, 4))
 _shape_case("pad_constant_1d", [2, 3, 4], "op: pad, pads: [1, 2], value: 0.5",
             lambda x: F.pad(x, [1, 2], value=0.5))
 _shape_case("pad_constant_2d", [2, 3, 4, 5], "op: pad, pads: [1, 0, 2, 1], value: 0.5",

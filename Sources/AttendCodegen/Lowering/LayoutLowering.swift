@@ -10,7 +10,7 @@ enum LayoutLowering {
         "reshape": copy, "flatten": copy,
         "permute": permute, "transpose": permute,
         "concat": concat, "split": split, "unbind": split,
-        "slice": slice, "pad": pad,
+        "slice": slice, "pad": pad, "expand": expand,
     ]
 
     /// The node's `axis` argument wrapped into `0..<rank`.
@@ -47,6 +47,17 @@ enum LayoutLowering {
             var source = coordinates
             source[axis] = .constant(start) + coordinates[axis] * .constant(step)
             return Loops.offset(source, Loops.strides(inShape))
+        }
+    }
+
+    /// x.expand(shape): repeated and added axes read input coordinate 0.
+    static func expand(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
+        let inShape = context.inputShapes[0], outShape = context.outputShapes[0]
+        let added = outShape.count - inShape.count
+        let inStrides = Loops.strides(inShape)
+        let repeated = ExpandOp.repeatedAxes(input: inShape, output: outShape)
+        return gather(context) { coordinates in
+            Loops.offset(Array(coordinates[added...]), (0..<inShape.count).map { repeated[$0 + added] ? 0 : inStrides[$0] })
         }
     }
 

@@ -4,7 +4,7 @@ enum OpGroupB {
         PoolOp(.average), PoolOp(.max), PoolOp(.average, spatialRank: 3), PoolOp(.max, spatialRank: 3),
         AdaptivePool2dOp(.average), AdaptivePool2dOp(.max),
         ReshapeOp(), PermuteOp(), TransposeOp(), FlattenOp(),
-        ConcatOp(), SplitOp(), UnbindOp(), SliceOp(),
+        ConcatOp(), SplitOp(), UnbindOp(), SliceOp(), ExpandOp(),
         PadOp(), InterpolateOp(),
         SinePositionEmbeddingOp(),
         PackPanelsOp(),

@@ -17,6 +17,7 @@ enum KernelGroupB {
         "split": LayoutKernels.split,
         "unbind": LayoutKernels.unbind,
         "slice": LayoutKernels.slice,
+        "expand": LayoutKernels.expand,
         "pad": ResampleKernels.pad,
         "interpolate": ResampleKernels.interpolate,
         "pack_panels": PackingKernels.packPanels,

@@ -80,7 +80,7 @@ enum Gather {
     }
 }
 
-/// Kernels for reshape, permute, transpose, flatten, concat, split, unbind and slice.
+/// Kernels for reshape, permute, transpose, flatten, concat, split, unbind, slice and expand.
 enum LayoutKernels {
     /// The node's `axis` argument as an index into `rank` axes (the shape rule has checked it).
     private static func axisArgument(_ context: KernelContext, rank: Int) -> Int {
@@ -151,5 +151,18 @@ enum LayoutKernels {
         let axis = axisArgument(context, rank: x.rank)
         let (start, count) = SliceOp.resolve(context.attributes, size: x.shape[axis])
         return [Gather.slice(x, axis: axis, start: start, count: count, step: context.attributes.int("step"))]
+    }
+
+    /// Repeated axes read input coordinate 0 (stride 0); added leading axes read nothing else.
+    static func expand(_ context: KernelContext) throws(Diagnostic) -> [Tensor] {
+        let x = context.inputs[0]
+        let shape = try inferredShapes(context)[0]
+        let added = shape.count - x.rank
+        let strides = x.strides
+        let repeated = ExpandOp.repeatedAxes(input: x.shape, output: shape)
+        let offsets = shape.indices.map { k in
+            Gather.axis(count: shape[k], stride: repeated[k] ? 0 : strides[k - added]) { $0 }
+        }
+        return [Gather.run(x, shape: shape, offsets: offsets)]
     }
 }

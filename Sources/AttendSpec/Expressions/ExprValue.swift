@@ -11,6 +11,9 @@ public enum ExprValue: Hashable, Sendable, CustomStringConvertible {
     case string(String)
     case none
     case list([ExprValue])
+    /// An op or block with some arguments bound, the spec's `functools.partial`
+    /// (`attn_layer: {op: global_context, fuse_add: true}`); no expression makes one.
+    case module(ModuleValue)
 
     public var description: String {
         switch self {
@@ -20,6 +23,7 @@ public enum ExprValue: Hashable, Sendable, CustomStringConvertible {
         case .string(let value): return pythonRepr(value)
         case .none: return "None"
         case .list(let items): return "[" + items.map(\.description).joined(separator: ", ") + "]"
+        case .module(let module): return module.description
         }
     }
 
@@ -32,6 +36,7 @@ public enum ExprValue: Hashable, Sendable, CustomStringConvertible {
         case .string: return "str"
         case .none: return "NoneType"
         case .list: return "list"
+        case .module: return "module"
         }
     }
 
@@ -44,6 +49,7 @@ public enum ExprValue: Hashable, Sendable, CustomStringConvertible {
         case .string(let value): return !value.isEmpty
         case .none: return false
         case .list(let items): return !items.isEmpty
+        case .module: return true
         }
     }
 
@@ -53,8 +59,34 @@ public enum ExprValue: Hashable, Sendable, CustomStringConvertible {
         case .int(let value): return .int(value)
         case .bool(let value): return .int(value ? 1 : 0)
         case .float(let value): return .float(value)
-        case .string, .none, .list: return nil
+        case .string, .none, .list, .module: return nil
         }
+    }
+}
+
+/// A module argument's value: the op or block `name` and the arguments bound to it, in the
+/// order written.
+public struct ModuleValue: Hashable, Sendable, CustomStringConvertible {
+    public var name: String
+    public var arguments: [Argument]
+
+    public struct Argument: Hashable, Sendable {
+        public var name: String
+        public var value: ExprValue
+        public init(name: String, value: ExprValue) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    public init(name: String, arguments: [Argument]) {
+        self.name = name
+        self.arguments = arguments
+    }
+
+    /// As Python prints a call: `global_context(fuse_add=True, fuse_scale=False)`.
+    public var description: String {
+        name + "(" + arguments.map { "\($0.name)=\($0.value)" }.joined(separator: ", ") + ")"
     }
 }
 
