@@ -139,3 +139,30 @@ extension PackPanelsOp: ONNXLowering {
         return [b.add1("Transpose", [grouped], base: c.base, [Attr.ints("perm", [0, 2, 1])])]
     }
 }
+
+extension WinogradFilterOp: ONNXLowering {
+    /// Each 3x3 filter `g` becomes `G g Gᵀ` by two MatMuls with the constant `G`, flattened
+    /// to `[K, C, alpha²]`; zero rows are appended up to whole panels, grouped into
+    /// `[panels, rows, C, alpha²]`, and transposed to `[alpha², panels, C, rows]`.
+    func lowerToONNX(_ c: ONNXNodeContext, into b: inout ONNXGraphBuilder) throws(Diagnostic) -> [String] {
+        let (outChannels, channels) = (c.inputShapes[0][0], c.inputShapes[0][1])
+        let shape = c.outputShapes[0]
+        let (positions, panels, rows) = (shape[0], shape[1], shape[3])
+        guard let transform = WinogradTransform(m: c.attributes.int("tile")) else {
+            throw .error("winograd_filter: no transform for tile \(c.attributes.int("tile"))")
+        }
+        let alpha = transform.alpha
+        let g = b.constant(transform.g.flatMap { $0.map(Float.init) }, shape: [alpha, 3], base: c.base)
+        let gT = b.constant((0..<3).flatMap { u in (0..<alpha).map { a in Float(transform.g[a][u]) } }, shape: [3, alpha], base: c.base)
+        let filters = b.add1("Reshape", [c.inputs[0], b.int64s([outChannels * channels, 3, 3])], base: c.base)
+        let left = b.add1("MatMul", [g, filters], base: c.base)
+        let both = b.add1("MatMul", [left, gT], base: c.base)
+        var matrix = b.add1("Reshape", [both, b.int64s([outChannels, channels, positions])], base: c.base)
+        if panels * rows > outChannels {
+            matrix = b.add1("Pad", [matrix, b.int64s([0, 0, 0, panels * rows - outChannels, 0, 0]), b.scalar(0)], base: c.base,
+                            [Attr.string("mode", "constant")])
+        }
+        let grouped = b.add1("Reshape", [matrix, b.int64s([panels, rows, channels, positions])], base: c.base)
+        return [b.add1("Transpose", [grouped], base: c.base, [Attr.ints("perm", [3, 0, 2, 1])])]
+    }
+}

@@ -41,7 +41,7 @@ struct OptimizerCLITests {
     @Test func checkReportsKernelsAndMemory() throws {
         let result = try CLI.run(["check", "Models/se_resnet_block.yaml"])
         #expect(result.stdout.contains("kernels: 5 (from 13 primitive ops)"), "\(result.stdout)")
-        #expect(result.stdout.contains("gemm 2"), "\(result.stdout)")
+        #expect(result.stdout.contains("winograd 2"), "\(result.stdout)")
         #expect(result.stdout.contains("arena: "))
         #expect(result.stdout.contains("naive sum of intermediates"))
         let unoptimized = try CLI.run(["check", "Models/se_resnet_block.yaml", "-O0"])

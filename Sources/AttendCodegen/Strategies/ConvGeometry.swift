@@ -43,23 +43,26 @@ struct ConvGeometry {
     }
 
     /// The input copied into `scratch` with `pad` zeros around each plane, then `tail` zeros
-    /// (a tile of the last plane may read that far past its end).
-    func paddedCopy(from x: BufferRef, to scratch: BufferRef, tail: Int) -> [Stmt] {
-        let row = IndexExpr.v("plane") * c(paddedPlane) + .v("r") * c(paddedWidth)
+    /// (a tile of the last plane may read that far past its end). Planes are
+    /// `planeHeight x planeWidth` (by default just the padded input's); rows and columns past
+    /// the bottom and right padding are zeros too.
+    func paddedCopy(from x: BufferRef, to scratch: BufferRef, tail: Int, planeHeight: Int? = nil, planeWidth: Int? = nil) -> [Stmt] {
+        let rows = planeHeight ?? paddedHeight, columns = planeWidth ?? paddedWidth
+        let row = IndexExpr.v("plane") * c(rows * columns) + .v("r") * c(columns)
         let copy: [Stmt] = [.letIndex("ih", .v("r") - c(pad[0])),
             .when(.inRange(.v("ih"), 0, c(height)), then:
                 zeros(scratch, row, 0, c(pad[1])) + [
                     .loop(variable: "j", lower: 0, upper: c(width), schedule: .vectorized, body: [
                         .store(scratch, row + c(pad[1]) + .v("j"), .load(x, (.v("plane") * c(height) + .v("ih")) * c(width) + .v("j"))),
                     ]),
-                ] + zeros(scratch, row, c(pad[1] + width), c(paddedWidth)),
-                otherwise: zeros(scratch, row, 0, c(paddedWidth))),
+                ] + zeros(scratch, row, c(pad[1] + width), c(columns)),
+                otherwise: zeros(scratch, row, 0, c(columns))),
         ]
         return [
             .loop(variable: "plane", lower: 0, upper: c(batch * channels), schedule: .parallel, body: [
-                .loop(variable: "r", lower: 0, upper: c(paddedHeight), schedule: .serial, body: copy),
+                .loop(variable: "r", lower: 0, upper: c(rows), schedule: .serial, body: copy),
             ]),
-        ] + zeros(scratch, c(batch * channels * paddedPlane), 0, c(tail))
+        ] + zeros(scratch, c(batch * channels * rows * columns), 0, c(tail))
     }
 
     /// Row `kk` of a B panel for stride 1: reduction index `k = k0 + kk` is (ci, kh, kw) of

@@ -75,7 +75,7 @@ public struct StrategyPlan: Sendable {
 
 /// Every strategy besides each op's direct lowering, in order of preference.
 public enum KernelStrategies {
-    public static let all: [any KernelStrategy] = [ConvChannelVectorStrategy(), ConvGEMMStrategy(), SeparableMaxPoolStrategy()]
+    public static let all: [any KernelStrategy] = [ConvWinogradStrategy(), ConvChannelVectorStrategy(), ConvGEMMStrategy(), SeparableMaxPoolStrategy()]
 }
 
 /// The strategy of every kernel-anchoring node of a graph for a target. Choosing adds the

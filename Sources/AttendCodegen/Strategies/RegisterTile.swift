@@ -29,12 +29,14 @@ struct RegisterTile: Hashable, Sendable, CustomStringConvertible {
     /// about 20% slower than 8x3 or 12x2); ties go to less traffic.
     /// With `rowsDividing`, only tiles whose rows divide it (nil when none does). With
     /// `fewerRows`, tiles with down to half the rows that fit are candidates too (rows that
-    /// divide a small count, such as 7 of a 7x7 map's 49 pixels, waste nothing).
-    static func choose(rows: Int, columns: Int, target: Target, rowsDividing: Int? = nil, fewerRows: Bool = false) -> RegisterTile? {
+    /// divide a small count, such as 7 of a 7x7 map's 49 pixels, waste nothing). With
+    /// `maxVectors`, only tiles of at most that many vectors of columns.
+    static func choose(rows: Int, columns: Int, target: Target, rowsDividing: Int? = nil, fewerRows: Bool = false,
+                       maxVectors: Int? = nil) -> RegisterTile? {
         let budget = accumulatorBudget(target), width = target.vectorWidth
         var candidates: [(tile: RegisterTile, cost: Double, traffic: Double)] = []
         // At least 3 rows: each B vector loaded feeds several FMAs.
-        for vectors in 1...max(1, budget / 3) {
+        for vectors in 1...max(1, min(budget / 3, maxVectors ?? budget)) {
             // The most rows that fit; under a divisibility constraint, the most that divide.
             let most = budget / vectors
             guard let largest = rowsDividing.map({ d in (3...max(3, most)).reversed().first { $0 <= most && d % $0 == 0 } }) ?? most else { continue }

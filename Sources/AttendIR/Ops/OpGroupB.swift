@@ -7,6 +7,6 @@ enum OpGroupB {
         ConcatOp(), SplitOp(), UnbindOp(), SliceOp(), ExpandOp(),
         PadOp(), InterpolateOp(),
         SinePositionEmbeddingOp(),
-        PackPanelsOp(),
+        PackPanelsOp(), WinogradFilterOp(),
     ]
 }

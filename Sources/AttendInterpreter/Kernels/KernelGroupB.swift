@@ -21,6 +21,7 @@ enum KernelGroupB {
         "pad": ResampleKernels.pad,
         "interpolate": ResampleKernels.interpolate,
         "pack_panels": PackingKernels.packPanels,
+        "winograd_filter": PackingKernels.winogradFilter,
         "sine_position_embedding": PositionKernels.sinePositionEmbedding,
     ]
 }

@@ -17,3 +17,36 @@ enum PackingKernels {
         return [Tensor(shape: shape, data: out)]
     }
 }
+
+extension PackingKernels {
+    /// `out[p, b, c, i] = (G w[b*rows+i, c] Gᵀ)[p]`, summed over the taps in (row, column)
+    /// order in float32 (see `WinogradFilterOp`).
+    static let winogradFilter: Kernel = { (context: KernelContext) throws(Diagnostic) -> [Tensor] in
+        let w = context.inputs[0]
+        let shape = try inferredShapes(context)[0]
+        guard let transform = WinogradTransform(m: context.attributes.int("tile")) else {
+            throw .error("winograd_filter: no transform for tile \(context.attributes.int("tile"))")
+        }
+        let (positions, panels, channels, rows) = (shape[0], shape[1], shape[2], shape[3])
+        let outChannels = w.shape[0], alpha = transform.alpha
+        var out = [Float](repeating: 0, count: positions * panels * channels * rows)
+        for b in 0..<panels {
+            for i in 0..<rows where b * rows + i < outChannels {
+                for c in 0..<channels {
+                    let tap = (b * rows + i) * channels * 9 + c * 9
+                    for p in 0..<positions {
+                        var sum: Float = 0
+                        for u in 0..<3 {
+                            for v in 0..<3 {
+                                let coefficient = transform.filterCoefficient(p / alpha, p % alpha, u, v)
+                                if coefficient != 0 { sum += Float(coefficient) * w.data[tap + u * 3 + v] }
+                            }
+                        }
+                        out[((p * panels + b) * channels + c) * rows + i] = sum
+                    }
+                }
+            }
+        }
+        return [Tensor(shape: shape, data: out)]
+    }
+}

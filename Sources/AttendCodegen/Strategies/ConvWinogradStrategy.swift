@@ -1,0 +1,348 @@
+import AttendBasic
+import AttendIR
+
+/// 3x3 stride-1 convolutions by Winograd's F(2x2, 3x3) (`WinogradTransform`): 16
+/// multiplies per 2x2 output tile and input channel instead of 36, as 16 independent
+/// register-tiled matrix products `M[p] = U[p] · V[p]` over transformed filters `U`
+/// (`winograd_filter`, derived once at load) and transformed input tiles `V`.
+///
+/// - A parallel prologue copies the input zero-padded (to whole tiles) and split by column
+///   phase, so that a vector of consecutive tiles is one contiguous load.
+/// - Tasks are (image, run of `tile.columns` tiles, group of output-channel panels). A task
+///   transforms its tiles of every input channel (`Bᵀ d B`, on vectors of tiles) into a
+///   local buffer that stays in L2, and its output tiles start as the bias in another.
+///   Per position (unrolled, so the output transform's coefficients are constants) and
+///   panel, the product over every input channel runs with the accumulators in registers
+///   (the position's transformed tiles stay in L1 across panels) and is added into the
+///   output tiles with the output transform `Aᵀ M A`'s coefficients. Each output pixel is
+///   then stored once, so elementwise epilogues fuse at the store.
+/// - Where a reduction over the output's planes is fused (global pooling), a task covers
+///   every run of its image for its panels and finalizes whole planes at the end.
+///
+/// The transforms reassociate each output's sum; F(2x2, 3x3) stays within about twice the
+/// direct rounding error (see `WinogradTransform`).
+struct ConvWinogradStrategy: KernelStrategy {
+    var name: String { "winograd" }
+    /// Only where the padded work is estimated well below the direct product's (tests turn
+    /// this off to pin the strategy on small shapes).
+    var onlyWhenCheaper = true
+
+    struct Tiling: Sendable {
+        var transform: WinogradTransform
+        var tile: RegisterTile
+        /// Tiles per side, and tiles per image rounded up to whole column tiles.
+        var tilesHigh, tilesWide, paddedTiles: Int
+        /// The padded input, split by column phase (`m` planes per channel, see `phaseCopy`).
+        var planeHeight, phaseWidth: Int
+        /// Output-channel panels per task and the number of panel groups.
+        var panelsPerGroup, groups: Int
+        /// Tasks cover every run of tiles and finalize whole planes (a fused reduction).
+        var wholePlanes: Bool
+        /// Floats per channel row of a task's transformed tiles: its columns, and room for a
+        /// vector of tiles to overrun them.
+        var transformedPitch: Int { tile.columns + tile.width }
+    }
+
+    /// Floats of a task's transformed tiles at most (positions x channels x pitch): within
+    /// L2 beside the filters, and on the stack.
+    static let transformedLimit = 16 * 8192
+
+    func plan(_ node: Node, in index: GraphIndex, target: Target) -> StrategyPlan? {
+        let graph = index.graph
+        guard let conv = node.op as? ConvOp, conv.spatialRank == 2, node.inputs.count == 1, node.outputs.count == 1,
+              node.parameterName("weight") != nil else { return nil }
+        let g = ConvGeometry(input: graph.shape(of: node.inputs[0]), output: graph.shape(of: node.outputs[0]), attributes: node.attributes)
+        guard g.kernel == [3, 3], g.stride == [1, 1], g.dilation == [1, 1], g.groups == 1,
+              let transform = WinogradTransform(m: 2) else { return nil }
+        let m = transform.m, positions = transform.alpha * transform.alpha, width = target.vectorWidth
+        let tilesHigh = (g.outHeight + m - 1) / m, tilesWide = (g.outWidth + m - 1) / m
+        let tiles = tilesHigh * tilesWide
+        // Columns such that the task's transformed tiles fit the local buffer.
+        let maxVectors = Self.transformedLimit / (positions * g.channels * width) - 1
+        guard maxVectors >= 1,
+              let tile = RegisterTile.choose(rows: g.outChannels, columns: tiles, target: target, maxVectors: maxVectors) else { return nil }
+        let paddedTiles = RegisterTile.roundUp(tiles, tile.columns)
+        // Chosen where the padded products plus the transforms (about `width / channels` of
+        // the products: a few vector operations per element and tile, against `channels`
+        // FMAs) are clearly less work than the direct product's 9 terms per output pixel
+        // (measured on ResNet layers: 0.73x the GEMM strategy's time at 64x56x56, 0.8x at
+        // 256x14x14); and only with enough tiles per weight: each transformed weight is
+        // read once per image, and on a 7x7 map (16 tiles) the 16/9 larger weights stream
+        // from memory slower than the products use them.
+        let work = Double(positions * paddedTiles) * (1 + Double(width) / Double(min(g.channels, g.outChannels)))
+        guard !onlyWhenCheaper || (work < 0.8 * Double(9 * g.outPixels) && g.batch * paddedTiles >= 4 * width) else { return nil }
+        // A fused reduction over windows of the output (global pooling of it or of its
+        // epilogue's value) needs whole planes finalized.
+        let wholePlanes = index.groupMates(of: node).contains { member in
+            member.op.reductionWindow(inputs: member.inputs.map(graph.shape(of:)), attributes: member.attributes) != nil
+        }
+        let panels = (g.outChannels + tile.rows - 1) / tile.rows
+        let columnTasks = wholePlanes ? g.batch : g.batch * paddedTiles / tile.columns
+        // A task's output tiles (every panel) within 64 KiB of local buffer; enough tasks to
+        // balance two threads (each group of panels transforms the tiles again); a task's
+        // transformed filters within half of L2, so its runs reuse them from there.
+        let outputBytes = m * m * tile.rows * tile.columns * 4
+        var wanted = max(1, (4 + columnTasks - 1) / columnTasks, (panels * outputBytes + 65535) / 65536)
+        let panelBytes = positions * tile.rows * g.channels * 4
+        wanted = max(wanted, (panels * panelBytes + target.l2Bytes / 2 - 1) / (target.l2Bytes / 2))
+        wanted = min(panels, wanted)
+        let panelsPerGroup = (panels + wanted - 1) / wanted
+        let planeHeight = tilesHigh * m + 2, phaseWidth = tilesWide + 1
+        let tiling = Tiling(transform: transform, tile: tile, tilesHigh: tilesHigh, tilesWide: tilesWide, paddedTiles: paddedTiles,
+                            planeHeight: planeHeight, phaseWidth: phaseWidth, panelsPerGroup: panelsPerGroup,
+                            groups: (panels + panelsPerGroup - 1) / panelsPerGroup, wholePlanes: wholePlanes)
+        var detail = "F(\(m)x\(m), 3x3), tile \(tile.rows) channels x \(tile.columns) tiles"
+        if tiling.groups > 1 { detail += ", \(tiling.groups) channel groups" }
+        if wholePlanes { detail += ", whole planes" }
+        // The padded copy, then a vector's overrun of zeros (the last tile row's last vector).
+        let scratch = g.batch * g.channels * m * planeHeight * phaseWidth + RegisterTile.roundUp(tilesWide, width) + width
+        return StrategyPlan(
+            strategy: name, detail: detail,
+            derivations: [.init(slot: "winograd_weight", op: WinogradFilterOp(), operandSlots: ["weight"],
+                                attributes: Attributes([("tile", .int(m)), ("rows", .int(tile.rows))]))],
+            finalizesRegions: wholePlanes, scratch: scratch,
+            lower: { context throws(Diagnostic) in try Self.lower(context, tiling) })
+    }
+
+    /// `sum over j of coefficients[j] * terms[j]`, with coefficients of ±1 as additions and
+    /// subtractions and zeros skipped (the transforms of F(2x2, 3x3) are mostly such).
+    static func combination<Term>(_ coefficients: [Double], _ terms: [Term], zero: Term, scaled: (Double, Term) -> Term,
+                                  add: (Term, Term) -> Term, subtract: (Term, Term) -> Term) -> Term {
+        var sum: Term?
+        for (coefficient, term) in zip(coefficients, terms) where coefficient != 0 {
+            switch (sum, coefficient) {
+            case (nil, 1): sum = term
+            case (nil, _): sum = scaled(coefficient, term)
+            case (let s?, 1): sum = add(s, term)
+            case (let s?, -1): sum = subtract(s, term)
+            case (let s?, _): sum = add(s, scaled(coefficient, term))
+            }
+        }
+        return sum ?? zero
+    }
+
+    static func scalarCombination(_ coefficients: [Double], _ terms: [ValueExpr]) -> ValueExpr {
+        combination(coefficients, terms, zero: .constant(0), scaled: { .constant($0) * $1 }, add: { $0 + $1 }, subtract: { $0 - $1 })
+    }
+
+    static func vectorCombination(_ coefficients: [Double], _ terms: [VectorExpr], width: Int) -> VectorExpr {
+        combination(coefficients, terms, zero: .broadcast(.constant(0), width: width),
+                    scaled: { .broadcast(.constant($0), width: width) * $1 }, add: { $0 + $1 }, subtract: { .arithmetic(.sub, $0, $1) })
+    }
+
+    static func lower(_ context: LoweringContext, _ tiling: Tiling) throws(Diagnostic) -> [Stmt] {
+        let g = ConvGeometry(input: context.inputShapes[0], output: context.outputShapes[0], attributes: context.attributes)
+        let y = context.outputs[0]
+        let filters = try context.weight("winograd_weight")
+        let bias = context.weights["bias"]
+        guard let scratch = context.scratch else { throw .error("internal: the Winograd convolution has no scratch buffer") }
+        let t = tiling.transform, m = t.m, alpha = t.alpha, positions = alpha * alpha
+        let tile = tiling.tile, rows = tile.rows, columns = tile.columns, width = tile.width
+        let panels = (g.outChannels + rows - 1) / rows
+        func c(_ v: Int) -> IndexExpr { .constant(v) }
+        let transformed = BufferRef("vtiles"), outputs = BufferRef("ytiles")
+        /// transformed[p, channel, tile of the run]
+        func slot(_ p: IndexExpr, _ channel: IndexExpr, _ lane: IndexExpr) -> IndexExpr {
+            (p * c(g.channels) + channel) * c(tiling.transformedPitch) + lane
+        }
+        /// outputs[output tile position, panel of the task, row, column]
+        func outputRow(_ position: Int, _ i: IndexExpr) -> IndexExpr {
+            ((c(position * tiling.panelsPerGroup) + .v("ob") - .v("obegin")) * c(rows) + i) * c(columns)
+        }
+
+        // Task: image n, panels [obegin, oend), and a run of tiles [t0, t0 + columns) (or,
+        // for whole planes, every run in turn).
+        let runs = tiling.paddedTiles / columns
+        let runsPerTask = tiling.wholePlanes ? 1 : runs
+        let perGroup = g.batch * runsPerTask
+        var body: [Stmt] = [
+            .letIndex("n", (.v("task") % c(perGroup)) / c(runsPerTask)),
+            .letIndex("obegin", (.v("task") / c(perGroup)) * c(tiling.panelsPerGroup)),
+            .letIndex("oend", .min(c(panels), .v("obegin") + c(tiling.panelsPerGroup))),
+            .localArray(transformed, count: positions * g.channels * tiling.transformedPitch),
+            .localArray(outputs, count: m * m * tiling.panelsPerGroup * rows * columns),
+        ]
+        var run: [Stmt] = [.letIndex("t0", (tiling.wholePlanes ? .v("run") : .v("task") % c(runs)) * c(columns))]
+        run += inputTransform(tiling, g, scratch, into: transformed, slot: slot)
+        // The output tiles start as the bias.
+        let rowValid = Condition.less(.v("oc") + .v("i"), c(g.outChannels))
+        let biasValue: ValueExpr = bias.map { b in
+            g.outChannels % rows == 0 ? .load(b, .v("oc") + .v("i")) : .select(rowValid, .load(b, .v("oc") + .v("i")), .constant(0))
+        } ?? .constant(0)
+        run.append(.loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body: (bias == nil ? [] : [
+            .letIndex("oc", .v("ob") * c(rows)),
+        ]) + [
+            .loop(variable: "i", lower: 0, upper: c(rows), schedule: .serial, body: (0..<m * m).flatMap { position in
+                (0..<tile.vectors).map { v in
+                    Stmt.storeVector(outputs, outputRow(position, .v("i")) + c(v * width), .broadcast(biasValue, width: width), width: width, aligned: true)
+                }
+            }),
+        ]))
+        // Per position (unrolled, so the output transform's coefficients are constants), per
+        // panel: the product over every input channel in registers, while the position's
+        // transformed tiles stay in L1, then added into the output tiles it contributes to:
+        // `Y[a, b] += Aᵀ[a, p / alpha] * Aᵀ[b, p % alpha] * M[p]`.
+        for p in 0..<positions {
+            let step = tile.step(a: { i in .load(filters, ((c(p * panels) + .v("ob")) * c(g.channels) + .v("ci")) * c(rows) + c(i)) },
+                                 b: { v in .load(transformed, slot(c(p), .v("ci"), c(v * width)), width: width, aligned: true) })
+            var product: [Stmt] = tile.declareAccumulators { _, _ in .broadcast(.constant(0), width: width) }
+                + [.loop(variable: "ci", lower: 0, upper: c(g.channels), schedule: .serial, body: step)]
+            for a in 0..<m {
+                for b in 0..<m {
+                    let coefficient = t.at[a][p / alpha] * t.at[b][p % alpha]
+                    guard coefficient != 0 else { continue }
+                    for i in 0..<rows {
+                        for v in 0..<tile.vectors {
+                            let position = outputRow(a * m + b, c(i)) + c(v * width)
+                            let current = VectorExpr.load(outputs, position, width: width, aligned: true)
+                            let term = VectorExpr.register(tile.accumulator(i, v))
+                            let sum: VectorExpr = coefficient == 1 ? current + term
+                                : coefficient == -1 ? .arithmetic(.sub, current, term)
+                                : .fma(.broadcast(.constant(coefficient), width: width), term, current)
+                            product.append(.storeVector(outputs, position, sum, width: width, aligned: true))
+                        }
+                    }
+                }
+            }
+            run.append(.loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body: product))
+        }
+        run.append(.loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body: [
+            .letIndex("oc", .v("ob") * c(rows)),
+            .loop(variable: "i", lower: 0, upper: g.outChannels % rows == 0 ? c(rows) : .min(c(rows), c(g.outChannels) - .v("oc")),
+                  schedule: .serial, body: storePixels(tiling, g, y, outputs)),
+        ]))
+        if tiling.wholePlanes {
+            body.append(.loop(variable: "run", lower: 0, upper: c(runs), schedule: .serial, body: run))
+            // Whole planes of the task's channels, one after another.
+            body.append(.loop(variable: "oc", lower: .v("obegin") * c(rows), upper: .min(.v("oend") * c(rows), c(g.outChannels)),
+                              schedule: .serial, body: [
+                .finalized(y, start: (.v("n") * c(g.outChannels) + .v("oc")) * c(g.outPixels), count: c(g.outPixels), stride: 1,
+                           alignment: g.outPixels),
+            ]))
+        } else {
+            body += run
+        }
+        return phaseCopy(context, tiling) + [
+            .loop(variable: "task", lower: 0, upper: c(perGroup * tiling.groups), schedule: .parallel, body: GroupB.pruned(body)),
+        ]
+    }
+
+    /// The zero-padded input split by column phase: for each plane and phase `q < m`,
+    /// `planeHeight` rows of `phaseWidth` columns, column `k` holding padded column
+    /// `k * m + q`. Input tile `tx`'s column `j` is then column `tx + j / m` of phase `j % m`,
+    /// so a vector of consecutive tiles is one contiguous load.
+    static func phaseCopy(_ context: LoweringContext, _ tiling: Tiling) -> [Stmt] {
+        let g = ConvGeometry(input: context.inputShapes[0], output: context.outputShapes[0], attributes: context.attributes)
+        let x = context.inputs[0], scratch = context.scratch ?? BufferRef("scratch")
+        let m = tiling.transform.m, phaseWidth = tiling.phaseWidth, pad = g.pad
+        func c(_ v: Int) -> IndexExpr { .constant(v) }
+        func zeros(_ start: IndexExpr, _ low: Int, _ high: Int) -> [Stmt] {
+            low >= high ? [] : [.loop(variable: "k", lower: c(low), upper: c(high), schedule: .vectorized, body: [.store(scratch, start + .v("k"), .constant(0))])]
+        }
+        var copyRow: [Stmt] = [], zeroRow: [Stmt] = []
+        for q in 0..<m {
+            let row = ((IndexExpr.v("plane") * c(m) + c(q)) * c(tiling.planeHeight) + .v("r")) * c(phaseWidth)
+            // Columns k whose input column k * m + q - pad lies in the image.
+            let low = min(phaseWidth, pad[1] - q <= 0 ? 0 : (pad[1] - q + m - 1) / m)
+            let high = max(low, min(phaseWidth, (g.width + pad[1] - q + m - 1) / m))
+            copyRow += zeros(row, 0, low)
+            if low < high {
+                copyRow.append(.loop(variable: "k", lower: c(low), upper: c(high), schedule: .vectorized, body: [
+                    .store(scratch, row + .v("k"), .load(x, (.v("plane") * c(g.height) + .v("ih")) * c(g.width) + .v("k") * c(m) + c(q - pad[1]))),
+                ]))
+            }
+            copyRow += zeros(row, high, phaseWidth)
+            zeroRow += zeros(row, 0, phaseWidth)
+        }
+        let end = g.batch * g.channels * m * tiling.planeHeight * phaseWidth
+        let tail = RegisterTile.roundUp(tiling.tilesWide, tiling.tile.width) + tiling.tile.width
+        return [
+            .loop(variable: "plane", lower: 0, upper: c(g.batch * g.channels), schedule: .parallel, body: [
+                .loop(variable: "r", lower: 0, upper: c(tiling.planeHeight), schedule: .serial, body: [
+                    .letIndex("ih", .v("r") - c(pad[0])),
+                    .when(.inRange(.v("ih"), 0, c(g.height)), then: copyRow, otherwise: zeroRow),
+                ]),
+            ]),
+        ] + (tail > 0 ? [.loop(variable: "k", lower: 0, upper: c(tail), schedule: .vectorized, body: [.store(scratch, c(end) + .v("k"), .constant(0))])] : [])
+    }
+
+    /// The run's tiles of every input channel, `Bᵀ d B` on vectors of consecutive tiles of
+    /// each tile row the run touches, into `transformed`. A vector that runs past its tile row
+    /// writes the next row's first slots, which that row then overwrites (past the run's end,
+    /// the pitch's spare columns); slots past the image's last tile are zeroed.
+    static func inputTransform(_ tiling: Tiling, _ g: ConvGeometry, _ scratch: BufferRef, into transformed: BufferRef,
+                               slot: (IndexExpr, IndexExpr, IndexExpr) -> IndexExpr) -> [Stmt] {
+        let t = tiling.transform, m = t.m, alpha = t.alpha, positions = alpha * alpha, width = tiling.tile.width
+        let tilesWide = tiling.tilesWide, tiles = tiling.tilesHigh * tilesWide, columns = tiling.tile.columns
+        func c(_ v: Int) -> IndexExpr { .constant(v) }
+        var vector: [Stmt] = [.letIndex("tx", .v("txs") + .v("vx") * c(width))]
+        for i in 0..<alpha {
+            for j in 0..<alpha {
+                let row = (((IndexExpr.v("n") * c(g.channels) + .v("ch")) * c(m) + c(j % m)) * c(tiling.planeHeight) + .v("ty") * c(m) + c(i))
+                    * c(tiling.phaseWidth)
+                vector.append(.declareVector("d\(i)_\(j)", width: width, .load(scratch, row + .v("tx") + c(j / m), width: width, aligned: false)))
+            }
+        }
+        for a in 0..<alpha {
+            for j in 0..<alpha {
+                vector.append(.declareVector("s\(a)_\(j)", width: width,
+                                             vectorCombination(t.bt[a], (0..<alpha).map { .register("d\($0)_\(j)") }, width: width)))
+            }
+        }
+        for a in 0..<alpha {
+            for b in 0..<alpha {
+                vector.append(.storeVector(transformed, slot(c(a * alpha + b), .v("ch"), .v("ty") * c(tilesWide) + .v("tx") - .v("t0")),
+                                           vectorCombination(t.bt[b], (0..<alpha).map { .register("s\(a)_\($0)") }, width: width),
+                                           width: width, aligned: false))
+            }
+        }
+        let last = IndexExpr.min(.v("t0") + c(columns), c(tiles))
+        var perChannel: [Stmt] = [
+            .loop(variable: "ty", lower: .v("t0") / c(tilesWide), upper: (last - 1) / c(tilesWide) + 1, schedule: .serial, body: [
+                .letIndex("txs", .max(.v("t0") - .v("ty") * c(tilesWide), 0)),
+                .letIndex("txe", .min(last - .v("ty") * c(tilesWide), c(tilesWide))),
+                .loop(variable: "vx", lower: 0, upper: (.v("txe") - .v("txs") + c(width - 1)) / c(width), schedule: .serial, body: vector),
+            ]),
+        ]
+        if tiling.paddedTiles > tiles {
+            perChannel.append(.loop(variable: "p", lower: 0, upper: c(positions), schedule: .serial, body: [
+                .loop(variable: "j", lower: last - .v("t0"), upper: c(columns), schedule: .vectorized, body: [
+                    .store(transformed, slot(.v("p"), .v("ch"), .v("j")), .constant(0)),
+                ]),
+            ]))
+        }
+        return [.loop(variable: "ch", lower: 0, upper: c(g.channels), schedule: .serial, body: perChannel)]
+    }
+
+    /// Row `i` of panel `ob`'s tiles `[t0, t0 + columns)` stored from `outputs` into `y`, each
+    /// output pixel once: per tile row the run covers, per row `a` of the tiles, its pixels
+    /// left to right.
+    static func storePixels(_ tiling: Tiling, _ g: ConvGeometry, _ y: BufferRef, _ outputs: BufferRef) -> [Stmt] {
+        let m = tiling.transform.m, tilesWide = tiling.tilesWide, columns = tiling.tile.columns, rows = tiling.tile.rows
+        let tiles = tiling.tilesHigh * tilesWide
+        func c(_ v: Int) -> IndexExpr { .constant(v) }
+        var perRow: [Stmt] = []
+        for a in 0..<m {
+            var pixels: [Stmt] = []
+            for b in 0..<m {
+                let ox = IndexExpr.v("tx") * c(m) + c(b)
+                let store = Stmt.store(y, ((.v("n") * c(g.outChannels) + .v("oc") + .v("i")) * c(g.outHeight) + .v("oy\(a)")) * c(g.outWidth) + ox,
+                                       .load(outputs, ((c(a * m + b) * c(tiling.panelsPerGroup) + .v("ob") - .v("obegin")) * c(rows) + .v("i")) * c(columns)
+                                             + .v("rowStart") + .v("tx")))
+                pixels.append(g.outWidth % m != 0 && b > 0 ? .when(.less(ox, c(g.outWidth)), then: [store], otherwise: []) : store)
+            }
+            let row: [Stmt] = [
+                .letIndex("oy\(a)", .v("ty") * c(m) + c(a)),
+                .loop(variable: "tx", lower: .v("txs"), upper: .v("txe"), schedule: .vectorized, body: pixels),
+            ]
+            perRow += g.outHeight % m != 0 && a > 0 ? [.when(.less(.v("ty") * c(m) + c(a), c(g.outHeight)), then: row, otherwise: [])] : row
+        }
+        // Tile rows the run touches, and each one's tiles within the run.
+        let last = IndexExpr.min(.v("t0") + c(columns), c(tiles))
+        return [.loop(variable: "ty", lower: .v("t0") / c(tilesWide), upper: (last - 1) / c(tilesWide) + 1, schedule: .serial, body: [
+            .letIndex("txs", .max(.v("t0") - .v("ty") * c(tilesWide), 0)),
+            .letIndex("txe", .min(last - .v("ty") * c(tilesWide), c(tilesWide))),
+            .letIndex("rowStart", .v("ty") * c(tilesWide) - .v("t0")),
+        ] + perRow)]
+    }
+}

@@ -1,0 +1,82 @@
+import AttendBasic
+@testable import AttendCodegen
+import AttendIR
+import Testing
+
+/// Winograd F(2x2, 3x3) convolutions against the interpreter: maps of odd and even sides
+/// (partial tiles on the bottom and right), padding 0 to 2, tile rows narrower and wider than
+/// a vector (a vector of tiles overrunning into the next tile row), channel counts that leave
+/// a partial panel, batches, and fused epilogues (a residual add at the store, and a global
+/// pooling left to its own kernel); for the portable target (4-lane vectors) and the native one.
+struct ConvWinogradStrategyTests {
+    /// (name, input [N, C, H, W], out channels, pad)
+    static let cases: [(String, [Int], Int, Int)] = [
+        ("even map", [1, 16, 12, 12], 16, 1),
+        ("odd map, partial panel", [1, 8, 9, 11], 13, 1),
+        ("no padding", [2, 6, 10, 7], 20, 0),
+        ("wide padding", [1, 5, 5, 6], 9, 2),
+        ("wide rows", [1, 4, 6, 45], 8, 1),
+        ("one tile row", [3, 7, 2, 9], 10, 1),
+    ]
+
+    static func spec(_ c: (String, [Int], Int, Int), epilogue: String) -> String {
+        let (_, shape, out, pad) = c
+        var lines = [
+            "attend: 1", "name: winograd_case", "inputs:", "  x: [\(shape.map(String.init).joined(separator: ", "))]", "layers:",
+            "  - conv: {op: conv2d, out: \(out), kernel: 3, stride: 1, pad: \(pad), bias: true}",
+            "  - bn: batchnorm",
+            "  - act: relu",
+        ]
+        switch epilogue {
+        case "residual": lines += ["  - other: {op: conv2d, out: \(out), kernel: 3, pad: \(pad), bias: false, from: x}",
+                                   "  - {op: add, from: [act, _]}"]
+        case "pool": lines.append("  - pool: {op: mean, axes: [2, 3], keepdim: true}")
+        default: break
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The strategy for every convolution it can take, cheaper or not.
+    static let pinned: [any KernelStrategy] = [ConvWinogradStrategy(onlyWhenCheaper: false)]
+
+    @Test(arguments: cases.map(\.0))
+    func agreesWithTheInterpreter(_ name: String) throws {
+        let c = try #require(Self.cases.first { $0.0 == name })
+        for target in ConvGEMMStrategyTests.targets {
+            for epilogue in ["residual", "pool"] {
+                var graph = try ConvGEMMStrategyTests.optimized(Self.spec(c, epilogue: epilogue))
+                let selection = try StrategySelection(&graph, target: target, strategies: Self.pinned)
+                #expect(selection.plans.values.contains { $0.strategy == "winograd" }, "\(name) on \(target)")
+                try CBackendHarness.expectAgreement(try ConvGEMMStrategyTests.optimized(Self.spec(c, epilogue: epilogue)),
+                                                    threads: 3, target: target, strategies: Self.pinned)
+            }
+        }
+    }
+
+    @Test func cleanUnderSanitizers() throws {
+        let flags = ["-O1", "-g"] + CBuild.languageFlags + ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
+        for target in ConvGEMMStrategyTests.targets {
+            for c in [Self.cases[1], Self.cases[4], Self.cases[5]] {
+                let graph = try ConvGEMMStrategyTests.optimized(Self.spec(c, epilogue: "residual"))
+                try CBackendHarness.expectAgreement(graph, threads: 2, flags: flags, compiler: "/usr/bin/gcc", target: target, strategies: Self.pinned)
+            }
+        }
+    }
+
+    /// Where it is chosen among all strategies: the 3x3 stride-1 layers of ResNet stages 1-3,
+    /// not 7x7 maps (too few tiles per transformed weight), strides, dilation or groups.
+    @Test func chosenForResNetStagesOnly() throws {
+        func strategies(_ layer: String, _ shape: [Int]) throws -> [String] {
+            let spec = "attend: 1\nname: choice\ninputs:\n  x: [\(shape.map(String.init).joined(separator: ", "))]\nlayers:\n  - conv: \(layer)\n"
+            let (_, _, chosen) = try CGenerator.layout(try ConvGEMMStrategyTests.optimized(spec), target: .native(.avx512))
+            return chosen.map(\.strategy)
+        }
+        let same = "{op: conv2d, out: 64, kernel: 3, pad: 1, bias: false}"
+        #expect(try strategies(same, [1, 64, 56, 56]) == ["winograd"])
+        #expect(try strategies("{op: conv2d, out: 256, kernel: 3, pad: 1, bias: false}", [1, 256, 14, 14]) == ["winograd"])
+        #expect(try !strategies("{op: conv2d, out: 512, kernel: 3, pad: 1, bias: false}", [1, 512, 7, 7]).contains("winograd"))
+        #expect(try !strategies("{op: conv2d, out: 64, kernel: 3, stride: 2, pad: 1, bias: false}", [1, 64, 56, 56]).contains("winograd"))
+        #expect(try !strategies("{op: conv2d, out: 64, kernel: 3, pad: 2, dilation: 2, bias: false}", [1, 64, 56, 56]).contains("winograd"))
+        #expect(try !strategies("{op: conv2d, out: 64, kernel: 3, pad: 1, groups: 2, bias: false}", [1, 64, 56, 56]).contains("winograd"))
+    }
+}
