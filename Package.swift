@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "AttendBasicTests", dependencies: ["AttendBasic"]),
         .testTarget(name: "AttendSpecTests", dependencies: ["AttendSpec"]),
         .testTarget(name: "AttendIRTests", dependencies: ["AttendIR"]),
-        .testTarget(name: "AttendFrontendTests", dependencies: ["AttendFrontend", "AttendIR"]),
+        .testTarget(name: "AttendFrontendTests", dependencies: ["AttendFrontend", "AttendSpec", "AttendIR"]),
         .testTarget(name: "AttendOptimizerTests", dependencies: ["AttendPassTesting", "AttendOptimizer", "AttendInterpreter", "AttendFrontend", "AttendIR"]),
         .testTarget(name: "AttendInterpreterTests", dependencies: ["AttendInterpreter", "AttendFrontend", "AttendSpec", "AttendIR"]),
         .testTarget(name: "AttendCodegenTests", dependencies: ["AttendCodegen", "AttendOptimizer", "AttendInterpreter", "AttendFrontend", "AttendSpec", "AttendIR"]),

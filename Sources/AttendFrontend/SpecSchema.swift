@@ -14,8 +14,12 @@ public enum SpecSchema {
                                     ("description", .string("A value or a Python-like expression over params, args, lets and shape symbols."))])),
             ("names", .object([("anyOf", .array([.object([("type", .string("string"))]),
                                                  .object([("type", .string("array")), ("items", .object([("type", .string("string"))]))])]))])),
-            ("kind", .object([("type", .string("string")), ("enum", .array(kinds.map(JSON.string))),
-                              ("description", .string("A primitive op or a block."))])),
+            // An op may also be a name in scope that holds one (a block argument such as
+            // timm's `attn_layer`, a `let`) or a block of the file itself or its imports, so
+            // any name is accepted; the known ops and library blocks are listed for completion.
+            ("kind", .object([("anyOf", .array([.object([("enum", .array(kinds.map(JSON.string)))]),
+                                                .object([("type", .string("string")), ("pattern", .string(identifierPattern))])])),
+                              ("description", .string("A primitive op, a block, or a name holding one (a block argument, a let)."))])),
             ("shape", .object([("type", .string("array")), ("items", ref("expression"))])),
             ("module", .object([("type", .string("object")), ("anyOf", .array([.object([("required", .array([.string("op")]))]),
                                                                                 .object([("required", .array([.string("block")]))])])),
@@ -49,6 +53,9 @@ public enum SpecSchema {
         return root.render() + "\n"
     }
 
+    /// A name as the spec language writes them (params, arguments, lets, layers).
+    static let identifierPattern = "^[A-Za-z_][A-Za-z0-9_]*$"
+
     private static func ref(_ name: String) -> JSON { .object([("$ref", .string("#/definitions/" + name))]) }
 
     /// `KIND`, `NAME: KIND`, `NAME: {op: ...}` or `{op: ...}`.
@@ -78,7 +85,7 @@ public enum SpecSchema {
         [("op", .object([("type", .string("string"))])),
          ("from", ref("names")),
          ("repeat", ref("expression")),
-         ("index", .object([("type", .string("string")), ("pattern", .string("^[A-Za-z_][A-Za-z0-9_]*$")),
+         ("index", .object([("type", .string("string")), ("pattern", .string(identifierPattern)),
                             ("description", .string("with repeat: the name holding each copy's number, 0 to N-1"))])),
          ("when", ref("expression")),
          ("forward", .object([("anyOf", .array([.object([("const", .string("all"))]), ref("names")])),

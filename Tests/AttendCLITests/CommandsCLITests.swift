@@ -39,7 +39,11 @@ struct CommandsCLITests {
 
     /// The timm-named specs: `sum(p.numel() for p in timm.create_model(NAME).parameters())`.
     @Test(arguments: [("seresnet18", "11,779,624"), ("seresnet34", "21,960,416"), ("seresnet50", "28,088,024"),
-                      ("vit_tiny_patch16_224", "5,717,416"), ("vit_small_patch16_224", "22,050,664"), ("vit_base_patch16_224", "86,567,656")])
+                      ("vit_tiny_patch16_224", "5,717,416"), ("vit_small_patch16_224", "22,050,664"), ("vit_base_patch16_224", "86,567,656"),
+                      ("ecaresnet26t", "16,011,916"), ("ecaresnet50d", "25,576,350"), ("ecaresnet101d", "44,568,563"),
+                      ("skresnet18", "11,958,056"), ("skresnet34", "22,282,376"),
+                      ("resnest14d", "10,611,688"), ("resnest26d", "17,069,448"), ("resnest50d", "27,483,240"),
+                      ("gcresnet50t", "25,897,080")])
     func timmNamedModelsHaveTimmsParameterCounts(_ name: String, _ count: String) throws {
         let result = try CLI.run(["check", "Models/timm/\(name).yaml", "-O0"])
         #expect(result.status == 0, "\(result.stderr)")

@@ -32,7 +32,7 @@ struct ONNXRoundTripTests {
         Case(file: "Models/attention_unet.yaml", settings: ["feature_scale": 16, "height": 32, "width": 48]),
         Case(file: "Models/cbam_bottleneck.yaml", settings: ["width": 8, "size": 9]),
         Case(file: "Models/cbam_resnet.yaml", settings: ["width": 4, "size": 45, "classes": 10, "depth1": 1, "depth2": 2, "depth3": 1, "depth4": 1]),
-        Case(file: "Models/detr.yaml", settings: ["height": 72, "width": 100, "d_model": 16, "heads": 2, "ffn": 24, "queries": 7, "classes": 3,
+        Case(file: "Models/detr.yaml", settings: ["batch": 2, "height": 72, "width": 100, "d_model": 16, "heads": 2, "ffn": 24, "queries": 7, "classes": 3,
                                                   "encoder_layers": 1, "decoder_layers": 2, "backbone_width": 4, "backbone_stem": 8,
                                                   "depth1": 1, "depth2": 1, "depth3": 1, "depth4": 1]),
         Case(file: "Models/eca_resnet.yaml", settings: ["width": 4, "size": 45, "classes": 10, "depth1": 1, "depth2": 1, "depth3": 2, "depth4": 1]),

@@ -1,5 +1,6 @@
 import AttendFrontend
 import AttendIR
+import AttendSpec
 import Foundation
 import Testing
 
@@ -23,6 +24,74 @@ struct SchemaTests {
         }
         #expect(generated.contains("\"op.conv2d\""))
         #expect(generated.contains("\"block.se\""))
+    }
+}
+
+/// The committed schema accepts every file of Models/ (models, timm-named models and the
+/// block library) as an editor's YAML language server reads them, and still rejects what
+/// attend rejects (unknown keys and arguments, malformed layers).
+struct SchemaValidationTests {
+    static let checker: SchemaChecker? = try? SchemaChecker(json: Data(contentsOf: SchemaTests.repository.appendingPathComponent("Grammar/model.schema.json")))
+
+    static var modelFiles: [String] {
+        let root = SchemaTests.repository.appendingPathComponent("Models").path
+        let files = FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String } ?? []
+        return files.filter { $0.hasSuffix(".yaml") }.sorted().map { "Models/" + $0 }
+    }
+
+    static func problems(_ text: String) throws -> [String] {
+        let checker = try #require(checker)
+        return checker.problems(YAMLValue(try YAMLReader.parse(text, file: "test.yaml")))
+    }
+
+    @Test func modelsArePresent() {
+        #expect(Self.modelFiles.count >= 40)
+        #expect(Self.modelFiles.contains("Models/timm/gcresnet50t.yaml") && Self.modelFiles.contains("Models/library/networks/resnet.yaml"))
+    }
+
+    @Test(arguments: modelFiles)
+    func everyModelFileValidates(_ file: String) throws {
+        let checker = try #require(Self.checker)
+        let path = SchemaTests.repository.appendingPathComponent(file).path
+        let problems = checker.problems(YAMLValue(try YAMLReader.read(path: path)))
+        #expect(problems.isEmpty, "\(file): \(problems.prefix(5).joined(separator: "\n"))")
+    }
+
+    /// A layer's op may be a module argument or a `let` (`op: attn_layer`) or a block of the
+    /// file itself: any name.
+    @Test func acceptsModuleArgumentsAndFileLocalBlocks() throws {
+        let text = """
+        attend: 1
+        params: {width: 8}
+        inputs: {x: [1, width, 6, 6]}
+        blocks:
+          gated:
+            args: {attn_layer: se, scale: 0.5}
+            inputs: {x: [N, C, H, W]}
+            let: {down: "'downsample_conv'"}
+            layers:
+              - se: {op: attn_layer}
+              - {op: down, out: C}
+        layers:
+          - g: {op: gated, attn_layer: {op: global_context, fuse_add: true, fuse_scale: false}}
+          - conv: {op: conv2d, out: width, kernel: 3, pad: 1}
+          - relu
+        """
+        #expect(try Self.problems(text) == [])
+    }
+
+    @Test(arguments: [
+        ("attend: 1\ninputs: {x: [1, 3, 4, 4]}\nlayers:\n  - conv: {op: conv2d, out: 4, kernal: 3}\n", "/layers/0"),  // misspelt argument
+        ("attend: 2\ninputs: {x: [1, 3]}\nlayers: [relu]\n", "/attend"),                                                 // version
+        ("attend: 1\ninput: {x: [1, 3]}\nlayers: [relu]\n", "input"),                                                    // unknown top-level key
+        ("attend: 1\ninputs: {x: [1, 3]}\nlayers:\n  - {a: relu, b: relu}\n", "/layers/0"),                               // two layers in one item
+        ("attend: 1\ninputs: {x: [1, 3]}\nlayers:\n  - {op: 3x3}\n", "/layers/0"),                                         // not a name
+        ("attend: 1\nblocks:\n  b: {layers: [relu]}\n", "inputs"),                                                       // block without inputs
+        ("attend: 1\ninputs: {x: [1, 3]}\nlayers:\n  - {op: se, rd_ratio: 0.25, reduction: 4}\n", "/layers/0"),            // unknown block argument
+    ])
+    func rejectsWhatAttendRejects(_ text: String, _ whereabouts: String) throws {
+        let problems = try Self.problems(text)
+        #expect(!problems.isEmpty && problems.joined().contains(whereabouts), "\(problems)")
     }
 }
 

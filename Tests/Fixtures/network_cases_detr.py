@@ -77,11 +77,13 @@ def _calibrate_frozen(backbone, x):
 
 
 def _detr_case(name, height, width, d_model, heads, ffn, queries, classes, encoder_layers, decoder_layers,
-               backbone_width, depths):
+               backbone_width, depths, batch=1):
     sets = {"height": height, "width": width, "d_model": d_model, "heads": heads, "ffn": ffn, "queries": queries,
             "classes": classes, "encoder_layers": encoder_layers, "decoder_layers": decoder_layers,
             "backbone_width": backbone_width, "depth1": depths[0], "depth2": depths[1], "depth3": depths[2],
             "depth4": depths[3]}
+    if batch != 1:
+        sets["batch"] = batch
 
     @network(NETWORKS, name, "Models/detr.yaml", sets)
     def _(x):
@@ -109,3 +111,6 @@ _detr_case("detr_net_96x64_d32_q5_l2", 96, 64, d_model=32, heads=4, ffn=48, quer
 # 72 x 100 is not a multiple of 32: a 3 x 4 map; 1 encoder and 3 decoder layers, deeper stages.
 _detr_case("detr_net_72x100_d16_q7_e1_d3", 72, 100, d_model=16, heads=2, ffn=24, queries=7, classes=3,
            encoder_layers=1, decoder_layers=3, backbone_width=4, depths=(2, 1, 2, 1))
+# Two images: the queries and position embeddings are shared across the batch, attention is per image.
+_detr_case("detr_net_b2_64x96_d16_q4_l1", 64, 96, d_model=16, heads=2, ffn=24, queries=4, classes=5,
+           encoder_layers=1, decoder_layers=1, backbone_width=4, depths=(1, 1, 1, 1), batch=2)
