@@ -24,7 +24,7 @@ private func random(_ shape: [Int], seed: UInt64) -> Tensor {
     for name in ["linear", "matmul", "softmax", "layernorm", "batchnorm", "groupnorm", "mean", "sum", "max",
                  "identity", "dropout", "parameter"] {
         let op = try #require(OpRegistry.op(named: name))
-        #expect(KernelTable.kernel(for: op) != nil, "no kernel for \(name)")
+        #expect(op is any Interpretable, "no kernel for \(name)")
     }
 }
 

@@ -25,7 +25,7 @@ private func iota(_ shape: [Int], from start: Float = 0) -> Tensor {
     for name in ["avgpool2d", "maxpool2d", "adaptive_avgpool2d", "adaptive_maxpool2d", "reshape", "permute", "transpose",
                  "flatten", "concat", "split", "unbind", "slice", "pad", "interpolate"] {
         let op = try #require(OpRegistry.op(named: name))
-        #expect(KernelTable.kernel(for: op) != nil, "no kernel for \(name)")
+        #expect(op is any Interpretable, "no kernel for \(name)")
     }
 }
 

@@ -3,7 +3,7 @@ import AttendIR
 
 /// Reference kernels of the weight-packing ops (see `PackPanelsOp`).
 enum PackingKernels {
-    static let packPanels: Kernel = { (context: KernelContext) throws(Diagnostic) -> [Tensor] in
+    static func packPanels(_ context: KernelContext) throws(Diagnostic) -> [Tensor] {
         let w = context.inputs[0]
         let shape = try inferredShapes(context)[0]
         let (panels, columns, rows) = (shape[0], shape[1], shape[2])
@@ -16,4 +16,8 @@ enum PackingKernels {
         }
         return [Tensor(shape: shape, data: out)]
     }
+}
+
+extension PackPanelsOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { try PackingKernels.packPanels(context) }
 }
