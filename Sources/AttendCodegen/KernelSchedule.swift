@@ -225,7 +225,7 @@ public struct KernelSchedule: Sendable {
 
     /// The lowering of node `index` (its strategy's, else its op's).
     func lowering(_ index: Int) -> Lowering? {
-        strategies?.plans[index]?.lower ?? LoweringTable.lowering(for: graph.nodes[index].op)
+        strategies?.plans[index]?.lower ?? Lowerings.direct(for: graph.nodes[index].op)
     }
 
     /// The node's lowering against placeholder buffers (`in0`, `out0`, `w_SLOT`).

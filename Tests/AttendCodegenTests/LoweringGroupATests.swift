@@ -194,7 +194,7 @@ import Testing
 
     @Test func everyGroupAOpHasALowering() {
         for op in ["linear", "matmul", "softmax", "layernorm", "batchnorm", "groupnorm", "mean", "sum", "max", "identity", "dropout", "parameter"] {
-            #expect(LoweringTable.all[op] != nil, "no lowering for \(op)")
+            #expect(OpRegistry.op(named: op) is any DirectLowering, "no lowering for \(op)")
         }
     }
 
@@ -243,7 +243,7 @@ enum GroupAHarness {
 
     static func kernel(_ graph: Graph) throws -> AttendCodegen.Kernel {
         let node = graph.nodes[0]
-        let lowering = try #require(LoweringTable.lowering(for: node.op))
+        let lowering = try #require(Lowerings.direct(for: node.op))
         return try CGenerator.makeKernel(node, index: 0, graph: graph, lowering: lowering)
     }
 

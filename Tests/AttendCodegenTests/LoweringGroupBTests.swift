@@ -41,7 +41,7 @@ import Testing
     static func kernelSource(_ op: String, inputs shapes: [[Int]], _ args: Args = []) throws -> String {
         let g = try graph("k", inputs: shapes, [Case(op, Array(shapes.indices), args)])
         let node = g.nodes[0]
-        let lowering = try #require(LoweringTable.lowering(for: node.op))
+        let lowering = try #require(Lowerings.direct(for: node.op))
         return CPrinter().kernel(try CGenerator.makeKernel(node, index: 0, graph: g, lowering: lowering))
     }
 
@@ -49,7 +49,7 @@ import Testing
                       "flatten", "concat", "split", "unbind", "slice", "pad", "interpolate", "expand"]
 
     @Test func everyGroupBOpHasALowering() {
-        for op in Self.ops { #expect(LoweringTable.all[op] != nil, "\(op)") }
+        for op in Self.ops { #expect(OpRegistry.op(named: op) is any DirectLowering, "\(op)") }
     }
 
     // MARK: The C they print

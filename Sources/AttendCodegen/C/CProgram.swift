@@ -53,7 +53,7 @@ public enum CGenerator {
     /// The kernel computing a derived parameter from others when the model is created.
     static func derivationKernel(_ parameter: Parameter, index: Int, graph: Graph, storage: Storage) throws(Diagnostic) -> (Kernel, [String]) {
         guard let definition = parameter.definition, let op = OpRegistry.op(named: definition.op),
-              let lowering = LoweringTable.lowering(for: op) else {
+              let lowering = Lowerings.direct(for: op) else {
             throw .error("the C backend cannot derive parameter '\(parameter.name)'")
         }
         let shapes = definition.operands.map { graph.parameter(named: $0)?.shape ?? [] }

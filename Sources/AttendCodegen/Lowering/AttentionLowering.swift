@@ -82,8 +82,8 @@ extension UnitLowering {
 
         // Scores row: s[j] = epilogue(sum_p A[i, p] B[p, j]).
         var site = 0
-        let dot = GroupALoops.accumulate(into: "acc", count: k, prefix: "p") { p, target in
-            [GroupALoops.add(target, operand(scores.inputs[0], layout.first.leftBatch, i, p) * operand(scores.inputs[1], layout.first.rightBatch, p, .v("j")))]
+        let dot = Accumulation.accumulate(into: "acc", count: k, prefix: "p") { p, target in
+            [Accumulation.add(target, operand(scores.inputs[0], layout.first.leftBatch, i, p) * operand(scores.inputs[1], layout.first.rightBatch, p, .v("j")))]
         }
         var scalars: [ValueID: ValueExpr] = [:]
         var scoreStmts = epilogue(members: layout.scoreEpilogue, output: scores.outputs[0], index: row * .constant(n) + .v("j"),
@@ -99,11 +99,11 @@ extension UnitLowering {
                 .assign("largest", .binary(.max, .scalar("largest"), .load(local, .v("e")))),
             ]),
             .declare("total", .constant(0)),
-        ] + GroupALoops.accumulate(into: "total", count: n, prefix: "f") { f, target in
+        ] + Accumulation.accumulate(into: "total", count: n, prefix: "f") { f, target in
             [
                 .declare("power", .unary(.exp, .load(local, f) - .scalar("largest"))),
                 .store(local, f, .scalar("power")),
-                GroupALoops.add(target, .scalar("power")),
+                Accumulation.add(target, .scalar("power")),
             ]
         } + [
             .loop(variable: "g", lower: 0, upper: .constant(n), schedule: .vectorized, body: [

@@ -2,7 +2,7 @@ import AttendBasic
 import AttendIR
 
 /// How one node is computed: an algorithm and its tiling, chosen per node for the target.
-/// The op's own lowering (`LoweringTable`) is the `direct` strategy every op has; a strategy
+/// The op's own lowering (`DirectLowering`) is the `direct` strategy every op has; a strategy
 /// here offers a faster way for the nodes it accepts. Each strategy lives in one file and is
 /// listed once in `KernelStrategies.all`, in order of preference.
 public protocol KernelStrategy: Sendable {
