@@ -67,8 +67,8 @@ public struct Interpreter {
         var parameters = loaded
         for parameter in graph.parameters {
             guard let definition = parameter.definition, parameters[parameter.name] == nil else { continue }
-            guard let op = OpRegistry.op(named: definition.op) as? any Interpretable else {
-                throw .error("the interpreter cannot derive parameter '\(parameter.name)' with op '\(definition.op)'")
+            guard let op = definition.op as? any Interpretable else {
+                throw .error("the interpreter cannot derive parameter '\(parameter.name)' with op '\(definition.op.name)'")
             }
             var operands: [Tensor] = []
             for name in definition.operands {

@@ -107,7 +107,7 @@ public struct StrategySelection: Sendable {
             for derivation in plan.derivations {
                 let operands = derivation.operandSlots.compactMap { node.parameterName($0) }
                 guard operands.count == derivation.operandSlots.count else { continue }
-                let definition = ParameterDefinition(op: derivation.op.name, operands: operands, attributes: derivation.attributes)
+                let definition = ParameterDefinition(op: derivation.op, operands: operands, attributes: derivation.attributes)
                 // Nodes sharing a weight share its packing.
                 if let name = existing[definition] {
                     names[derivation.slot] = name
