@@ -5,11 +5,11 @@ import AttendIR
 import Foundation
 import Testing
 
-/// Group B lowerings (pooling, layout, resampling): the C they print, and end to end against
+/// Lowerings of pooling, layout and resampling ops: the C they print, and end to end against
 /// the interpreter on awkward shapes (non-square, not multiples of 8, ceil_mode, padding that
 /// clips, negative slice starts, every pad mode, up- and down-sampling by size and by scale).
 /// Many nodes share one graph so each case costs one C compile.
-@Suite struct LoweringGroupBTests {
+@Suite struct PoolLayoutResampleLoweringTests {
     typealias Args = [(String, ArgValue)]
 
     /// One node: op name, indices of the graph inputs it reads, arguments.
@@ -48,7 +48,7 @@ import Testing
     static let ops = ["avgpool2d", "maxpool2d", "adaptive_avgpool2d", "adaptive_maxpool2d", "reshape", "permute", "transpose",
                       "flatten", "concat", "split", "unbind", "slice", "pad", "interpolate", "expand"]
 
-    @Test func everyGroupBOpHasALowering() {
+    @Test func everyPoolLayoutResampleOpHasALowering() {
         for op in Self.ops { #expect(OpRegistry.op(named: op) is any DirectLowering, "\(op)") }
     }
 
