@@ -225,7 +225,7 @@ public struct KernelSchedule: Sendable {
 
     /// The lowering of node `index` (its strategy's, else its op's).
     func lowering(_ index: Int) -> Lowering? {
-        strategies?.plans[index]?.lower ?? LoweringTable.lowering(for: graph.nodes[index].op)
+        strategies?.plans[index]?.lower ?? Lowerings.direct(for: graph.nodes[index].op)
     }
 
     /// The node's lowering against placeholder buffers (`in0`, `out0`, `w_SLOT`).
@@ -270,20 +270,14 @@ public struct KernelSchedule: Sendable {
         let shape = graph.shape(of: anchor.outputs[0])
         var inside = Set(anchor.outputs)
         var kept = [nodes[0]]
+        // By the rules the fuse pass forms groups by (`FusionRules`).
         func joins(_ node: Node) -> Bool {
             if reductionWindow(node) != nil {
                 // Reduces windows of a group value; nothing in the group reads its result.
-                return node.op is ReductionOp && inside.contains(node.inputs[0]) && graph.shape(of: node.inputs[0]) == shape
+                return inside.contains(node.inputs[0]) && FusionRules.reducesWindows(node, of: node.inputs[0], grid: shape, in: graph)
             }
-            guard node.op is ElementwiseOp, node.outputs.count == 1, node.parameters.isEmpty,
-                  graph.shape(of: node.outputs[0]) == shape, !isView(node), node.inputs.contains(where: inside.contains) else { return false }
-            return node.inputs.allSatisfy { input in
-                if inside.contains(input) { return true }
-                // Ready before the anchor: computed earlier, or a parameter (always there).
-                if let producer = producerIndex[input], producer >= nodes[0], parameterView[input] == nil { return false }
-                let operand = graph.shape(of: input)
-                return operand.count <= shape.count && zip(operand.reversed(), shape.reversed()).allSatisfy { $0 == $1 || $0 == 1 }
-            }
+            guard FusionRules.joinsEpilogue(node, grid: shape, in: graph), !isView(node), node.inputs.contains(where: inside.contains) else { return false }
+            return node.inputs.allSatisfy { inside.contains($0) || FusionRules.isReady($0, before: nodes[0], producer: producerIndex[$0], in: graph) }
         }
         for index in nodes.dropFirst() where joins(graph.nodes[index]) {
             kept.append(index)

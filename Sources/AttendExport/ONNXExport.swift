@@ -70,7 +70,7 @@ public enum ONNXExport {
             let context = ONNXNodeContext(
                 inputs: inputs, inputShapes: node.inputs.map(graph.shape(of:)), outputShapes: node.outputs.map(graph.shape(of:)),
                 attributes: node.attributes, parameters: node.parameters,
-                base: node.layer.isEmpty ? node.op.name : node.layer, opName: node.op.name)
+                base: node.layer.isEmpty ? node.op.name : node.layer)
             let produced: [String]
             do {
                 produced = try lowering.lowerToONNX(context, into: &builder)
@@ -117,16 +117,16 @@ public enum ONNXExport {
     /// Nodes computing derived parameter `parameter` under its own name.
     static func exportDefinition(_ definition: ParameterDefinition, of parameter: Parameter, in graph: Graph,
                                  into builder: inout ONNXGraphBuilder) throws(Diagnostic) {
-        guard let op = OpRegistry.op(named: definition.op), let lowering = op as? any ONNXLowering else {
-            throw .error("derived parameter '\(parameter.name)' uses op '\(definition.op)', which has no ONNX export")
+        guard let lowering = definition.op as? any ONNXLowering else {
+            throw .error("derived parameter '\(parameter.name)' uses op '\(definition.op.name)', which has no ONNX export")
         }
         let context = ONNXNodeContext(
             inputs: definition.operands, inputShapes: definition.operands.map { graph.parameter(named: $0)?.shape ?? [] },
             outputShapes: [parameter.shape], attributes: definition.attributes, parameters: [],
-            base: parameter.name, opName: op.name)
+            base: parameter.name)
         let produced = try lowering.lowerToONNX(context, into: &builder)
         guard produced.count == 1 else {
-            throw .error("internal: the ONNX lowering of '\(op.name)' made \(produced.count) outputs for derived parameter '\(parameter.name)'")
+            throw .error("internal: the ONNX lowering of '\(definition.op.name)' made \(produced.count) outputs for derived parameter '\(parameter.name)'")
         }
         if builder.produces(produced[0]), !definition.operands.contains(produced[0]) {
             builder.rename(produced[0], to: parameter.name)

@@ -20,7 +20,6 @@ struct ONNXNodeContext {
     var parameters: [(slot: String, name: String)]
     /// The base for names of the values and nodes made for this node (its layer path).
     var base: String
-    var opName: String
 
     /// The initializer bound to a parameter slot, if the node has that slot.
     func parameter(_ slot: String) -> String? { parameters.first { $0.slot == slot }?.name }

@@ -22,7 +22,7 @@ public struct Interpreter {
         }
         let lastUse = lastUses()
         for (index, node) in graph.nodes.enumerated() {
-            guard let kernel = KernelTable.kernel(for: node.op) else {
+            guard let op = node.op as? any Interpretable else {
                 throw .error("the interpreter has no kernel for op '\(node.op.name)'")
             }
             var operands: [Tensor] = []
@@ -44,7 +44,7 @@ public struct Interpreter {
             let context = KernelContext(inputs: operands, parameters: bound, attributes: node.attributes,
                                         outputShapes: outputShapes, op: node.op)
             let results: [Tensor]
-            do { results = try kernel(context) } catch { throw error.located(at: node.location) }
+            do { results = try op.interpret(context) } catch { throw error.located(at: node.location) }
             for (id, tensor) in zip(node.outputs, results) {
                 guard tensor.shape == graph.shape(of: id) else {
                     throw .error("kernel '\(node.op.name)' produced \(formatShape(tensor.shape)), expected \(formatShape(graph.shape(of: id)))", at: node.location)
@@ -67,15 +67,15 @@ public struct Interpreter {
         var parameters = loaded
         for parameter in graph.parameters {
             guard let definition = parameter.definition, parameters[parameter.name] == nil else { continue }
-            guard let op = OpRegistry.op(named: definition.op), let kernel = KernelTable.kernel(for: op) else {
-                throw .error("the interpreter cannot derive parameter '\(parameter.name)' with op '\(definition.op)'")
+            guard let op = definition.op as? any Interpretable else {
+                throw .error("the interpreter cannot derive parameter '\(parameter.name)' with op '\(definition.op.name)'")
             }
             var operands: [Tensor] = []
             for name in definition.operands {
                 guard let tensor = parameters[name] else { throw .error("no value for parameter '\(name)'") }
                 operands.append(tensor)
             }
-            let results = try kernel(KernelContext(inputs: operands, parameters: [:], attributes: definition.attributes,
+            let results = try op.interpret(KernelContext(inputs: operands, parameters: [:], attributes: definition.attributes,
                                                    outputShapes: [parameter.shape], op: op))
             guard results.count == 1, results[0].shape == parameter.shape else {
                 throw .error("deriving parameter '\(parameter.name)' produced the wrong shape")

@@ -11,21 +11,24 @@ public struct KernelContext {
     public var op: any Op
 
     public func parameter(_ slot: String) -> Tensor? { parameters[slot] }
+
+    /// The node's parameter in `slot`, checked to have `shape`, so kernels can index it freely.
+    func parameter(_ slot: String, shape: [Int]) throws(Diagnostic) -> Tensor {
+        guard let tensor = parameters[slot] else {
+            throw .error("\(op.name) is missing its parameter '\(slot)'")
+        }
+        guard tensor.shape == shape else {
+            throw .error("\(op.name) parameter '\(slot)' has shape \(formatShape(tensor.shape)), expected \(formatShape(shape))")
+        }
+        return tensor
+    }
 }
 
-/// The reference semantics of one op: plain, obviously-correct Swift.
-public typealias Kernel = @Sendable (KernelContext) throws(Diagnostic) -> [Tensor]
-
-/// Reference kernels, by op name. Each op's kernel lives in one file under Kernels/ and is
-/// listed here once; a test checks that every op in the registry has one.
-public enum KernelTable {
-    public static let all: [String: Kernel] = {
-        var table: [String: Kernel] = [:]
-        for group in [ElementwiseKernels.table, ConvKernels.table, ConvTransposeKernels.table, KernelGroupA.table, KernelGroupB.table] {
-            table.merge(group) { first, _ in first }
-        }
-        return table
-    }()
-
-    public static func kernel(for op: any Op) -> Kernel? { all[op.name] }
+/// An op with a reference kernel: plain, obviously-correct Swift. Each op type conforms in
+/// the file under Kernels/ that holds its kernel (ops that share a type, as `ReductionOp`'s
+/// mean, sum and max, pick by the type's own stored kind); a test checks that every op in
+/// the registry conforms.
+public protocol Interpretable: Op {
+    /// The node's outputs, computed from its inputs, parameters and arguments.
+    func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor]
 }

@@ -56,11 +56,3 @@ struct NamingTests {
         #expect(Naming.stem("") == "model_")
     }
 }
-
-/// Every op in the registry lowers to C.
-struct LoweringTableTests {
-    @Test func everyOpHasALowering() {
-        let missing = AttendIR.OpRegistry.all.filter { LoweringTable.lowering(for: $0) == nil }.map(\.name)
-        #expect(missing.isEmpty, "ops the C backend cannot lower: \(missing)")
-    }
-}

@@ -6,11 +6,11 @@ import Testing
 /// the same cases check with strategies off): strides, padding on one or both sides,
 /// ceil_mode windows that overhang the input, dilation, windows wider than tall, NaN.
 struct SeparableMaxPoolStrategyTests {
-    typealias Case = LoweringGroupBTests.Case
+    typealias Case = PoolLayoutResampleLoweringTests.Case
 
     static func graph() throws -> Graph {
-        let k3s2: LoweringGroupBTests.Args = [("kernel", .ints([3, 3])), ("stride", .ints([2, 2]))]
-        return try LoweringGroupBTests.graph("maxpools", inputs: [[2, 3, 11, 13], [1, 2, 9, 6], [1, 1, 1, 40]], [
+        let k3s2: PoolLayoutResampleLoweringTests.Args = [("kernel", .ints([3, 3])), ("stride", .ints([2, 2]))]
+        return try PoolLayoutResampleLoweringTests.graph("maxpools", inputs: [[2, 3, 11, 13], [1, 2, 9, 6], [1, 1, 1, 40]], [
             Case("maxpool2d", [0], [("kernel", .ints([2, 2]))]),
             Case("maxpool2d", [0], k3s2 + [("pad", .ints([1, 1]))]),
             Case("maxpool2d", [0], k3s2 + [("pad", .ints([0, 1])), ("ceil_mode", .bool(true))]),

@@ -69,6 +69,6 @@ private func shapeError(_ op: any Op, _ input: [Int], _ args: [(String, ArgValue
     #expect(graph.parameterCount == 6 * 2 * 9 + 4)
     let weight = try #require(graph.nodes[0].parameterName("weight"))
     #expect(weight == "up.weight")
-    #expect(graph.parameter(named: weight)?.definition?.op == "div")
+    #expect(graph.parameter(named: weight)?.definition?.op.name == "div")
     try Verifier.verify(graph)
 }

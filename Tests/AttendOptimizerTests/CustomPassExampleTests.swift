@@ -13,8 +13,8 @@ import Testing
 struct DoubleReluPattern: RewritePattern {
     func rewrite(at index: Int, in rewriter: inout Rewriter) throws(Diagnostic) -> Bool {
         let node = rewriter.graph.nodes[index]
-        guard node.op.name == "relu",
-              let inner = rewriter.producerNode(of: node.inputs[0]), inner.op.name == "relu"
+        guard (node.op as? ElementwiseOp)?.kind == .relu, let inner = rewriter.producerNode(of: node.inputs[0]),
+              (inner.op as? ElementwiseOp)?.kind == .relu
         else { return false }
         rewriter.replaceUses(of: node.outputs[0], with: node.inputs[0])
         return true

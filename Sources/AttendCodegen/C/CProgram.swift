@@ -52,8 +52,7 @@ public enum CGenerator {
 
     /// The kernel computing a derived parameter from others when the model is created.
     static func derivationKernel(_ parameter: Parameter, index: Int, graph: Graph, storage: Storage) throws(Diagnostic) -> (Kernel, [String]) {
-        guard let definition = parameter.definition, let op = OpRegistry.op(named: definition.op),
-              let lowering = LoweringTable.lowering(for: op) else {
+        guard let definition = parameter.definition, let lowering = Lowerings.direct(for: definition.op) else {
             throw .error("the C backend cannot derive parameter '\(parameter.name)'")
         }
         let shapes = definition.operands.map { graph.parameter(named: $0)?.shape ?? [] }
@@ -68,6 +67,7 @@ public enum CGenerator {
         }
         parameters.append(Kernel.Parameter(BufferRef("out0"), .output, count: ShapeRules.elementCount(parameter.shape)))
         arguments.append("m->derived + \(storage.derivedOffset[parameter.name] ?? 0)")
+        let op = definition.op
         let context = LoweringContext(op: op, attributes: definition.attributes, inputs: inputs, inputShapes: shapes,
                                       outputs: [BufferRef("out0")], outputShapes: [parameter.shape], weights: [:], weightShapes: [:])
         let body = try lowering(context)

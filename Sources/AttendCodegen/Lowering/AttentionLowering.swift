@@ -14,29 +14,22 @@ public struct AttentionLayout: Sendable {
     var first: MatmulOp.Plan
     var second: MatmulOp.Plan
 
-    /// The longest score (or output) row kept on the stack (floats).
-    static let maxRow = 16384
-
     /// `isReady(value)`: the value exists before the group's first node runs; `readers(value)`:
     /// the nodes reading it (the normalized scores must feed only the second product).
     init?(_ nodes: [Int], in graph: Graph, isView: (Node) -> Bool, isReady: (ValueID) -> Bool, readers: (ValueID) -> [Int]) {
         guard let softmax = nodes.firstIndex(where: { graph.nodes[$0].op is SoftmaxOp }), softmax >= 1, softmax + 1 < nodes.count else { return nil }
         let product = graph.nodes[nodes[0]], normalizer = graph.nodes[nodes[softmax]], second = graph.nodes[nodes[softmax + 1]]
-        guard product.op is MatmulOp, second.op is MatmulOp, !isView(product),
-              normalizer.op.normalizesRows(inputs: normalizer.inputs.map(graph.shape(of:)), attributes: normalizer.attributes),
-              [product, second].allSatisfy({ $0.inputs.allSatisfy { graph.shape(of: $0).count >= 2 } }),
-              let firstPlan = try? MatmulOp.plan(graph.shape(of: product.inputs[0]), graph.shape(of: product.inputs[1])),
-              let secondPlan = try? MatmulOp.plan(graph.shape(of: second.inputs[0]), graph.shape(of: second.inputs[1])),
-              firstPlan.batch == secondPlan.batch, secondPlan.leftBatch == firstPlan.batch,
-              firstPlan.n <= Self.maxRow, firstPlan.n >= 1, secondPlan.n <= Self.maxRow else { return nil }
+        // The products, the normalization and the epilogues by the rules the fuse pass forms
+        // attention groups by (`FusionRules`).
+        guard !isView(product), let (firstPlan, secondPlan) = FusionRules.attentionPlans(product, second, in: graph) else { return nil }
         let grid = graph.shape(of: product.outputs[0])
         var chain = product.outputs[0]
         for index in nodes[1..<softmax] {
             let node = graph.nodes[index]
-            guard node.op is ElementwiseOp, node.inputs.contains(chain), graph.shape(of: node.outputs[0]) == grid else { return nil }
+            guard FusionRules.joinsEpilogue(node, grid: grid, in: graph), node.inputs.contains(chain) else { return nil }
             chain = node.outputs[0]
         }
-        guard normalizer.inputs == [chain], second.inputs[0] == normalizer.outputs[0],
+        guard FusionRules.normalizesAttentionRows(normalizer, of: chain, in: graph), second.inputs[0] == normalizer.outputs[0],
               readers(normalizer.outputs[0]) == [nodes[softmax + 1]], !graph.outputs.contains(where: { $0.value == normalizer.outputs[0] })
         else { return nil }
         // Everything read from outside the group must exist when the kernel runs.
@@ -45,7 +38,7 @@ public struct AttentionLayout: Sendable {
         let outputGrid = graph.shape(of: second.outputs[0])
         for index in nodes[(softmax + 2)...] {
             let node = graph.nodes[index]
-            guard node.op is ElementwiseOp, graph.shape(of: node.outputs[0]) == outputGrid else { return nil }
+            guard FusionRules.joinsEpilogue(node, grid: outputGrid, in: graph) else { return nil }
         }
         scores = nodes[0]
         scoreEpilogue = Array(nodes[1..<softmax])
@@ -82,8 +75,8 @@ extension UnitLowering {
 
         // Scores row: s[j] = epilogue(sum_p A[i, p] B[p, j]).
         var site = 0
-        let dot = GroupALoops.accumulate(into: "acc", count: k, prefix: "p") { p, target in
-            [GroupALoops.add(target, operand(scores.inputs[0], layout.first.leftBatch, i, p) * operand(scores.inputs[1], layout.first.rightBatch, p, .v("j")))]
+        let dot = Accumulation.accumulate(into: "acc", count: k, prefix: "p") { p, target in
+            [Accumulation.add(target, operand(scores.inputs[0], layout.first.leftBatch, i, p) * operand(scores.inputs[1], layout.first.rightBatch, p, .v("j")))]
         }
         var scalars: [ValueID: ValueExpr] = [:]
         var scoreStmts = epilogue(members: layout.scoreEpilogue, output: scores.outputs[0], index: row * .constant(n) + .v("j"),
@@ -99,11 +92,11 @@ extension UnitLowering {
                 .assign("largest", .binary(.max, .scalar("largest"), .load(local, .v("e")))),
             ]),
             .declare("total", .constant(0)),
-        ] + GroupALoops.accumulate(into: "total", count: n, prefix: "f") { f, target in
+        ] + Accumulation.accumulate(into: "total", count: n, prefix: "f") { f, target in
             [
                 .declare("power", .unary(.exp, .load(local, f) - .scalar("largest"))),
                 .store(local, f, .scalar("power")),
-                GroupALoops.add(target, .scalar("power")),
+                Accumulation.add(target, .scalar("power")),
             ]
         } + [
             .loop(variable: "g", lower: 0, upper: .constant(n), schedule: .vectorized, body: [

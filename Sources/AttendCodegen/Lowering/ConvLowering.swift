@@ -6,8 +6,6 @@ import AttendIR
 /// gathers one tap at a time, with the innermost loop running over the last spatial axis
 /// between bounds computed so it never needs a check (and so vectorizes).
 enum ConvLowering {
-    static let table: [String: Lowering] = ["conv1d": lower, "conv2d": lower, "conv3d": lower]
-
     static func lower(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
         let a = context.attributes
         let x = context.inputs[0], y = context.outputs[0]
@@ -78,4 +76,8 @@ enum ConvLowering {
             .letIndex("ybase", (.v("n") * .constant(outChannels) + .v("oc")) * .constant(outPlane)),
         ] + initial + [channels, .finalized(y, start: .v("ybase"), count: .constant(block * outPlane), stride: 1, alignment: outPlane)])]
     }
+}
+
+extension ConvOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { try ConvLowering.lower(context) }
 }

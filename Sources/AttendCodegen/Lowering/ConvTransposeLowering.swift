@@ -6,8 +6,6 @@ import AttendIR
 /// rows and columns limited to those landing inside the output (so the innermost loop needs
 /// no check). Each output element sums its terms in the interpreter's order.
 enum ConvTransposeLowering {
-    static let table: [String: Lowering] = ["conv_transpose2d": lower]
-
     static func lower(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
         let a = context.attributes
         let x = context.inputs[0], y = context.outputs[0]
@@ -61,4 +59,8 @@ enum ConvTransposeLowering {
             .finalized(y, start: .v("ybase"), count: .constant(outPlane), stride: 1, alignment: outPlane),
         ])]
     }
+}
+
+extension ConvTransposeOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { try ConvTransposeLowering.lower(context) }
 }

@@ -4,8 +4,6 @@ import AttendIR
 /// identity and dropout (inference) copy their input; parameter copies its learned tensor
 /// (slot "", the layer path itself) into its output.
 enum CopyLowering {
-    static let table: [String: Lowering] = ["identity": passThrough, "dropout": passThrough, "parameter": parameter]
-
     static func passThrough(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
         copy(context.inputs[0], to: context.outputs[0], count: ShapeRules.elementCount(context.outputShapes[0]))
     }
@@ -20,4 +18,16 @@ enum CopyLowering {
             .store(destination, .v("i"), .load(source, .v("i"))),
         ])]
     }
+}
+
+extension IdentityOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { try CopyLowering.passThrough(context) }
+}
+
+extension DropoutOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { try CopyLowering.passThrough(context) }
+}
+
+extension ParameterOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { try CopyLowering.parameter(context) }
 }

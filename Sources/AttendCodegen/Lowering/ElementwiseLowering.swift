@@ -4,10 +4,7 @@ import AttendIR
 /// Every elementwise op lowers the same way: one loop nest over the output, operands read
 /// through broadcast strides, the op's declared scalar formula in the middle.
 enum ElementwiseLowering {
-    static let table: [String: Lowering] = Dictionary(uniqueKeysWithValues: OpRegistry.elementwise.map { ($0.name, lower as Lowering) })
-
-    static func lower(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
-        guard let op = context.op as? ElementwiseOp else { throw .error("'\(context.op.name)' is not elementwise") }
+    static func lower(_ op: ElementwiseOp, _ context: LoweringContext) -> [Stmt] {
         let outShape = context.outputShapes[0]
         let outStrides = Loops.strides(outShape)
         return Loops.nest(outShape, prefix: "i") { coordinates in
@@ -27,4 +24,8 @@ enum ElementwiseLowering {
         }
         return ValueExpr.formula(op.formula(for: attributes), operands: operands, arguments: attributes)
     }
+}
+
+extension ElementwiseOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { ElementwiseLowering.lower(self, context) }
 }

@@ -6,13 +6,6 @@ import AttendIR
 /// concat, split and unbind copy contiguous runs, one `if` chain picking the input (output)
 /// per row, so a single parallel task touches every buffer.
 enum LayoutLowering {
-    static let table: [String: Lowering] = [
-        "reshape": copy, "flatten": copy,
-        "permute": permute, "transpose": permute,
-        "concat": concat, "split": split, "unbind": split,
-        "slice": slice, "pad": pad, "expand": expand,
-    ]
-
     /// The node's `axis` argument wrapped into `0..<rank`.
     static func axis(_ context: LoweringContext, rank: Int) -> Int {
         let axis = context.attributes.int("axis")
@@ -22,18 +15,14 @@ enum LayoutLowering {
     /// reshape and flatten: the row-major data is unchanged.
     static func copy(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
         let count = ShapeRules.elementCount(context.outputShapes[0])
-        return GroupB.loop("i", count, .parallel) { i in
+        return RowLoops.loop("i", count, .parallel) { i in
             [.store(context.outputs[0], i, .load(context.inputs[0], i))]
         }
     }
 
     /// permute and transpose: output axis k reads input axis perm[k].
-    static func permute(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
-        let inShape = context.inputShapes[0]
-        let perm = context.op.name == "transpose"
-            ? TransposeOp.permutation(context.attributes, rank: inShape.count)
-            : PermuteOp.permutation(context.attributes, rank: inShape.count)
-        let inStrides = Loops.strides(inShape)
+    static func permute(_ context: LoweringContext, _ perm: [Int]) -> [Stmt] {
+        let inStrides = Loops.strides(context.inputShapes[0])
         return gather(context) { coordinates in Loops.offset(coordinates, perm.map { inStrides[$0] }) }
     }
 
@@ -63,7 +52,7 @@ enum LayoutLowering {
 
     /// Every output element read from `source(coordinates)` of the input.
     static func gather(_ context: LoweringContext, source: ([IndexExpr]) -> IndexExpr) -> [Stmt] {
-        GroupB.pruned(GroupB.rows(context.outputShapes[0]) { coordinates, flat in
+        Pruning.pruned(RowLoops.rows(context.outputShapes[0]) { coordinates, flat in
             [.store(context.outputs[0], flat, .load(context.inputs[0], source(coordinates)))]
         })
     }
@@ -75,25 +64,25 @@ enum LayoutLowering {
         let pads = PadOp.axisPads(a.ints("pads"), rank: inShape.count)
         let mode = a.string("mode")
         let inStrides = Loops.strides(inShape)
-        return GroupB.pruned(GroupB.rows(context.outputShapes[0]) { coordinates, flat in
+        return Pruning.pruned(RowLoops.rows(context.outputShapes[0]) { coordinates, flat in
             var prologue: [Stmt] = []
             var source: [IndexExpr] = []
             var inside: [Condition] = []
             for (k, o) in coordinates.enumerated() {
                 let (before, after) = pads[k], size = inShape[k]
-                let i = GroupB.shifted(o, by: -before)
+                let i = RowLoops.shifted(o, by: -before)
                 switch mode {
                 case "reflect":
                     // Pads are smaller than the axis: |i| reflects the left border, and
                     // min(i', 2 (size - 1) - i') the right one.
                     var s = i
                     if before > 0 {
-                        let bound = GroupB.bind("a\(k)", i)
+                        let bound = RowLoops.bind("a\(k)", i)
                         prologue += bound.stmts
-                        s = GroupB.absolute(bound.expr)
+                        s = RowLoops.absolute(bound.expr)
                     }
                     if after > 0 {
-                        let bound = GroupB.bind("s\(k)", s)
+                        let bound = RowLoops.bind("s\(k)", s)
                         prologue += bound.stmts
                         s = .min(bound.expr, .constant(2 * (size - 1)) - bound.expr)
                     }
@@ -114,7 +103,7 @@ enum LayoutLowering {
                 }
             }
             let load = ValueExpr.load(context.inputs[0], Loops.offset(source, inStrides))
-            let value = GroupB.all(inside).map { ValueExpr.select($0, load, .constant(a.float("value"))) } ?? load
+            let value = RowLoops.all(inside).map { ValueExpr.select($0, load, .constant(a.float("value"))) } ?? load
             return prologue + [.store(context.outputs[0], flat, value)]
         })
     }
@@ -127,13 +116,12 @@ enum LayoutLowering {
         return pieces(joined: context.outputs[0], shape: shape, axis: axis, pieces: context.inputs, sizes: sizes, concat: true)
     }
 
-    /// torch.split and torch.unbind (whose outputs have the same flat layout as pieces of 1).
-    static func split(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
+    /// torch.split and torch.unbind (whose outputs have the same flat layout as pieces of 1):
+    /// `sizes(extent)` gives the pieces' extents along the axis.
+    static func split(_ context: LoweringContext, sizes: (Int) -> [Int]) -> [Stmt] {
         let shape = context.inputShapes[0]
         let axis = axis(context, rank: shape.count)
-        let sizes = context.op.name == "unbind"
-            ? Array(repeating: 1, count: shape[axis])
-            : SplitOp.sections(context.attributes.ints("sizes"), size: shape[axis])
+        let sizes = sizes(shape[axis])
         return pieces(joined: context.inputs[0], shape: shape, axis: axis, pieces: context.outputs, sizes: sizes, concat: false)
     }
 
@@ -152,21 +140,21 @@ enum LayoutLowering {
                    : .store(pieces[piece], pieceIndex, .load(joined, joinedIndex))
         }
         if inner == 1 {
-            return GroupB.pruned(GroupB.loop("o", outer, .parallel) { o in
+            return Pruning.pruned(RowLoops.loop("o", outer, .parallel) { o in
                 pieces.indices.flatMap { k in
-                    GroupB.loop("j", sizes[k], .vectorized) { j in
+                    RowLoops.loop("j", sizes[k], .vectorized) { j in
                         [move(o * .constant(total) + .constant(starts[k]) + j, k, o * .constant(sizes[k]) + j)]
                     }
                 }
             })
         }
-        return GroupB.pruned(GroupB.loop("r", outer * total, .parallel) { r in
+        return Pruning.pruned(RowLoops.loop("r", outer * total, .parallel) { r in
             // With one block the row is the index along the axis.
-            let o = outer == 1 ? GroupB.bound(0) : GroupB.bind("o", r / .constant(total))
-            let a = outer == 1 ? GroupB.bound(r) : GroupB.bind("a", r % .constant(total))
+            let o = outer == 1 ? RowLoops.bound(0) : RowLoops.bind("o", r / .constant(total))
+            let a = outer == 1 ? RowLoops.bound(r) : RowLoops.bind("a", r % .constant(total))
             func copy(_ k: Int) -> [Stmt] {
                 let row = o.expr * .constant(sizes[k]) + a.expr - .constant(starts[k])
-                return GroupB.loop("j", inner, .vectorized) { j in
+                return RowLoops.loop("j", inner, .vectorized) { j in
                     [move(r * .constant(inner) + j, k, row * .constant(inner) + j)]
                 }
             }
@@ -177,4 +165,44 @@ enum LayoutLowering {
             return o.stmts + a.stmts + chain
         })
     }
+}
+
+extension ReshapeOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { try LayoutLowering.copy(context) }
+}
+
+extension FlattenOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { try LayoutLowering.copy(context) }
+}
+
+extension PermuteOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { LayoutLowering.permute(context, PermuteOp.permutation(context.attributes, rank: context.inputShapes[0].count)) }
+}
+
+extension TransposeOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { LayoutLowering.permute(context, TransposeOp.permutation(context.attributes, rank: context.inputShapes[0].count)) }
+}
+
+extension ConcatOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { try LayoutLowering.concat(context) }
+}
+
+extension SplitOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { LayoutLowering.split(context) { SplitOp.sections(context.attributes.ints("sizes"), size: $0) } }
+}
+
+extension UnbindOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { LayoutLowering.split(context) { Array(repeating: 1, count: $0) } }
+}
+
+extension SliceOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { try LayoutLowering.slice(context) }
+}
+
+extension PadOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { try LayoutLowering.pad(context) }
+}
+
+extension ExpandOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { try LayoutLowering.expand(context) }
 }

@@ -4,8 +4,6 @@ import AttendIR
 /// linear and matmul. Products are accumulated in float (the interpreter uses Double);
 /// long dot products are summed blockwise to stay close to it.
 enum LinearAlgebraLowering {
-    static let table: [String: Lowering] = ["linear": linear, "matmul": matmul]
-
     /// Output columns one matmul task updates: a block of B's rows stays in cache while a
     /// row of A streams over it.
     static let columnBlock = 256
@@ -22,8 +20,8 @@ enum LinearAlgebraLowering {
         let rows = ShapeRules.elementCount(Array(inShape.dropLast()))
         let element = IndexExpr.v("rj")
         let column = element % .constant(out)
-        let dot = GroupALoops.accumulate(into: "acc", count: features, prefix: "k") { k, target in
-            [GroupALoops.add(target, .load(x, .v("xrow") + k) * .load(weight, .v("wrow") + k))]
+        let dot = Accumulation.accumulate(into: "acc", count: features, prefix: "k") { k, target in
+            [Accumulation.add(target, .load(x, .v("xrow") + k) * .load(weight, .v("wrow") + k))]
         }
         // The bias is added after the products, as the interpreter does.
         let result: ValueExpr = bias.map { .scalar("acc") + .load($0, column) } ?? .scalar("acc")
@@ -52,8 +50,8 @@ enum LinearAlgebraLowering {
         let bases: [Stmt] = [.letIndex("abase", aBase), .letIndex("bbase", bBase)]
 
         if n == 1 {
-            let dot = GroupALoops.accumulate(into: "acc", count: k, prefix: "p") { p, target in
-                [GroupALoops.add(target, .load(a, .v("abase") + p) * .load(b, .v("bbase") + p))]
+            let dot = Accumulation.accumulate(into: "acc", count: k, prefix: "p") { p, target in
+                [Accumulation.add(target, .load(a, .v("abase") + p) * .load(b, .v("bbase") + p))]
             }
             return [.loop(variable: "row", lower: 0, upper: .constant(batchCount * m), schedule: .parallel, body: bases + [
                 .declare("acc", .constant(0)),
@@ -62,8 +60,8 @@ enum LinearAlgebraLowering {
             ])]
         }
 
-        let blocks = GroupALoops.ceilDiv(n, columnBlock)
-        let (lower, upper) = GroupALoops.blockRange(.v("jb"), size: columnBlock, extent: n)
+        let blocks = Accumulation.ceilDiv(n, columnBlock)
+        let (lower, upper) = Accumulation.blockRange(.v("jb"), size: columnBlock, extent: n)
         let target = IndexExpr.v("cbase") + .v("j")
         let update = Stmt.store(c, target, .load(c, target) + .scalar("scale") * .load(b, .v("bbase") + .v("p") * .constant(n) + .v("j")))
         var body: [Stmt] = []
@@ -92,6 +90,14 @@ enum LinearAlgebraLowering {
         if ShapeRules.elementCount(batch) == 1 { return 0 }
         let padded = [Int](repeating: 1, count: batch.count - operandBatch.count) + operandBatch
         if padded == batch { return index }
-        return GroupALoops.remap(index, shape: batch, strides: Loops.broadcastStrides(operandBatch, to: batch))
+        return Accumulation.remap(index, shape: batch, strides: Loops.broadcastStrides(operandBatch, to: batch))
     }
+}
+
+extension LinearOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { try LinearAlgebraLowering.linear(context) }
+}
+
+extension MatmulOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { try LinearAlgebraLowering.matmul(context) }
 }

@@ -22,20 +22,23 @@ public struct LoweringContext: Sendable {
     }
 }
 
-/// How one op becomes loops: one function per op, listed in `LoweringTable`; a test checks
-/// that every op in the registry has one.
+/// How one node becomes loops: an op's direct lowering, or a kernel strategy's plan.
 public typealias Lowering = @Sendable (LoweringContext) throws(Diagnostic) -> [Stmt]
 
-public enum LoweringTable {
-    public static let all: [String: Lowering] = {
-        var table: [String: Lowering] = [:]
-        for group in [ElementwiseLowering.table, ConvLowering.table, ConvTransposeLowering.table, LoweringGroupA.table, LoweringGroupB.table] {
-            table.merge(group) { first, _ in first }
-        }
-        return table
-    }()
+/// An op with a direct lowering: loop nests that state what it computes. Each op type
+/// conforms in the file under Lowering/ that holds its loops (ops that share a type, as
+/// `PoolOp`'s average and max, pick by the type's own stored kind); a test checks that
+/// every op in the registry conforms.
+public protocol DirectLowering: Op {
+    func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt]
+}
 
-    public static func lowering(for op: any Op) -> Lowering? { all[op.name] }
+public enum Lowerings {
+    /// The direct lowering of `op`'s type, nil when it has none.
+    public static func direct(for op: any Op) -> Lowering? {
+        guard let op = op as? any DirectLowering else { return nil }
+        return { context throws(Diagnostic) in try op.lowerToLoops(context) }
+    }
 }
 
 /// Building blocks for loop nests over row-major tensors.

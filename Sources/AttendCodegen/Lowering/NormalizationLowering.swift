@@ -5,10 +5,6 @@ import AttendIR
 /// interpreter uses Double): sums blockwise, variance in two passes around the mean.
 /// batchnorm follows PyTorch's float32 inference arithmetic exactly, as the interpreter does.
 enum NormalizationLowering {
-    static let table: [String: Lowering] = [
-        "softmax": softmax, "layernorm": layerNorm, "batchnorm": batchNorm, "frozen_batchnorm": batchNorm, "groupnorm": groupNorm,
-    ]
-
     /// Stable softmax along one axis: parallel over the other coordinates (outer x inner);
     /// per slice the max, then exp(x - max) stored and summed, then a division by the sum.
     static func softmax(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
@@ -28,11 +24,11 @@ enum NormalizationLowering {
                 .assign("largest", .binary(.max, .scalar("largest"), .load(x, at("e")))),
             ]),
             .declare("total", .constant(0)),
-        ] + GroupALoops.accumulate(into: "total", count: extent, prefix: "f") { f, target in
+        ] + Accumulation.accumulate(into: "total", count: extent, prefix: "f") { f, target in
             [
                 .declare("power", .unary(.exp, .load(x, .v("base") + f * .constant(inner)) - .scalar("largest"))),
                 .store(y, .v("base") + f * .constant(inner), .scalar("power")),
-                GroupALoops.add(target, .scalar("power")),
+                Accumulation.add(target, .scalar("power")),
             ]
         } + [
             .loop(variable: "g", lower: 0, upper: .constant(extent), schedule: inner == 1 ? .vectorized : .serial, body: [
@@ -98,14 +94,14 @@ enum NormalizationLowering {
     static func statistics(_ x: BufferRef, count: Int, eps: Double) -> [Stmt] {
         let denominator = ValueExpr.constant(Double(count))
         var stmts: [Stmt] = [.declare("sum", .constant(0))]
-        stmts += GroupALoops.accumulate(into: "sum", count: count, prefix: "s") { s, target in
-            [GroupALoops.add(target, .load(x, .v("base") + s))]
+        stmts += Accumulation.accumulate(into: "sum", count: count, prefix: "s") { s, target in
+            [Accumulation.add(target, .load(x, .v("base") + s))]
         }
         stmts += [.declare("mean", .scalar("sum") / denominator), .declare("squares", .constant(0))]
-        stmts += GroupALoops.accumulate(into: "squares", count: count, prefix: "q") { q, target in
+        stmts += Accumulation.accumulate(into: "squares", count: count, prefix: "q") { q, target in
             [
                 .declare("deviation", .load(x, .v("base") + q) - .scalar("mean")),
-                GroupALoops.add(target, .scalar("deviation") * .scalar("deviation")),
+                Accumulation.add(target, .scalar("deviation") * .scalar("deviation")),
             ]
         }
         let variance = ValueExpr.scalar("squares") / denominator
@@ -146,4 +142,20 @@ enum NormalizationLowering {
             .loop(variable: "i", lower: 0, upper: .constant(plane), schedule: .vectorized, body: [scaled(.v("base") + .v("i"))]),
         ])]
     }
+}
+
+extension SoftmaxOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { try NormalizationLowering.softmax(context) }
+}
+
+extension LayerNormOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { try NormalizationLowering.layerNorm(context) }
+}
+
+extension BatchNormOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { try NormalizationLowering.batchNorm(context) }
+}
+
+extension GroupNormOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { try NormalizationLowering.groupNorm(context) }
 }

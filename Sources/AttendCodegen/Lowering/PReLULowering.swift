@@ -4,8 +4,6 @@ import AttendIR
 /// PReLU as `max(x, 0) + weight[c] * min(x, 0)` (min and max propagate NaN): equal to
 /// torch's `x > 0 ? x : weight[c] * x` for every x when the slope is finite.
 enum PReLULowering {
-    static let table: [String: Lowering] = ["prelu": lower]
-
     static func lower(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
         let x = context.inputs[0], y = context.outputs[0], weight = try context.weight("weight")
         let shape = context.inputShapes[0]
@@ -21,4 +19,8 @@ enum PReLULowering {
             return [.store(y, offset, .binary(.max, value, .constant(0)) + slope * .binary(.min, value, .constant(0)))]
         }
     }
+}
+
+extension PReLUOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { try PReLULowering.lower(context) }
 }

@@ -4,8 +4,6 @@ import AttendIR
 /// pack_panels: one parallel loop over panels; each writes its panel column by column, rows
 /// past the input's last one as zeros (see `PackPanelsOp`).
 enum PackingLowering {
-    static let table: [String: Lowering] = ["pack_panels": packPanels, "winograd_filter": winogradFilter]
-
     static func packPanels(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
         let w = context.inputs[0], out = context.outputs[0]
         let shape = context.outputShapes[0], height = context.inputShapes[0][0]
@@ -53,4 +51,12 @@ enum PackingLowering {
             ]),
         ])]
     }
+}
+
+extension PackPanelsOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { try PackingLowering.packPanels(context) }
+}
+
+extension WinogradFilterOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { try PackingLowering.winogradFilter(context) }
 }

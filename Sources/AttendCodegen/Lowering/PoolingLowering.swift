@@ -10,11 +10,6 @@ import AttendIR
 /// can reach (the interpreter's clipped ranges). A dilated max-pool window loops over its
 /// valid taps `k` (first and last from integer division on non-negative operands).
 enum PoolingLowering {
-    static let table: [String: Lowering] = [
-        "avgpool2d": window, "maxpool2d": window, "avgpool3d": window, "maxpool3d": window,
-        "adaptive_avgpool2d": adaptive, "adaptive_maxpool2d": adaptive,
-    ]
-
     /// The input range one output coordinate reduces along one axis: statements that bind it,
     /// the loop over it (variable `name`, whose value is the input coordinate), and the count
     /// that count_include_pad divides by.
@@ -32,39 +27,39 @@ enum PoolingLowering {
     static func fixed(_ o: IndexExpr, axis: Int, window w: PoolWindow, size: Int, output: Int, prefix p: String) -> AxisRange {
         let (kernel, stride, pad, dilation) = (w.kernel[axis], w.stride[axis], w.pad[axis], w.dilation[axis])
         var range = AxisRange()
-        let start = GroupB.bind("\(p)0", o * .constant(stride) - .constant(pad))
+        let start = RowLoops.bind("\(p)0", o * .constant(stride) - .constant(pad))
         range.stmts = start.stmts
         let lastStart = (output - 1) * stride - pad
         let span = (kernel - 1) * dilation + 1
         // Some window runs past the input's end (right pad or ceil_mode): clip it on the right.
         let clipsRight = lastStart + span > size
         if dilation == 1 {
-            let lower = GroupB.bind("\(p)s", pad > 0 ? GroupB.max(start.expr, 0) : start.expr)
-            let upper = GroupB.bind("\(p)e", clipsRight ? GroupB.min(start.expr + .constant(kernel), .constant(size)) : start.expr + .constant(kernel))
+            let lower = RowLoops.bind("\(p)s", pad > 0 ? RowLoops.max(start.expr, 0) : start.expr)
+            let upper = RowLoops.bind("\(p)e", clipsRight ? RowLoops.min(start.expr + .constant(kernel), .constant(size)) : start.expr + .constant(kernel))
             range.stmts += lower.stmts + upper.stmts
             (range.lower, range.upper) = (lower.expr, upper.expr)
         } else {
             // Taps start + k * dilation inside 0..<size. A window starts before the input's
             // end (PyTorch's ceil_mode rule, checked by the shape rule), so size - start > 0.
             let d = IndexExpr.constant(dilation)
-            let lower = GroupB.bind("\(p)ks", pad > 0 ? (GroupB.max(.sub(0, start.expr), 0) + .constant(dilation - 1)) / d : 0)
-            let upper = GroupB.bind("\(p)ke", clipsRight
-                ? GroupB.min(.constant(kernel), (.constant(size + dilation - 1) - start.expr) / d) : .constant(kernel))
+            let lower = RowLoops.bind("\(p)ks", pad > 0 ? (RowLoops.max(.sub(0, start.expr), 0) + .constant(dilation - 1)) / d : 0)
+            let upper = RowLoops.bind("\(p)ke", clipsRight
+                ? RowLoops.min(.constant(kernel), (.constant(size + dilation - 1) - start.expr) / d) : .constant(kernel))
             range.stmts += lower.stmts + upper.stmts
             (range.lower, range.upper) = (lower.expr, upper.expr)
             range.coordinate = { k in start.expr + k * d }
         }
         // Some window runs past the right padding too (ceil_mode): count_include_pad clips it there.
         let clipsPadding = lastStart + kernel > size + pad
-        range.padded = clipsPadding ? GroupB.min(start.expr + .constant(kernel), .constant(size + pad)) - start.expr : .constant(kernel)
+        range.padded = clipsPadding ? RowLoops.min(start.expr + .constant(kernel), .constant(size + pad)) - start.expr : .constant(kernel)
         return range
     }
 
     /// The adaptive bin of output coordinate `o`: floor(o * size / output) ..< ceil((o + 1) * size / output).
     static func bin(_ o: IndexExpr, size: Int, output: Int, prefix p: String) -> AxisRange {
         var range = AxisRange()
-        let lower = GroupB.bind("\(p)s", o * .constant(size) / .constant(output))
-        let upper = GroupB.bind("\(p)e", ((o + 1) * .constant(size) + .constant(output - 1)) / .constant(output))
+        let lower = RowLoops.bind("\(p)s", o * .constant(size) / .constant(output))
+        let upper = RowLoops.bind("\(p)e", ((o + 1) * .constant(size) + .constant(output - 1)) / .constant(output))
         range.stmts = lower.stmts + upper.stmts
         (range.lower, range.upper) = (lower.expr, upper.expr)
         range.padded = range.valid
@@ -72,10 +67,9 @@ enum PoolingLowering {
     }
 
     /// Fixed windows; a 3-D node (avgpool3d, maxpool3d) adds a depth axis, loop `kd`.
-    static func window(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
+    static func window(_ context: LoweringContext, average: Bool) -> [Stmt] {
         let w = PoolWindow(context.attributes)
         let inShape = context.inputShapes[0], outShape = context.outputShapes[0]
-        let average = context.op.name.hasPrefix("avgpool")
         let countPad = average && context.attributes.bool("count_include_pad")
         let depth = w.kernel.count == 3
         // The window's H and W axes are the last two of the window (0 and 1 in 2-D).
@@ -93,9 +87,9 @@ enum PoolingLowering {
         }
     }
 
-    static func adaptive(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
+    static func adaptive(_ context: LoweringContext, average: Bool) -> [Stmt] {
         let inShape = context.inputShapes[0], outShape = context.outputShapes[0]
-        return pool(context, average: context.op.name == "adaptive_avgpool2d") { oh, ow, row in
+        return pool(context, average: average) { oh, ow, row in
             row ? bin(oh, size: inShape[2], output: outShape[2], prefix: "h")
                 : bin(ow, size: inShape[3], output: outShape[3], prefix: "w")
         } divisor: { _, rows, columns in
@@ -117,15 +111,15 @@ enum PoolingLowering {
         let (outH, outW) = (outShape[rank - 2], outShape[rank - 1])
         let (inD, outD) = depth == nil ? (1, 1) : (inShape[2], outShape[2])
         let rowsPerPlane = outD * outH
-        return GroupB.pruned(GroupB.loop("r", planes * rowsPerPlane, .parallel) { r in
-            let plane = planes == 1 ? GroupB.bound(0) : GroupB.bind("plane", r / .constant(rowsPerPlane))
-            let od = outD == 1 ? GroupB.bound(0) : GroupB.bind("od", (planes == 1 ? r : r % .constant(rowsPerPlane)) / .constant(outH))
-            let oh = planes == 1 && outD == 1 ? GroupB.bound(r) : GroupB.bind("oh", r % .constant(outH))
-            let base = GroupB.bind("xbase", plane.expr * .constant(inD * inH * inW))
+        return Pruning.pruned(RowLoops.loop("r", planes * rowsPerPlane, .parallel) { r in
+            let plane = planes == 1 ? RowLoops.bound(0) : RowLoops.bind("plane", r / .constant(rowsPerPlane))
+            let od = outD == 1 ? RowLoops.bound(0) : RowLoops.bind("od", (planes == 1 ? r : r % .constant(rowsPerPlane)) / .constant(outH))
+            let oh = planes == 1 && outD == 1 ? RowLoops.bound(r) : RowLoops.bind("oh", r % .constant(outH))
+            let base = RowLoops.bind("xbase", plane.expr * .constant(inD * inH * inW))
             let depths = depth.map { $0(od.expr) }
             let rows = range(oh.expr, 0, true)
             let prologue = plane.stmts + od.stmts + oh.stmts + base.stmts + (depths?.stmts ?? []) + rows.stmts
-            return prologue + GroupB.loop("ow", outW, .serial) { ow in
+            return prologue + RowLoops.loop("ow", outW, .serial) { ow in
                 let columns = range(0, ow, false)
                 let slab = depths.map { base.expr + $0.coordinate(.v("kd")) * .constant(inH * inW) } ?? base.expr
                 let load = ValueExpr.load(x, slab + rows.coordinate(.v("kh")) * .constant(inW) + columns.coordinate(.v("kw")))
@@ -153,4 +147,12 @@ enum PoolingLowering {
             }
         })
     }
+}
+
+extension PoolOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { PoolingLowering.window(context, average: reduction == .average) }
+}
+
+extension AdaptivePool2dOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { PoolingLowering.adaptive(context, average: reduction == .average) }
 }

@@ -5,8 +5,6 @@ import AttendIR
 /// then columns), parallel over the half's channels. After `fold-constants` it runs once, as
 /// the kernel of a derived parameter, when the model is created.
 enum PositionLowering {
-    static let table: [String: Lowering] = ["sine_position_embedding": sinePositionEmbedding]
-
     static func sinePositionEmbedding(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
         let out = context.outputs[0]
         let g = SinePositionEmbeddingOp.Geometry(context.attributes)
@@ -31,4 +29,8 @@ enum PositionLowering {
             half(first: g.features, position: .index(w + 1) * .constant(g.columnFactor)),
         ]
     }
+}
+
+extension SinePositionEmbeddingOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { try PositionLowering.sinePositionEmbedding(context) }
 }

@@ -11,8 +11,6 @@ import AttendIR
 ///   whole contiguous input rows, innermost loop vectorized: parallel over (outer output
 ///   coordinates, column block).
 enum ReductionLowering {
-    static let table: [String: Lowering] = ["mean": lower, "sum": lower, "max": lower]
-
     /// Output columns one task of the row form updates.
     static let columnBlock = 256
 
@@ -23,8 +21,7 @@ enum ReductionLowering {
         var stride = 0
     }
 
-    static func lower(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
-        guard let op = context.op as? ReductionOp else { throw .error("'\(context.op.name)' is not a reduction") }
+    static func lower(_ op: ReductionOp, _ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
         let shape = context.inputShapes[0]
         let axes = try op.reducedAxes(input: shape, attributes: context.attributes)
         var groups: [Group] = []
@@ -58,7 +55,7 @@ enum ReductionLowering {
 
     /// The input offset of the kept groups' coordinates of flat output index `index` over `kept`.
     static func keptOffset(_ index: IndexExpr, _ kept: [Group]) -> IndexExpr {
-        GroupALoops.remap(index, shape: kept.map(\.extent), strides: kept.map(\.stride))
+        Accumulation.remap(index, shape: kept.map(\.extent), strides: kept.map(\.stride))
     }
 
     /// Nested serial loops `r0, r1, …` over `reduced` around `body(offset of the position)`.
@@ -86,8 +83,8 @@ enum ReductionLowering {
         } else {
             let innermost = reduced.removeLast()
             body += reducedLoops(reduced) { offset in
-                GroupALoops.accumulate(into: "acc", count: innermost.extent, prefix: "t") { t, target in
-                    [GroupALoops.add(target, .load(x, .v("base") + offset + t))]
+                Accumulation.accumulate(into: "acc", count: innermost.extent, prefix: "t") { t, target in
+                    [Accumulation.add(target, .load(x, .v("base") + offset + t))]
                 }
             }
         }
@@ -105,8 +102,8 @@ enum ReductionLowering {
         let width = kept.removeLast().extent
         let reduced = groups.filter(\.reduced)
         let outer = ShapeRules.elementCount(context.outputShapes[0]) / width
-        let blocks = GroupALoops.ceilDiv(width, columnBlock)
-        let (lower, upper) = GroupALoops.blockRange(.v("tb"), size: columnBlock, extent: width)
+        let blocks = Accumulation.ceilDiv(width, columnBlock)
+        let (lower, upper) = Accumulation.blockRange(.v("tb"), size: columnBlock, extent: width)
         let target = IndexExpr.v("obase") + .v("t")
         func row(_ body: [Stmt]) -> Stmt {
             .loop(variable: "t", lower: lower, upper: upper, schedule: .vectorized, body: body)
@@ -133,4 +130,8 @@ enum ReductionLowering {
         body.append(.finalized(y, start: .v("obase") + lower, count: upper - lower, stride: 1, alignment: blocks == 1 ? width : 1))
         return [.loop(variable: index, lower: 0, upper: .constant(outer * blocks), schedule: .parallel, body: body)]
     }
+}
+
+extension ReductionOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { try ReductionLowering.lower(self, context) }
 }

@@ -14,8 +14,6 @@ import AttendIR
 /// `t - 0.5`) so a C compiler contracting expressions into fused multiply-adds cannot round
 /// differently from PyTorch.
 enum ResampleLowering {
-    static let table: [String: Lowering] = ["interpolate": interpolate]
-
     static func interpolate(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
         let x = context.inputs[0], y = context.outputs[0]
         let inShape = context.inputShapes[0], outShape = context.outputShapes[0]
@@ -24,25 +22,25 @@ enum ResampleLowering {
         let alignCorners = context.attributes.bool("align_corners")
         let planes = outShape[0] * outShape[1]
         let (inH, inW, outH, outW) = (inShape[2], inShape[3], outShape[2], outShape[3])
-        return GroupB.pruned(GroupB.loop("r", planes * outH, .parallel) { r in
-            let plane = planes == 1 ? GroupB.bound(0) : GroupB.bind("plane", r / .constant(outH))
-            let oh = planes == 1 ? GroupB.bound(r) : GroupB.bind("oh", r % .constant(outH))
-            let base = GroupB.bind("xbase", plane.expr * .constant(inH * inW))
+        return Pruning.pruned(RowLoops.loop("r", planes * outH, .parallel) { r in
+            let plane = planes == 1 ? RowLoops.bound(0) : RowLoops.bind("plane", r / .constant(outH))
+            let oh = planes == 1 ? RowLoops.bound(r) : RowLoops.bind("oh", r % .constant(outH))
+            let base = RowLoops.bind("xbase", plane.expr * .constant(inH * inW))
             var prologue = plane.stmts + oh.stmts + base.stmts
             if !bilinear {
-                let row = GroupB.bind("ih", nearest(oh.expr, input: inH, output: outH, scale: scales?[0]))
-                let top = GroupB.bind("xrow", base.expr + row.expr * .constant(inW))
+                let row = RowLoops.bind("ih", nearest(oh.expr, input: inH, output: outH, scale: scales?[0]))
+                let top = RowLoops.bind("xrow", base.expr + row.expr * .constant(inW))
                 prologue += row.stmts + top.stmts
-                return prologue + GroupB.loop("ow", outW, .vectorized) { ow in
+                return prologue + RowLoops.loop("ow", outW, .vectorized) { ow in
                     let column = nearest(ow, input: inW, output: outW, scale: scales?[1])
                     return [.store(y, r * .constant(outW) + ow, .load(x, top.expr + column))]
                 }
             }
             let row = linear(oh.expr, input: inH, output: outH, scale: scales?[0], alignCorners: alignCorners, prefix: "h")
-            let top = GroupB.bind("top", base.expr + row.i0 * .constant(inW))
-            let bottom = GroupB.bind("bottom", base.expr + row.i1 * .constant(inW))
+            let top = RowLoops.bind("top", base.expr + row.i0 * .constant(inW))
+            let bottom = RowLoops.bind("bottom", base.expr + row.i1 * .constant(inW))
             prologue += row.stmts + top.stmts + bottom.stmts
-            return prologue + GroupB.loop("ow", outW, .vectorized) { ow in
+            return prologue + RowLoops.loop("ow", outW, .vectorized) { ow in
                 let column = linear(ow, input: inW, output: outW, scale: scales?[1], alignCorners: alignCorners, prefix: "w")
                 func blend(_ start: IndexExpr) -> ValueExpr {
                     .load(x, start + column.i0) * column.w0 + .load(x, start + column.i1) * column.w1
@@ -72,7 +70,7 @@ enum ResampleLowering {
             return o * .constant(input) / .constant(output)
         }
         let index = IndexExpr.floor(.index(o) * .constant(Double(s)))
-        return floors.contains(where: { $0 > input - 1 }) ? GroupB.min(index, .constant(input - 1)) : index
+        return floors.contains(where: { $0 > input - 1 }) ? RowLoops.min(index, .constant(input - 1)) : index
     }
 
     /// Bilinear taps of output index `o` along one axis, as PyTorch's
@@ -96,11 +94,15 @@ enum ResampleLowering {
             stmts.append(.declare("\(p)r", .binary(.max, .scalar("\(p)t") - .constant(0.5), .constant(0))))
         }
         let real = ValueExpr.scalar("\(p)r")
-        let i0 = GroupB.bind("\(p)0", GroupB.min(.floor(real), .constant(input - 1)))
-        let i1 = GroupB.bind("\(p)1", GroupB.min(i0.expr + 1, .constant(input - 1)))
+        let i0 = RowLoops.bind("\(p)0", RowLoops.min(.floor(real), .constant(input - 1)))
+        let i1 = RowLoops.bind("\(p)1", RowLoops.min(i0.expr + 1, .constant(input - 1)))
         stmts += i0.stmts + i1.stmts
         stmts.append(.declare("\(p)l", .binary(.min, .binary(.max, real - .index(i0.expr), .constant(0)), .constant(1))))
         let lambda = ValueExpr.scalar("\(p)l")
         return Taps(stmts: stmts, i0: i0.expr, i1: i1.expr, w0: .constant(1) - lambda, w1: lambda)
     }
+}
+
+extension InterpolateOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { try ResampleLowering.interpolate(context) }
 }

@@ -233,6 +233,6 @@ struct ConvGEMMStrategy: KernelStrategy {
         }
         let tasks = g.batch * tilesPerTask * tiling.groups
         // Tile bookkeeping some shapes never read (`pcount` of maps of whole tiles) is dropped.
-        return prologue + [.loop(variable: "t", lower: 0, upper: c(tasks), schedule: .parallel, body: GroupB.pruned(body))]
+        return prologue + [.loop(variable: "t", lower: 0, upper: c(tasks), schedule: .parallel, body: Pruning.pruned(body))]
     }
 }

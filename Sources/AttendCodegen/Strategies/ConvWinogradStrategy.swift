@@ -223,7 +223,7 @@ struct ConvWinogradStrategy: KernelStrategy {
             body += run
         }
         return phaseCopy(context, tiling) + [
-            .loop(variable: "task", lower: 0, upper: c(perGroup * tiling.groups), schedule: .parallel, body: GroupB.pruned(body)),
+            .loop(variable: "task", lower: 0, upper: c(perGroup * tiling.groups), schedule: .parallel, body: Pruning.pruned(body)),
         ]
     }
 

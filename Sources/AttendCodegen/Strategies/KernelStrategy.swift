@@ -2,7 +2,7 @@ import AttendBasic
 import AttendIR
 
 /// How one node is computed: an algorithm and its tiling, chosen per node for the target.
-/// The op's own lowering (`LoweringTable`) is the `direct` strategy every op has; a strategy
+/// The op's own lowering (`DirectLowering`) is the `direct` strategy every op has; a strategy
 /// here offers a faster way for the nodes it accepts. Each strategy lives in one file and is
 /// listed once in `KernelStrategies.all`, in order of preference.
 public protocol KernelStrategy: Sendable {
@@ -107,7 +107,7 @@ public struct StrategySelection: Sendable {
             for derivation in plan.derivations {
                 let operands = derivation.operandSlots.compactMap { node.parameterName($0) }
                 guard operands.count == derivation.operandSlots.count else { continue }
-                let definition = ParameterDefinition(op: derivation.op.name, operands: operands, attributes: derivation.attributes)
+                let definition = ParameterDefinition(op: derivation.op, operands: operands, attributes: derivation.attributes)
                 // Nodes sharing a weight share its packing.
                 if let name = existing[definition] {
                     names[derivation.slot] = name

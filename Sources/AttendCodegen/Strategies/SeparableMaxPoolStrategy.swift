@@ -61,6 +61,6 @@ struct SeparableMaxPoolStrategy: KernelStrategy {
                 .store(y, .v("r") * c(outWidth) + .v("ow"), .scalar("acc")),
             ]),
         ]
-        return GroupB.pruned([.loop(variable: "r", lower: 0, upper: c(planes * outHeight), schedule: .parallel, body: body)])
+        return Pruning.pruned([.loop(variable: "r", lower: 0, upper: c(planes * outHeight), schedule: .parallel, body: body)])
     }
 }

@@ -45,14 +45,26 @@ public struct Parameter: Hashable, Sendable {
 /// parameters, e.g. `mul(@"conv1.weight", @"bn1.scale")`. Evaluated at load time by the
 /// interpreter and by generated code, with the same kernels as graph nodes.
 public struct ParameterDefinition: Hashable, Sendable {
-    public var op: String
+    public var op: any Op
     public var operands: [String]
     public var attributes: Attributes
 
-    public init(op: String, operands: [String], attributes: Attributes) {
+    public init(op: any Op, operands: [String], attributes: Attributes) {
         self.op = op
         self.operands = operands
         self.attributes = attributes
+    }
+
+    /// The same op (a declaration is identified by its registered name) on the same operands
+    /// with the same arguments: the same value.
+    public static func == (a: ParameterDefinition, b: ParameterDefinition) -> Bool {
+        a.op.name == b.op.name && a.operands == b.operands && a.attributes == b.attributes
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(op.name)
+        hasher.combine(operands)
+        hasher.combine(attributes)
     }
 }
 
@@ -241,10 +253,9 @@ public struct Graph: Sendable {
             var names = Dictionary(uniqueKeysWithValues: stored.stored.map { ($0.name, qualified($0.name)) })
             var derived = ""
             for step in stored.steps {
-                guard let stepOp = OpRegistry.op(named: step.op) else { throw .error("internal: no op '\(step.op)'") }
                 let typed: Attributes
-                do { typed = try stepOp.typeArguments(step.arguments) } catch { throw error.diagnostic }
-                derived = try deriveParameter(qualified(step.name), op: stepOp,
+                do { typed = try step.op.typeArguments(step.arguments) } catch { throw error.diagnostic }
+                derived = try deriveParameter(qualified(step.name), op: step.op,
                                               operands: step.operands.map { names[$0] ?? qualified($0) }, attributes: typed)
                 names[step.name] = derived
             }
@@ -299,7 +310,7 @@ public struct Graph: Sendable {
         var unique = name, suffix = 1
         while parameter(named: unique) != nil { unique = "\(name).\(suffix)"; suffix += 1 }
         parameters.append(Parameter(name: unique, shape: outputs[0], initializer: .constant(0),
-                                    definition: ParameterDefinition(op: op.name, operands: operands, attributes: attributes)))
+                                    definition: ParameterDefinition(op: op, operands: operands, attributes: attributes)))
         return unique
     }
 }

@@ -149,7 +149,7 @@ struct IRPrinter {
         for parameter in graph.parameters {
             var line = "  param \(IRSyntax.symbolName(parameter.name)) : \(formatShape(parameter.shape))"
             if let definition = parameter.definition {
-                line += " = " + IRSyntax.name(definition.op) + "(" + definition.operands.map(IRSyntax.symbolName).joined(separator: ", ") + ")"
+                line += " = " + IRSyntax.name(definition.op.name) + "(" + definition.operands.map(IRSyntax.symbolName).joined(separator: ", ") + ")"
                 line += IRSyntax.attributes(definition.attributes)
             } else {
                 line += " init " + IRSyntax.initializer(parameter.initializer)

@@ -79,7 +79,7 @@ private struct Checker {
     private func checkDefinition(_ definition: ParameterDefinition, of parameter: Parameter,
                                  earlier: [String: Parameter]) throws(Diagnostic) {
         let what = "graph '\(graph.name)': derived parameter '\(parameter.name)'"
-        guard let op = OpRegistry.op(named: definition.op) else { throw .error("\(what) uses unknown op '\(definition.op)'") }
+        let op = definition.op
         var shapes: [[Int]] = []
         for operand in definition.operands {
             guard let source = earlier[operand] else { throw .error("\(what) reads '\(operand)', which is not a parameter declared before it") }

@@ -1,7 +1,7 @@
 import AttendBasic
 
-/// How an op may be fused with its neighbours, in TVM's classification. The optimizer's
-/// fusion rules read this property, never op names.
+/// How an op may be fused with its neighbours, in TVM's classification. The fusion rules
+/// (`FusionRules`, read by the optimizer and code generation) read this property, never op names.
 public enum FusionKind: String, Sendable, CaseIterable {
     /// One output element from the same-index input elements (relu, add of equal shapes).
     case elementwise
@@ -67,9 +67,12 @@ public struct ParameterSlot: Hashable, Sendable {
     }
 }
 
-/// A primitive op, declared once: its schema, shape rule, parameters and cost. Reference
-/// semantics live in the interpreter's kernel for the op (one file there), and elementwise
-/// ops carry their scalar formula here so every backend prints the same math.
+/// A primitive op, declared once: its schema, shape rule, parameters and cost. Each stage
+/// adds what it does with the op as a conformance of the op's type (the interpreter's
+/// `Interpretable`, code generation's `DirectLowering`, export's `ONNXLowering`), so every
+/// stage dispatches on types, and on a type's stored kind where several ops share it
+/// (`ReductionOp.kind`, `ElementwiseOp.kind`); the name is for parsing and messages.
+/// Elementwise ops carry their scalar formula here so every backend prints the same math.
 public protocol Op: Sendable {
     /// The name users write (`conv2d`) and the IR prints.
     var name: String { get }

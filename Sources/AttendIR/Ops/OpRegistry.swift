@@ -5,8 +5,14 @@ public enum OpRegistry {
     public static let all: [any Op] = {
         var ops: [any Op] = ElementwiseOp.declarations
         ops += [ConvOp(spatialRank: 1), ConvOp(spatialRank: 2), ConvOp(spatialRank: 3), ConvTransposeOp()]
-        ops += OpGroupA.declarations
-        ops += OpGroupB.declarations
+        ops += [LinearOp(), MatmulOp()]
+        ops += [SoftmaxOp(), LayerNormOp(), BatchNormOp(), BatchNormOp(frozen: true), GroupNormOp()]
+        ops += ReductionOp.Kind.allCases.map(ReductionOp.init)
+        ops += [IdentityOp(), DropoutOp(), ParameterOp(), PReLUOp()]
+        ops += [PoolOp(.average), PoolOp(.max), PoolOp(.average, spatialRank: 3), PoolOp(.max, spatialRank: 3),
+                AdaptivePool2dOp(.average), AdaptivePool2dOp(.max)]
+        ops += [ReshapeOp(), PermuteOp(), TransposeOp(), FlattenOp(), ConcatOp(), SplitOp(), UnbindOp(), SliceOp(), ExpandOp()]
+        ops += [PadOp(), InterpolateOp(), SinePositionEmbeddingOp(), PackPanelsOp(), WinogradFilterOp()]
         return ops.sorted { $0.name < $1.name }
     }()
 

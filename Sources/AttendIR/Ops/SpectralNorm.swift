@@ -10,11 +10,11 @@ public struct Reparametrization: Sendable {
     /// (stored slot names or earlier steps' names).
     public struct Step: Sendable {
         public var name: String
-        public var op: String
+        public var op: any Op
         public var operands: [String]
         public var arguments: [(name: String, value: ArgValue)]
 
-        public init(_ name: String, _ op: String, _ operands: [String], _ arguments: [(name: String, value: ArgValue)] = []) {
+        public init(_ name: String, _ op: any Op, _ operands: [String], _ arguments: [(name: String, value: ArgValue)] = []) {
             self.name = name
             self.op = op
             self.operands = operands
@@ -61,16 +61,16 @@ public enum SpectralNorm {
         var rows = "weight_orig"
         if dim != 0 {
             let order = [dim] + shape.indices.filter { $0 != dim }
-            steps.append(Step("weight.sn_rows", "permute", [rows], [("dims", .ints(order))]))
+            steps.append(Step("weight.sn_rows", PermuteOp(), [rows], [("dims", .ints(order))]))
             rows = "weight.sn_rows"
         }
         steps += [
-            Step("weight.sn_matrix", "reshape", [rows], [("shape", .ints([height, width]))]),
-            Step("weight.sn_v", "reshape", ["weight_v"], [("shape", .ints([width, 1]))]),
-            Step("weight.sn_wv", "matmul", ["weight.sn_matrix", "weight.sn_v"]),
-            Step("weight.sn_u", "reshape", ["weight_u"], [("shape", .ints([1, height]))]),
-            Step("weight.sn_sigma", "matmul", ["weight.sn_u", "weight.sn_wv"]),
-            Step("weight", "div", ["weight_orig", "weight.sn_sigma"]),
+            Step("weight.sn_matrix", ReshapeOp(), [rows], [("shape", .ints([height, width]))]),
+            Step("weight.sn_v", ReshapeOp(), ["weight_v"], [("shape", .ints([width, 1]))]),
+            Step("weight.sn_wv", MatmulOp(), ["weight.sn_matrix", "weight.sn_v"]),
+            Step("weight.sn_u", ReshapeOp(), ["weight_u"], [("shape", .ints([1, height]))]),
+            Step("weight.sn_sigma", MatmulOp(), ["weight.sn_u", "weight.sn_wv"]),
+            Step("weight", ElementwiseOp.declared(.div), ["weight_orig", "weight.sn_sigma"]),
         ]
         return [Reparametrization(slot: "weight", stored: stored, steps: steps)]
     }

@@ -4,8 +4,6 @@ import AttendIR
 /// Convolution of any spatial rank up to 3, as PyTorch's ConvNd with zero padding.
 /// Lower ranks are run as 3-D with leading unit dims, so one loop nest serves all.
 enum ConvKernels {
-    static let table: [String: Kernel] = ["conv1d": run, "conv2d": run, "conv3d": run]
-
     static func run(_ context: KernelContext) throws(Diagnostic) -> [Tensor] {
         let a = context.attributes
         let x = context.inputs[0]
@@ -64,4 +62,8 @@ enum ConvKernels {
         }
         return [Tensor(shape: outShape, data: out)]
     }
+}
+
+extension ConvOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { try ConvKernels.run(context) }
 }

@@ -5,8 +5,6 @@ import AttendIR
 /// `x * weight[ic, oc, kh, kw]` to output position `i * stride - pad + k * dilation`. Each
 /// output element sums its terms in (input channel, kh, kw) order, as the C lowering does.
 enum ConvTransposeKernels {
-    static let table: [String: Kernel] = ["conv_transpose2d": run]
-
     static func run(_ context: KernelContext) throws(Diagnostic) -> [Tensor] {
         let a = context.attributes
         let x = context.inputs[0]
@@ -15,8 +13,8 @@ enum ConvTransposeKernels {
         let groups = a.int("groups")
         let inPerGroup = inChannels / groups, outPerGroup = outChannels / groups
         let kernel = a.ints("kernel"), stride = a.ints("stride"), pad = a.ints("pad"), dilation = a.ints("dilation")
-        let weight = try KernelGroupA.parameter(context, "weight", shape: [inChannels, outPerGroup] + kernel)
-        let bias = try a.bool("bias") ? KernelGroupA.parameter(context, "bias", shape: [outChannels]) : nil
+        let weight = try context.parameter("weight", shape: [inChannels, outPerGroup] + kernel)
+        let bias = try a.bool("bias") ? context.parameter("bias", shape: [outChannels]) : nil
         let (inH, inW, outH, outW) = (x.shape[2], x.shape[3], outShape[2], outShape[3])
         let taps = kernel[0] * kernel[1]
 
@@ -54,4 +52,8 @@ enum ConvTransposeKernels {
         }
         return [Tensor(shape: outShape, data: out)]
     }
+}
+
+extension ConvTransposeOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { try ConvTransposeKernels.run(context) }
 }

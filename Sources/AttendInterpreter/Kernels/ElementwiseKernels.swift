@@ -5,10 +5,7 @@ import Foundation
 /// One kernel serves every elementwise op: it evaluates the op's declared scalar formula
 /// over NumPy-broadcast operands.
 enum ElementwiseKernels {
-    static let table: [String: Kernel] = Dictionary(uniqueKeysWithValues: OpRegistry.elementwise.map { ($0.name, run as Kernel) })
-
-    static func run(_ context: KernelContext) throws(Diagnostic) -> [Tensor] {
-        guard let op = context.op as? ElementwiseOp else { throw .error("'\(context.op.name)' is not elementwise") }
+    static func run(_ op: ElementwiseOp, _ context: KernelContext) throws(Diagnostic) -> [Tensor] {
         let formula = op.formula(for: context.attributes)
         let outShape = context.outputShapes[0]
         var operands = context.inputs
@@ -96,4 +93,8 @@ public struct BroadcastIndex {
         }
         return result
     }
+}
+
+extension ElementwiseOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { try ElementwiseKernels.run(self, context) }
 }

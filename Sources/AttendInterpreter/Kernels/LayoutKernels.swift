@@ -166,3 +166,39 @@ enum LayoutKernels {
         return [Gather.run(x, shape: shape, offsets: offsets)]
     }
 }
+
+extension ReshapeOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { try LayoutKernels.reshape(context) }
+}
+
+extension FlattenOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { try LayoutKernels.reshape(context) }
+}
+
+extension PermuteOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { try LayoutKernels.permute(context) }
+}
+
+extension TransposeOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { try LayoutKernels.transpose(context) }
+}
+
+extension ConcatOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { try LayoutKernels.concat(context) }
+}
+
+extension SplitOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { try LayoutKernels.split(context) }
+}
+
+extension UnbindOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { try LayoutKernels.unbind(context) }
+}
+
+extension SliceOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { try LayoutKernels.slice(context) }
+}
+
+extension ExpandOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { try LayoutKernels.expand(context) }
+}

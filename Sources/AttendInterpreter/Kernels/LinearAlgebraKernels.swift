@@ -10,8 +10,8 @@ enum LinearAlgebraKernels {
         let features = x.shape.last ?? 1
         let out = outShape.last ?? 1
         let rows = ShapeRules.elementCount(Array(x.shape.dropLast()))
-        let weight = try KernelGroupA.parameter(context, "weight", shape: [out, features])
-        let bias = try context.attributes.bool("bias") ? KernelGroupA.parameter(context, "bias", shape: [out]) : nil
+        let weight = try context.parameter("weight", shape: [out, features])
+        let bias = try context.attributes.bool("bias") ? context.parameter("bias", shape: [out]) : nil
 
         // W^T as [in, out], so the inner loop runs along contiguous memory of both operands.
         var transposed = [Float](repeating: 0, count: features * out)
@@ -87,4 +87,12 @@ enum LinearAlgebraKernels {
             }
         }
     }
+}
+
+extension LinearOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { try LinearAlgebraKernels.linear(context) }
+}
+
+extension MatmulOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { try LinearAlgebraKernels.matmul(context) }
 }

@@ -10,7 +10,7 @@ enum NormalizationKernels {
         // A rank-0 tensor is a single element along a single axis.
         let shape = x.shape.isEmpty ? [1] : x.shape
         let axis = try ShapeRules.normalizeAxis(context.attributes.int("axis"), rank: shape.count)
-        let (outer, extent, inner) = KernelGroupA.split(shape, at: axis)
+        let (outer, extent, inner) = split(shape, at: axis)
         var result = [Float](repeating: 0, count: x.count)
         var exps = [Double](repeating: 0, count: extent)
         for o in 0..<outer {
@@ -40,8 +40,8 @@ enum NormalizationKernels {
         let rows = ShapeRules.elementCount(Array(x.shape.dropLast()))
         let eps = a.float("eps")
         let affine = a.bool("affine")
-        let weight = try affine ? KernelGroupA.parameter(context, "weight", shape: [channels]) : nil
-        let bias = try affine && a.bool("bias") ? KernelGroupA.parameter(context, "bias", shape: [channels]) : nil
+        let weight = try affine ? context.parameter("weight", shape: [channels]) : nil
+        let bias = try affine && a.bool("bias") ? context.parameter("bias", shape: [channels]) : nil
         var result = [Float](repeating: 0, count: x.count)
         for r in 0..<rows {
             let base = r * channels
@@ -64,13 +64,13 @@ enum NormalizationKernels {
         let x = context.inputs[0]
         let batch = x.shape[0], channels = x.shape[1]
         let plane = ShapeRules.elementCount(Array(x.shape[2...]))
-        let runningMean = try KernelGroupA.parameter(context, "running_mean", shape: [channels])
-        let runningVar = try KernelGroupA.parameter(context, "running_var", shape: [channels])
+        let runningMean = try context.parameter("running_mean", shape: [channels])
+        let runningVar = try context.parameter("running_var", shape: [channels])
         var weight = [Float](repeating: 1, count: channels)
         var bias = [Float](repeating: 0, count: channels)
         if a.bool("affine") {
-            weight = try KernelGroupA.parameter(context, "weight", shape: [channels]).data
-            bias = try KernelGroupA.parameter(context, "bias", shape: [channels]).data
+            weight = try context.parameter("weight", shape: [channels]).data
+            bias = try context.parameter("bias", shape: [channels]).data
         }
         let eps = Float(a.float("eps"))
         var alpha = [Float](repeating: 0, count: channels)
@@ -102,8 +102,8 @@ enum NormalizationKernels {
         let plane = ShapeRules.elementCount(Array(x.shape[2...]))
         let eps = a.float("eps")
         let affine = a.bool("affine")
-        let weight = try affine ? KernelGroupA.parameter(context, "weight", shape: [channels]) : nil
-        let bias = try affine ? KernelGroupA.parameter(context, "bias", shape: [channels]) : nil
+        let weight = try affine ? context.parameter("weight", shape: [channels]) : nil
+        let bias = try affine ? context.parameter("bias", shape: [channels]) : nil
         var result = [Float](repeating: 0, count: x.count)
         for n in 0..<batch {
             for g in 0..<groups {
@@ -123,6 +123,11 @@ enum NormalizationKernels {
         return [Tensor(shape: x.shape, data: result)]
     }
 
+    /// Splits `shape` around `axis` into (product before, extent, product after).
+    static func split(_ shape: [Int], at axis: Int) -> (outer: Int, extent: Int, inner: Int) {
+        (ShapeRules.elementCount(Array(shape[..<axis])), shape[axis], ShapeRules.elementCount(Array(shape[(axis + 1)...])))
+    }
+
     /// Mean and 1 / sqrt(biased variance + eps) of `count` contiguous elements, in Double.
     static func statistics(_ data: [Float], from start: Int, count: Int, eps: Double) -> (mean: Double, invstd: Double) {
         var sum = 0.0
@@ -136,4 +141,20 @@ enum NormalizationKernels {
         let variance = squares / Double(count)
         return (mean, 1 / (variance + eps).squareRoot())
     }
+}
+
+extension SoftmaxOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { try NormalizationKernels.softmax(context) }
+}
+
+extension LayerNormOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { try NormalizationKernels.layerNorm(context) }
+}
+
+extension BatchNormOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { try NormalizationKernels.batchNorm(context) }
+}
+
+extension GroupNormOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { try NormalizationKernels.groupNorm(context) }
 }

@@ -7,7 +7,7 @@ enum PReLUKernels {
     static func prelu(_ context: KernelContext) throws(Diagnostic) -> [Tensor] {
         let x = context.inputs[0]
         let count = context.attributes.int("num_parameters")
-        let weight = try KernelGroupA.parameter(context, "weight", shape: [count])
+        let weight = try context.parameter("weight", shape: [count])
         // Elements per channel step: the product of the axes after the channel axis.
         let inner = x.rank >= 2 ? ShapeRules.elementCount(Array(x.shape[2...])) : 1
         var result = x.data
@@ -17,4 +17,8 @@ enum PReLUKernels {
         }
         return [Tensor(shape: x.shape, data: result)]
     }
+}
+
+extension PReLUOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { try PReLUKernels.prelu(context) }
 }

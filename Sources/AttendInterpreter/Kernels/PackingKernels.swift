@@ -3,7 +3,7 @@ import AttendIR
 
 /// Reference kernels of the weight-packing ops (see `PackPanelsOp`).
 enum PackingKernels {
-    static let packPanels: Kernel = { (context: KernelContext) throws(Diagnostic) -> [Tensor] in
+    static func packPanels(_ context: KernelContext) throws(Diagnostic) -> [Tensor] {
         let w = context.inputs[0]
         let shape = try inferredShapes(context)[0]
         let (panels, columns, rows) = (shape[0], shape[1], shape[2])
@@ -21,7 +21,7 @@ enum PackingKernels {
 extension PackingKernels {
     /// `out[p, b, c, i] = (G w[b*rows+i, c] Gᵀ)[p]`, summed over the taps in (row, column)
     /// order in float32 (see `WinogradFilterOp`).
-    static let winogradFilter: Kernel = { (context: KernelContext) throws(Diagnostic) -> [Tensor] in
+    static func winogradFilter(_ context: KernelContext) throws(Diagnostic) -> [Tensor] {
         let w = context.inputs[0]
         let shape = try inferredShapes(context)[0]
         guard let transform = WinogradTransform(m: context.attributes.int("tile")) else {
@@ -49,4 +49,12 @@ extension PackingKernels {
         }
         return [Tensor(shape: shape, data: out)]
     }
+}
+
+extension PackPanelsOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { try PackingKernels.packPanels(context) }
+}
+
+extension WinogradFilterOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { try PackingKernels.winogradFilter(context) }
 }

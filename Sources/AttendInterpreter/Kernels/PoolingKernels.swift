@@ -145,3 +145,11 @@ enum PoolingKernels {
         return [Tensor(shape: shape, data: out)]
     }
 }
+
+extension PoolOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { try reduction == .average ? PoolingKernels.avgPool(context) : PoolingKernels.maxPool(context) }
+}
+
+extension AdaptivePool2dOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { try reduction == .average ? PoolingKernels.adaptiveAvgPool2d(context) : PoolingKernels.adaptiveMaxPool2d(context) }
+}

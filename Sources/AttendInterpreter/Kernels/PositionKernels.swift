@@ -5,7 +5,7 @@ import Foundation
 /// Reference kernel of `sine_position_embedding` (see `SinePositionEmbeddingOp`), in double
 /// precision: DETR's cumulative positions of an all-ones mask are 1, 2, ..., extent.
 enum PositionKernels {
-    static let sinePositionEmbedding: Kernel = { (context: KernelContext) throws(Diagnostic) -> [Tensor] in
+    static func sinePositionEmbedding(_ context: KernelContext) throws(Diagnostic) -> [Tensor] {
         let shape = context.outputShapes[0]
         let g = SinePositionEmbeddingOp.Geometry(context.attributes)
         let plane = g.height * g.width
@@ -24,4 +24,8 @@ enum PositionKernels {
         }
         return [Tensor(shape: shape, data: out)]
     }
+}
+
+extension SinePositionEmbeddingOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { try PositionKernels.sinePositionEmbedding(context) }
 }

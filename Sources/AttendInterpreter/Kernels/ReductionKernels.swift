@@ -4,8 +4,7 @@ import AttendIR
 /// mean, sum and amax over any set of axes. Sums are accumulated in Double; max propagates
 /// NaN like torch.amax.
 enum ReductionKernels {
-    static func run(_ context: KernelContext) throws(Diagnostic) -> [Tensor] {
-        guard let op = context.op as? ReductionOp else { throw .error("'\(context.op.name)' is not a reduction") }
+    static func run(_ op: ReductionOp, _ context: KernelContext) throws(Diagnostic) -> [Tensor] {
         let x = context.inputs[0]
         let outShape = context.outputShapes[0]
         let axes = try op.reducedAxes(input: x.shape, attributes: context.attributes)
@@ -48,4 +47,8 @@ enum ReductionKernels {
         }
         return [Tensor(shape: outShape, data: result)]
     }
+}
+
+extension ReductionOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { try ReductionKernels.run(self, context) }
 }

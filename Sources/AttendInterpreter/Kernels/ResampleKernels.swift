@@ -100,3 +100,11 @@ enum ResampleKernels {
         return Tensor(shape: shape, data: out)
     }
 }
+
+extension PadOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { try ResampleKernels.pad(context) }
+}
+
+extension InterpolateOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { try ResampleKernels.interpolate(context) }
+}

@@ -29,23 +29,22 @@ struct ExpandPReLUPattern: RewritePattern {
         var slopeShape = weightShape, slope = weight
         if count > 1, shape.count > 2 {
             slopeShape = [count] + Array(repeating: 1, count: shape.count - 2)
-            slope = try rewriter.graph.derive("\(prefix).slope_column", "reshape", [weight], [("shape", .ints(slopeShape))])
+            slope = try rewriter.graph.derive("\(prefix).slope_column", ReshapeOp(), [weight], [("shape", .ints(slopeShape))])
         }
-        func make(_ opName: String, _ inputs: [ValueID], _ given: [(name: String, value: ArgValue)] = [],
+        func make(_ op: any Op, _ inputs: [ValueID], _ given: [(name: String, value: ArgValue)] = [],
                   parameters: [(slot: String, name: String)] = []) throws(Diagnostic) -> Node {
-            let op = try Graph.registeredOp(opName)
             return try rewriter.graph.makeNode(op, inputs: inputs, attributes: try Graph.typed(op, given),
                                                parameters: parameters, layer: node.layer, location: node.location)
         }
-        let slopeNode = try make("parameter", [], [("shape", .ints(slopeShape))], parameters: [("", slope)])
+        let slopeNode = try make(ParameterOp(), [], [("shape", .ints(slopeShape))], parameters: [("", slope)])
         rewriter.insert(slopeNode, before: index)
-        let positive = try make("relu", [x])
+        let positive = try make(ElementwiseOp.declared(.relu), [x])
         rewriter.insert(positive, before: index)
-        let negative = try make("sub", [x, positive.outputs[0]])
+        let negative = try make(ElementwiseOp.declared(.sub), [x, positive.outputs[0]])
         rewriter.insert(negative, before: index)
-        let scaled = try make("mul", [slopeNode.outputs[0], negative.outputs[0]])
+        let scaled = try make(ElementwiseOp.declared(.mul), [slopeNode.outputs[0], negative.outputs[0]])
         rewriter.insert(scaled, before: index)
-        rewriter.replace(node: index, with: try make("add", [positive.outputs[0], scaled.outputs[0]]))
+        rewriter.replace(node: index, with: try make(ElementwiseOp.declared(.add), [positive.outputs[0], scaled.outputs[0]]))
         return true
     }
 }

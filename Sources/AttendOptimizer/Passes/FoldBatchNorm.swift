@@ -36,27 +36,27 @@ struct FoldBatchNormPattern: RewritePattern {
 
         let prefix = bn.layer.isEmpty ? "batchnorm" : bn.layer
         let eps = bn.attributes.float("eps")
-        let shifted = try rewriter.graph.derive("\(prefix).fold.var_eps", "add", [variance], [("other", .float(eps))])
+        let shifted = try rewriter.graph.derive("\(prefix).fold.var_eps", ElementwiseOp.declared(.add), [variance], [("other", .float(eps))])
         let scale: String
         let gamma = bn.parameterName("weight"), beta = bn.parameterName("bias")
         if let gamma {
-            let std = try rewriter.graph.derive("\(prefix).fold.std", "sqrt", [shifted])
-            scale = try rewriter.graph.derive("\(prefix).fold.scale", "div", [gamma, std])
+            let std = try rewriter.graph.derive("\(prefix).fold.std", ElementwiseOp.declared(.sqrt), [shifted])
+            scale = try rewriter.graph.derive("\(prefix).fold.scale", ElementwiseOp.declared(.div), [gamma, std])
         } else {
-            scale = try rewriter.graph.derive("\(prefix).fold.scale", "pow", [shifted], [("other", .float(-0.5))])
+            scale = try rewriter.graph.derive("\(prefix).fold.scale", ElementwiseOp.declared(.pow), [shifted], [("other", .float(-0.5))])
         }
-        let column = try rewriter.graph.derive("\(prefix).fold.scale_column", "reshape", [scale],
+        let column = try rewriter.graph.derive("\(prefix).fold.scale_column", ReshapeOp(), [scale],
                                       [("shape", .ints(weightShape.indices.map { $0 == dim ? channels : 1 }))])
-        let newWeight = try rewriter.graph.derive("\(weight).folded", "mul", [weight, column])
+        let newWeight = try rewriter.graph.derive("\(weight).folded", ElementwiseOp.declared(.mul), [weight, column])
         let shiftedMean: String
         if let bias = producer.parameterName("bias") {
-            shiftedMean = try rewriter.graph.derive("\(prefix).fold.bias_minus_mean", "sub", [bias, mean])
+            shiftedMean = try rewriter.graph.derive("\(prefix).fold.bias_minus_mean", ElementwiseOp.declared(.sub), [bias, mean])
         } else {
-            shiftedMean = try rewriter.graph.derive("\(prefix).fold.minus_mean", "neg", [mean])
+            shiftedMean = try rewriter.graph.derive("\(prefix).fold.minus_mean", ElementwiseOp.declared(.neg), [mean])
         }
-        let scaled = try rewriter.graph.derive("\(prefix).fold.scaled_shift", "mul", [shiftedMean, scale])
+        let scaled = try rewriter.graph.derive("\(prefix).fold.scaled_shift", ElementwiseOp.declared(.mul), [shiftedMean, scale])
         let biasName = producer.parameterName("bias") ?? ((producer.layer.isEmpty ? "" : producer.layer + ".") + "bias")
-        let newBias = beta == nil ? scaled : try rewriter.graph.derive("\(biasName).folded", "add", [scaled, beta!])
+        let newBias = beta == nil ? scaled : try rewriter.graph.derive("\(biasName).folded", ElementwiseOp.declared(.add), [scaled, beta!])
         let folded = try WeightedProducer.rebind(producer, weight: newWeight, bias: newBias, in: &rewriter.graph)
         // The folded layer replaces the batchnorm; the original layer is left dead.
         rewriter.replace(node: index, with: folded)

@@ -41,13 +41,13 @@ struct ConstantNodePattern: RewritePattern {
 struct ScaleIntoWeightsPattern: RewritePattern {
     func rewrite(at index: Int, in rewriter: inout Rewriter) throws(Diagnostic) -> Bool {
         let node = rewriter.graph.nodes[index]
-        guard ["mul", "div"].contains(node.op.name), let scalar = node.scalarOperand, scalar.isFinite,
+        guard node.isScalar(.mul) || node.isScalar(.div), let scalar = node.scalarOperand, scalar.isFinite,
               rewriter.hasSingleUser(node.inputs[0]), let producer = rewriter.producerNode(of: node.inputs[0]),
               WeightedProducer.channelAxis(producer, in: rewriter.graph) != nil, let weight = producer.parameterName("weight") else { return false }
         let how: [(name: String, value: ArgValue)] = [("other", .float(scalar))]
-        let newWeight = try rewriter.graph.derive("\(weight).scaled", node.op.name, [weight], how)
+        let newWeight = try rewriter.graph.derive("\(weight).scaled", node.op, [weight], how)
         let newBias = try producer.parameterName("bias").map { bias throws(Diagnostic) in
-            try rewriter.graph.derive("\(bias).scaled", node.op.name, [bias], how)
+            try rewriter.graph.derive("\(bias).scaled", node.op, [bias], how)
         }
         let scaled = try WeightedProducer.rebind(producer, weight: newWeight, bias: newBias, in: &rewriter.graph)
         rewriter.replace(node: index, with: scaled)

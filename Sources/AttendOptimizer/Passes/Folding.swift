@@ -4,15 +4,9 @@ import AttendIR
 /// Helpers for passes that fold work into derived parameters (computed once at load time).
 extension Graph {
     /// Adds a derived parameter `op(operands) {given}`, attributes typed by the op's schema.
-    mutating func derive(_ name: String, _ opName: String, _ operands: [String],
+    mutating func derive(_ name: String, _ op: any Op, _ operands: [String],
                          _ given: [(name: String, value: ArgValue)] = []) throws(Diagnostic) -> String {
-        let op = try Self.registeredOp(opName)
-        return try deriveParameter(name, op: op, operands: operands, attributes: try Self.typed(op, given))
-    }
-
-    static func registeredOp(_ name: String) throws(Diagnostic) -> any Op {
-        guard let op = OpRegistry.op(named: name) else { throw .error("internal: no op '\(name)'") }
-        return op
+        try deriveParameter(name, op: op, operands: operands, attributes: try Self.typed(op, given))
     }
 
     static func typed(_ op: any Op, _ given: [(name: String, value: ArgValue)]) throws(Diagnostic) -> Attributes {

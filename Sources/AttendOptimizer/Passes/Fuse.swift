@@ -2,7 +2,8 @@ import AttendBasic
 import AttendIR
 
 /// `fuse`: groups nodes into kernels by their declared fusion kind (`Op.fusion`, TVM's
-/// classification), never by op name. A group has one anchor — a complex-out-fusable op
+/// classification), never by op name, with the rules code generation checks groups against
+/// (`FusionRules`), so every group it forms runs as one kernel. A group has one anchor — a complex-out-fusable op
 /// (conv, linear, matmul), a reduction, an injective op that needs a kernel, or an
 /// elementwise op — followed by elementwise and broadcast nodes that compute on the anchor's
 /// output grid (same shape): bias, activation, residual add, attention gating
@@ -11,10 +12,10 @@ import AttendIR
 /// group runs as one kernel at the anchor's place. A reduction over trailing windows of a
 /// complex-out-fusable anchor's grid (global pooling of a conv's output, `Op.reductionWindow`)
 /// joins too: the kernel reduces each window as it finishes it, so the map is read while it
-/// is written rather than again by a pooling kernel. Attention is fused whole: a product of
-/// two activations (complex-out-fusable, two inputs), its elementwise epilogue, a node that
-/// normalizes rows (`Op.normalizesRows`, softmax), and a second product that reads the
-/// normalized rows as its left operand become one kernel that computes one row of scores
+/// is written rather than again by a pooling kernel. Attention is fused whole: a matrix
+/// product of two activations, its elementwise epilogue, a softmax over the last axis
+/// (`Op.normalizesRows`), and a second product that reads the normalized rows as its left
+/// operand (batched alike, rows of at most `FusionRules.maxAttentionRow`) become one kernel that computes one row of scores
 /// at a time, so the score matrix is never stored. Values inside a group that nothing
 /// outside reads are never stored. Injective ops with an index map (reshape, permute, slice,
 /// split, unbind) need no group: code generation reads through them.
@@ -42,12 +43,12 @@ public struct FusePass: Pass {
             while let index = candidates.next() {
                 let node = graph.nodes[index]
                 guard node.group == nil else { continue }
-                if reduces, Self.canReduce(node, in: graph), inside.contains(node.inputs[0]) {
+                if reduces, inside.contains(node.inputs[0]), FusionRules.reducesWindows(node, of: node.inputs[0], grid: shape, in: graph) {
                     // Its output is on another grid: it joins, but nothing reads it inside.
                     members.append(index)
                     continue
                 }
-                guard Self.canJoin(node), graph.shape(of: node.outputs[0]) == shape else { continue }
+                guard FusionRules.joinsEpilogue(node, grid: shape, in: graph) else { continue }
                 let othersReady = node.inputs.allSatisfy { inside.contains($0) || Self.isReady($0, before: anchor, in: graph, uses: uses) }
                 guard othersReady else { continue }
                 members.append(index)
@@ -70,32 +71,29 @@ public struct FusePass: Pass {
     /// `product → elementwise* → row normalization → product` from `anchor`, each value read
     /// only by the next node, the other operands ready before the anchor.
     static func attentionChain(from anchor: Int, in graph: Graph, uses: UseInfo) -> [Int]? {
-        func isProduct(_ node: Node) -> Bool {
-            node.op.fusion == .complexOutFusable && node.inputs.count == 2 && node.parameters.isEmpty && node.outputs.count == 1
-        }
         func ready(_ value: ValueID) -> Bool { isReady(value, before: anchor, in: graph, uses: uses) }
         let first = graph.nodes[anchor]
-        guard first.group == nil, isProduct(first), first.inputs.allSatisfy(ready) else { return nil }
+        guard first.group == nil, FusionRules.isAttentionProduct(first, in: graph), first.inputs.allSatisfy(ready) else { return nil }
         var chain = [anchor]
         var value = first.outputs[0]
         let shape = graph.shape(of: value)
         while true {
             guard uses.hasSingleUser(value), let next = uses.users[value]?.first, graph.nodes[next].group == nil else { return nil }
             let node = graph.nodes[next]
-            if canJoin(node), graph.shape(of: node.outputs[0]) == shape, node.inputs.allSatisfy({ $0 == value || ready($0) }) {
+            if FusionRules.joinsEpilogue(node, grid: shape, in: graph), node.inputs.allSatisfy({ $0 == value || ready($0) }) {
                 chain.append(next)
                 value = node.outputs[0]
                 continue
             }
-            guard node.op.fusion == .reduction, node.inputs == [value], node.outputs.count == 1,
-                  node.op.normalizesRows(inputs: [shape], attributes: node.attributes) else { return nil }
+            guard FusionRules.normalizesAttentionRows(node, of: value, in: graph) else { return nil }
             chain.append(next)
             value = node.outputs[0]
             break
         }
         guard uses.hasSingleUser(value), let last = uses.users[value]?.first, graph.nodes[last].group == nil else { return nil }
         let second = graph.nodes[last]
-        guard isProduct(second), second.inputs[0] == value, second.inputs[1] != value, ready(second.inputs[1]) else { return nil }
+        guard second.inputs.first == value, second.inputs.last != value, ready(second.inputs[1]),
+              FusionRules.attentionPlans(first, second, in: graph) != nil else { return nil }
         chain.append(last)
         // The second product's own elementwise epilogue.
         var inside: Set<ValueID> = [second.outputs[0]]
@@ -103,7 +101,7 @@ public struct FusePass: Pass {
         var candidates = Candidates(readersOf: second.outputs, uses: uses)
         while let index = candidates.next() {
             let node = graph.nodes[index]
-            guard node.group == nil, canJoin(node), graph.shape(of: node.outputs[0]) == grid,
+            guard node.group == nil, FusionRules.joinsEpilogue(node, grid: grid, in: graph),
                   node.inputs.allSatisfy({ inside.contains($0) || ready($0) }) else { continue }
             chain.append(index)
             inside.formUnion(node.outputs)
@@ -158,23 +156,7 @@ public struct FusePass: Pass {
         }
     }
 
-    /// Whether `value` exists before node `anchor` runs: a graph input, a value computed
-    /// earlier, or a constant (the output of a node without inputs, such as a parameter).
     static func isReady(_ value: ValueID, before anchor: Int, in graph: Graph, uses: UseInfo) -> Bool {
-        guard let producer = uses.producer[value] else { return true }
-        return producer < anchor || graph.nodes[producer].inputs.isEmpty
-    }
-
-    /// A reduction of one value over contiguous trailing windows.
-    static func canReduce(_ node: Node, in graph: Graph) -> Bool {
-        node.op.fusion == .reduction && node.inputs.count == 1 && node.outputs.count == 1 && node.parameters.isEmpty
-            && node.op.reductionWindow(inputs: [graph.shape(of: node.inputs[0])], attributes: node.attributes) != nil
-    }
-
-    /// A node that can be computed in another kernel's epilogue: elementwise after
-    /// broadcasting, declared by a scalar formula.
-    static func canJoin(_ node: Node) -> Bool {
-        (node.op.fusion == .elementwise || node.op.fusion == .broadcast) && node.op is ElementwiseOp
-            && node.outputs.count == 1 && node.parameters.isEmpty
+        FusionRules.isReady(value, before: anchor, producer: uses.producer[value], in: graph)
     }
 }

@@ -29,15 +29,21 @@ extension Node {
         guard inputs.count == 1, let op = op as? ElementwiseOp, op.isBinary else { return nil }
         return attributes.optionalFloat("other")
     }
+
+    /// The elementwise kind of the node's op, nil for other ops.
+    var elementwiseKind: ElementwiseOp.Kind? { (op as? ElementwiseOp)?.kind }
+
+    /// Whether the node is an elementwise `kind` with a scalar operand (`mul(%x) {other = 2.0}`).
+    func isScalar(_ kind: ElementwiseOp.Kind) -> Bool { elementwiseKind == kind && scalarOperand != nil }
 }
 
 /// `x * 1`, `x / 1`, `x + 0`, `x - 0`, `x ** 1` → `x`.
 struct ScalarIdentityPattern: RewritePattern {
-    static let neutral: [String: Double] = ["mul": 1, "div": 1, "add": 0, "sub": 0, "pow": 1]
+    static let neutral: [ElementwiseOp.Kind: Double] = [.mul: 1, .div: 1, .add: 0, .sub: 0, .pow: 1]
 
     func rewrite(at index: Int, in rewriter: inout Rewriter) throws(Diagnostic) -> Bool {
         let node = rewriter.graph.nodes[index]
-        guard let scalar = node.scalarOperand, Self.neutral[node.op.name] == scalar else { return false }
+        guard let scalar = node.scalarOperand, let kind = node.elementwiseKind, Self.neutral[kind] == scalar else { return false }
         rewriter.replaceUses(of: node.outputs[0], with: node.inputs[0])
         return true
     }
@@ -48,8 +54,8 @@ struct ScalarIdentityPattern: RewritePattern {
 struct ScalarChainPattern: RewritePattern {
     func rewrite(at index: Int, in rewriter: inout Rewriter) throws(Diagnostic) -> Bool {
         let node = rewriter.graph.nodes[index]
-        guard ["mul", "div"].contains(node.op.name), let b = node.scalarOperand,
-              let inner = rewriter.producerNode(of: node.inputs[0]), inner.op.name == node.op.name,
+        guard let kind = node.elementwiseKind, kind == .mul || kind == .div, let b = node.scalarOperand,
+              let inner = rewriter.producerNode(of: node.inputs[0]), inner.elementwiseKind == kind,
               let a = inner.scalarOperand, rewriter.hasSingleUser(node.inputs[0]) else { return false }
         var attributes = node.attributes
         attributes["other"] = .float(a * b)
@@ -64,8 +70,8 @@ struct ScalarChainPattern: RewritePattern {
 struct DoubleNegationPattern: RewritePattern {
     func rewrite(at index: Int, in rewriter: inout Rewriter) throws(Diagnostic) -> Bool {
         let node = rewriter.graph.nodes[index]
-        guard node.op.name == "neg", let inner = rewriter.producerNode(of: node.inputs[0]),
-              inner.op.name == "neg" else { return false }
+        guard node.elementwiseKind == .neg, let inner = rewriter.producerNode(of: node.inputs[0]),
+              inner.elementwiseKind == .neg else { return false }
         rewriter.replaceUses(of: node.outputs[0], with: inner.inputs[0])
         return true
     }
@@ -119,10 +125,10 @@ struct ReshapeChainPattern: RewritePattern {
 struct ScaleThroughMatmulPattern: RewritePattern {
     func rewrite(at index: Int, in rewriter: inout Rewriter) throws(Diagnostic) -> Bool {
         let node = rewriter.graph.nodes[index]
-        guard node.op.name == "matmul", node.outputs.count == 1 else { return false }
+        guard node.op is MatmulOp, node.outputs.count == 1 else { return false }
         for (position, input) in node.inputs.enumerated() {
-            guard let scaled = rewriter.producerNode(of: input), scaled.op.name == "mul",
-                  scaled.scalarOperand != nil, rewriter.hasSingleUser(input) else { continue }
+            guard let scaled = rewriter.producerNode(of: input), scaled.isScalar(.mul),
+                  rewriter.hasSingleUser(input) else { continue }
             var inputs = node.inputs
             inputs[position] = scaled.inputs[0]
             let product = try rewriter.graph.makeNode(node.op, inputs: inputs, attributes: node.attributes, parameters: [],

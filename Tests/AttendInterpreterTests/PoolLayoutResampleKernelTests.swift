@@ -3,7 +3,7 @@ import AttendIR
 import AttendInterpreter
 import Testing
 
-// Reference kernels of the group B ops (pooling, layout, resampling), checked on small
+// Reference kernels of the pooling, layout and resampling ops, checked on small
 // hand-computed cases.
 
 private func runAll(_ name: String, _ inputs: [Tensor], _ args: [(String, ArgValue)] = []) throws -> [Tensor] {
@@ -21,11 +21,11 @@ private func iota(_ shape: [Int], from start: Float = 0) -> Tensor {
     Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { start + Float($0) })
 }
 
-@Test func everyGroupBOpHasAKernel() throws {
+@Test func everyPoolLayoutResampleOpHasAKernel() throws {
     for name in ["avgpool2d", "maxpool2d", "adaptive_avgpool2d", "adaptive_maxpool2d", "reshape", "permute", "transpose",
                  "flatten", "concat", "split", "unbind", "slice", "pad", "interpolate"] {
         let op = try #require(OpRegistry.op(named: name))
-        #expect(KernelTable.kernel(for: op) != nil, "no kernel for \(name)")
+        #expect(op is any Interpretable, "no kernel for \(name)")
     }
 }
 

@@ -5,11 +5,11 @@ import AttendIR
 import Foundation
 import Testing
 
-/// Group B lowerings (pooling, layout, resampling): the C they print, and end to end against
+/// Lowerings of pooling, layout and resampling ops: the C they print, and end to end against
 /// the interpreter on awkward shapes (non-square, not multiples of 8, ceil_mode, padding that
 /// clips, negative slice starts, every pad mode, up- and down-sampling by size and by scale).
 /// Many nodes share one graph so each case costs one C compile.
-@Suite struct LoweringGroupBTests {
+@Suite struct PoolLayoutResampleLoweringTests {
     typealias Args = [(String, ArgValue)]
 
     /// One node: op name, indices of the graph inputs it reads, arguments.
@@ -41,15 +41,15 @@ import Testing
     static func kernelSource(_ op: String, inputs shapes: [[Int]], _ args: Args = []) throws -> String {
         let g = try graph("k", inputs: shapes, [Case(op, Array(shapes.indices), args)])
         let node = g.nodes[0]
-        let lowering = try #require(LoweringTable.lowering(for: node.op))
+        let lowering = try #require(Lowerings.direct(for: node.op))
         return CPrinter().kernel(try CGenerator.makeKernel(node, index: 0, graph: g, lowering: lowering))
     }
 
     static let ops = ["avgpool2d", "maxpool2d", "adaptive_avgpool2d", "adaptive_maxpool2d", "reshape", "permute", "transpose",
                       "flatten", "concat", "split", "unbind", "slice", "pad", "interpolate", "expand"]
 
-    @Test func everyGroupBOpHasALowering() {
-        for op in Self.ops { #expect(LoweringTable.all[op] != nil, "\(op)") }
+    @Test func everyPoolLayoutResampleOpHasALowering() {
+        for op in Self.ops { #expect(OpRegistry.op(named: op) is any DirectLowering, "\(op)") }
     }
 
     // MARK: The C they print

@@ -1,18 +1,8 @@
 import AttendIR
 
-/// Lowerings of linear algebra, normalization, reduction and parameter ops.
-enum LoweringGroupA {
-    static let table: [String: Lowering] = {
-        var table: [String: Lowering] = [:]
-        for group in [LinearAlgebraLowering.table, NormalizationLowering.table, ReductionLowering.table, CopyLowering.table, PReLULowering.table] {
-            table.merge(group) { first, _ in first }
-        }
-        return table
-    }()
-}
-
-/// Loop building blocks shared by the group A lowerings.
-enum GroupALoops {
+/// Loop building blocks for sums (blockwise, so float sums of long rows stay close to the
+/// interpreter's Double sums) and for ranges cut into blocks.
+enum Accumulation {
     /// Elements summed into one partial accumulator before it joins the total: float sums of
     /// long rows stay within ~1e-6 relative of the interpreter's Double sums.
     static let sumBlock = 128

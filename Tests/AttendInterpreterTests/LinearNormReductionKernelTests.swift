@@ -4,7 +4,7 @@ import AttendInterpreter
 import Foundation
 import Testing
 
-// Reference kernels of the group A ops, checked on small hand-computed cases.
+// Reference kernels of the linear algebra, normalization, reduction and pass-through ops, checked on small hand-computed cases.
 
 /// The first output of one op (see `runOp`).
 private func run(_ name: String, _ inputs: [Tensor], _ args: [(String, ArgValue)] = [],
@@ -20,11 +20,11 @@ private func random(_ shape: [Int], seed: UInt64) -> Tensor {
     return Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in generator.uniform(-1, 1) })
 }
 
-@Test func everyGroupAOpHasAKernel() throws {
+@Test func everyLinearNormReductionOpHasAKernel() throws {
     for name in ["linear", "matmul", "softmax", "layernorm", "batchnorm", "groupnorm", "mean", "sum", "max",
                  "identity", "dropout", "parameter"] {
         let op = try #require(OpRegistry.op(named: name))
-        #expect(KernelTable.kernel(for: op) != nil, "no kernel for \(name)")
+        #expect(op is any Interpretable, "no kernel for \(name)")
     }
 }
 

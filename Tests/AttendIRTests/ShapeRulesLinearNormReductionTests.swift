@@ -2,7 +2,7 @@ import AttendBasic
 import AttendIR
 import Testing
 
-// Shape rules, parameters and messages of the group A ops: linear algebra, normalization,
+// Shape rules, parameters and messages of the linear algebra, normalization,
 // reductions, identity/dropout and parameter.
 
 private func op(_ name: String) throws -> any Op {

@@ -5,12 +5,12 @@ import AttendInterpreter
 import Foundation
 import Testing
 
-/// Group A lowerings (linear algebra, normalization, reductions, copies), each checked on
+/// Lowerings of linear algebra, normalization, reductions, copies), each checked on
 /// several shapes against the interpreter: the one node's kernel is printed as C, compiled
 /// with -Wall -Wextra -Werror and the address and undefined-behavior sanitizers (buffers
 /// are allocated to their exact sizes, so any out-of-bounds index fails), run with the
 /// parallel range split into uneven chunks, and compared within `CBackendHarness.tolerance`.
-@Suite struct LoweringGroupATests {
+@Suite struct LinearNormReductionLoweringTests {
     typealias Args = [(String, ArgValue)]
 
     // MARK: linear and matmul
@@ -20,7 +20,7 @@ import Testing
         ([1, 256], 4, false), ([2, 2, 1], 17, true),
     ])
     func linear(shape: [Int], out: Int, bias: Bool) throws {
-        try GroupAHarness.check("linear", [shape], [("out", .int(out)), ("bias", .bool(bias))])
+        try SingleNodeHarness.check("linear", [shape], [("out", .int(out)), ("bias", .bool(bias))])
     }
 
     @Test(arguments: [
@@ -30,7 +30,7 @@ import Testing
         ([2, 3, 0], [0, 4]),
     ])
     func matmul(left: [Int], right: [Int]) throws {
-        try GroupAHarness.check("matmul", [left, right])
+        try SingleNodeHarness.check("matmul", [left, right])
     }
 
     // MARK: normalizations
@@ -39,7 +39,7 @@ import Testing
         ([2, 3, 10], -1), ([2, 3, 10], 1), ([2, 3, 10], 0), ([], 0), ([4, 300], -1), ([2, 200, 3], 1), ([7], 0),
     ])
     func softmax(shape: [Int], axis: Int) throws {
-        try GroupAHarness.check("softmax", [shape], [("axis", .int(axis))])
+        try SingleNodeHarness.check("softmax", [shape], [("axis", .int(axis))])
     }
 
     @Test func softmaxPropagatesNaNAndInfinity() throws {
@@ -48,7 +48,7 @@ import Testing
         data[1] = .nan
         data[6] = .infinity
         for i in 8..<12 { data[i] = -.infinity }
-        try GroupAHarness.check("softmax", [[3, 4]], [("axis", .int(-1))], inputs: [data])
+        try SingleNodeHarness.check("softmax", [[3, 4]], [("axis", .int(-1))], inputs: [data])
     }
 
     @Test(arguments: [
@@ -56,7 +56,7 @@ import Testing
         ([3, 6], true, false, 1e-3), ([3, 300], true, true, 1e-5), ([2, 1], true, true, 1e-5),
     ])
     func layerNorm(shape: [Int], affine: Bool, bias: Bool, eps: Double) throws {
-        try GroupAHarness.check("layernorm", [shape], [("affine", .bool(affine)), ("bias", .bool(bias)), ("eps", .float(eps))])
+        try SingleNodeHarness.check("layernorm", [shape], [("affine", .bool(affine)), ("bias", .bool(bias)), ("eps", .float(eps))])
     }
 
     @Test(arguments: [
@@ -64,7 +64,7 @@ import Testing
         ([3, 2, 1, 1], true, 1e-5),
     ])
     func batchNorm(shape: [Int], affine: Bool, eps: Double) throws {
-        try GroupAHarness.check("batchnorm", [shape], [("affine", .bool(affine)), ("eps", .float(eps))])
+        try SingleNodeHarness.check("batchnorm", [shape], [("affine", .bool(affine)), ("eps", .float(eps))])
     }
 
     @Test(arguments: [
@@ -72,7 +72,7 @@ import Testing
         ([1, 4, 20, 20], 2, true), ([3, 4, 5], 2, false), ([2, 8, 7], 4, true),
     ])
     func groupNorm(shape: [Int], groups: Int, affine: Bool) throws {
-        try GroupAHarness.check("groupnorm", [shape], [("groups", .int(groups)), ("affine", .bool(affine))])
+        try SingleNodeHarness.check("groupnorm", [shape], [("groups", .int(groups)), ("affine", .bool(affine))])
     }
 
     // MARK: reductions
@@ -90,26 +90,26 @@ import Testing
             if kind == "max" && shape.contains(0) { continue }
             var args: Args = [("keepdim", .bool(keepdim))]
             if let axes { args.append(("axes", .ints(axes))) }
-            try GroupAHarness.check(kind, [shape], args)
+            try SingleNodeHarness.check(kind, [shape], args)
         }
     }
 
     @Test func maxPropagatesNaN() throws {
         var data = (0..<12).map { Float($0) - 5 }
         data[5] = .nan
-        try GroupAHarness.check("max", [[3, 4]], [("axes", .ints([1]))], inputs: [data])
-        try GroupAHarness.check("max", [[3, 4]], [("axes", .ints([0]))], inputs: [data])
+        try SingleNodeHarness.check("max", [[3, 4]], [("axes", .ints([1]))], inputs: [data])
+        try SingleNodeHarness.check("max", [[3, 4]], [("axes", .ints([0]))], inputs: [data])
     }
 
     // MARK: copies
 
     @Test func copies() throws {
         for shape in [[2, 3], [], [1, 1, 37]] {
-            try GroupAHarness.check("identity", [shape])
-            try GroupAHarness.check("dropout", [shape], [("p", .float(0.1))])
+            try SingleNodeHarness.check("identity", [shape])
+            try SingleNodeHarness.check("dropout", [shape], [("p", .float(0.1))])
         }
-        try GroupAHarness.check("parameter", [], [("shape", .ints([1, 1, 8]))])
-        try GroupAHarness.check("parameter", [], [("shape", .ints([3]))])
+        try SingleNodeHarness.check("parameter", [], [("shape", .ints([1, 1, 8]))])
+        try SingleNodeHarness.check("parameter", [], [("shape", .ints([3]))])
     }
 
     // MARK: long accumulations
@@ -120,24 +120,24 @@ import Testing
     /// k = 3000, beyond the 1e-5 absolute tolerance for outputs near zero; trained and
     /// PyTorch-initialized weights scale as 1/sqrt(k), which keeps the error far below it.)
     @Test func longAccumulationsStayWithinTolerance() throws {
-        try GroupAHarness.check("linear", [[2, 3072]], [("out", .int(7))], parameterBound: 1 / Float(3072).squareRoot())
+        try SingleNodeHarness.check("linear", [[2, 3072]], [("out", .int(7))], parameterBound: 1 / Float(3072).squareRoot())
         var random = SeededRandom(seed: 3)
         let left = (0..<(2 * 4 * 3000)).map { _ in random.uniform(-2, 2) }
         let right = (0..<(3000 * 5)).map { _ in random.uniform(-1, 1) / Float(3000).squareRoot() }
-        try GroupAHarness.check("matmul", [[2, 4, 3000], [3000, 5]], inputs: [left, right])
+        try SingleNodeHarness.check("matmul", [[2, 4, 3000], [3000, 5]], inputs: [left, right])
         let vector = (0..<4096).map { _ in random.uniform(-1, 1) / 64 }
-        try GroupAHarness.check("matmul", [[3, 4096], [4096]], inputs: [(0..<(3 * 4096)).map { _ in random.uniform(-2, 2) }, vector])
-        try GroupAHarness.check("layernorm", [[3, 4096]])
-        try GroupAHarness.check("softmax", [[2, 8192]])
-        try GroupAHarness.check("groupnorm", [[1, 8, 64, 64]], [("groups", .int(2))])
-        try GroupAHarness.check("mean", [[1, 32, 64, 64]])
-        try GroupAHarness.check("sum", [[1, 32, 64, 64]], [("axes", .ints([2, 3]))])
-        try GroupAHarness.check("sum", [[4096, 8]], [("axes", .ints([0]))])
+        try SingleNodeHarness.check("matmul", [[3, 4096], [4096]], inputs: [(0..<(3 * 4096)).map { _ in random.uniform(-2, 2) }, vector])
+        try SingleNodeHarness.check("layernorm", [[3, 4096]])
+        try SingleNodeHarness.check("softmax", [[2, 8192]])
+        try SingleNodeHarness.check("groupnorm", [[1, 8, 64, 64]], [("groups", .int(2))])
+        try SingleNodeHarness.check("mean", [[1, 32, 64, 64]])
+        try SingleNodeHarness.check("sum", [[1, 32, 64, 64]], [("axes", .ints([2, 3]))])
+        try SingleNodeHarness.check("sum", [[4096, 8]], [("axes", .ints([0]))])
     }
 
     // MARK: end to end
 
-    /// Every group A op in whole programs built with the runtime (arena, weights file,
+    /// Every linear algebra, normalization and reduction op in whole programs built with the runtime (arena, weights file,
     /// thread pool), on random parameters, against the interpreter.
     @Test(arguments: [1, 3])
     func endToEnd(threads: Int) throws {
@@ -192,9 +192,9 @@ import Testing
 
     // MARK: structure
 
-    @Test func everyGroupAOpHasALowering() {
+    @Test func everyLinearNormReductionOpHasALowering() {
         for op in ["linear", "matmul", "softmax", "layernorm", "batchnorm", "groupnorm", "mean", "sum", "max", "identity", "dropout", "parameter"] {
-            #expect(LoweringTable.all[op] != nil, "no lowering for \(op)")
+            #expect(OpRegistry.op(named: op) is any DirectLowering, "no lowering for \(op)")
         }
     }
 
@@ -209,25 +209,25 @@ import Testing
             ("dropout", [[4]], []), ("parameter", [], [("shape", .ints([4]))]),
         ]
         for (name, shapes, args) in cases {
-            let graph = try GroupAHarness.graph(name, shapes, args)
-            let kernel = try GroupAHarness.kernel(graph)
+            let graph = try SingleNodeHarness.graph(name, shapes, args)
+            let kernel = try SingleNodeHarness.kernel(graph)
             #expect(kernel.body.count == 1, "\(name): \(kernel.body)")
             guard case .loop(_, _, _, .parallel, let body)? = kernel.body.first else {
                 Issue.record("\(name) does not start with a parallel loop")
                 continue
             }
-            #expect(GroupAHarness.vectorizedLoopsAreInnermost(body), "\(name)")
+            #expect(SingleNodeHarness.vectorizedLoopsAreInnermost(body), "\(name)")
             let text = CPrinter().kernel(kernel)
             #expect(text.contains("attend_parallel_for"), "\(name)")
         }
         // The matmul's innermost loop runs over the output row and B's row.
-        let matmul = CPrinter().kernel(try GroupAHarness.kernel(try GroupAHarness.graph("matmul", [[2, 8, 16], [16, 32]], [])))
+        let matmul = CPrinter().kernel(try SingleNodeHarness.kernel(try SingleNodeHarness.graph("matmul", [[2, 8, 16], [16, 32]], [])))
         #expect(matmul.contains("out0[(cbase + j)] = (out0[(cbase + j)] + (scale * in1[((bbase + (p * 32)) + j)]));"))
     }
 }
 
 /// Compiles one node's kernel as a C program and compares it with the interpreter.
-enum GroupAHarness {
+enum SingleNodeHarness {
     static let runtimeInclude = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Sources/AttendRuntime/include").path
 
@@ -243,7 +243,7 @@ enum GroupAHarness {
 
     static func kernel(_ graph: Graph) throws -> AttendCodegen.Kernel {
         let node = graph.nodes[0]
-        let lowering = try #require(LoweringTable.lowering(for: node.op))
+        let lowering = try #require(Lowerings.direct(for: node.op))
         return try CGenerator.makeKernel(node, index: 0, graph: graph, lowering: lowering)
     }
 

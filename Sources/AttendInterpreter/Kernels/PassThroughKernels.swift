@@ -1,0 +1,11 @@
+import AttendBasic
+import AttendIR
+
+/// identity, and dropout in inference: the output is the input.
+extension IdentityOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { [context.inputs[0]] }
+}
+
+extension DropoutOp: Interpretable {
+    public func interpret(_ context: KernelContext) throws(Diagnostic) -> [Tensor] { [context.inputs[0]] }
+}
