@@ -43,6 +43,12 @@ struct ConvWinogradStrategy: KernelStrategy {
         var transformedPitch: Int { tile.columns + tile.width }
     }
 
+    /// Fewer input or output channels than this leave little to win (the transforms' share
+    /// grows as channels shrink), and on deep narrow networks the reassociated sums drift
+    /// from the direct order by more than the backends' 1e-5 tolerance (measured: 3e-5 on
+    /// ecaresnet26t at base width 4, 16- and 32-channel layers, 4-lane target).
+    static let minimumChannels = 64
+
     /// Floats of a task's transformed tiles at most (positions x channels x pitch): within
     /// L2 beside the filters, and on the stack.
     static let transformedLimit = 16 * 8192
@@ -70,7 +76,8 @@ struct ConvWinogradStrategy: KernelStrategy {
         // read once per image, and on a 7x7 map (16 tiles) the 16/9 larger weights stream
         // from memory slower than the products use them.
         let work = Double(positions * paddedTiles) * (1 + Double(width) / Double(min(g.channels, g.outChannels)))
-        guard !onlyWhenCheaper || (work < 0.8 * Double(9 * g.outPixels) && g.batch * paddedTiles >= 4 * width) else { return nil }
+        guard !onlyWhenCheaper || (work < 0.8 * Double(9 * g.outPixels) && g.batch * paddedTiles >= 4 * width
+                                   && min(g.channels, g.outChannels) >= Self.minimumChannels) else { return nil }
         // A fused reduction over windows of the output (global pooling of it or of its
         // epilogue's value) needs whole planes finalized.
         let wholePlanes = index.groupMates(of: node).contains { member in
