@@ -11,8 +11,7 @@ import AttendIR
 /// - Tasks are (image, run of `tile.columns` tiles, group of output-channel panels). A task
 ///   transforms its tiles of every input channel (`Bᵀ d B`, on vectors of tiles) into a
 ///   local buffer that stays in L2, and its output tiles start as the bias in another.
-///   Per position (unrolled, so the output transform's coefficients are constants) and
-///   panel, the product over every input channel runs with the accumulators in registers
+///   Per position and panel, the product over every input channel runs with the accumulators in registers
 ///   (the position's transformed tiles stay in L1 across panels) and is added into the
 ///   output tiles with the output transform `Aᵀ M A`'s coefficients. Each output pixel is
 ///   then stored once, so elementwise epilogues fuse at the store.
@@ -185,34 +184,39 @@ struct ConvWinogradStrategy: KernelStrategy {
                 }
             }),
         ]))
-        // Per position (unrolled, so the output transform's coefficients are constants), per
-        // panel: the product over every input channel in registers, while the position's
-        // transformed tiles stay in L1, then added into the output tiles it contributes to:
-        // `Y[a, b] += Aᵀ[a, p / alpha] * Aᵀ[b, p % alpha] * M[p]`.
-        for p in 0..<positions {
-            let step = tile.step(a: { i in .load(filters, ((c(p * panels) + .v("ob")) * c(g.channels) + .v("ci")) * c(rows) + c(i)) },
-                                 b: { v in .load(transformed, slot(c(p), .v("ci"), c(v * width)), width: width, aligned: true) })
+        // Per position (p1 in a loop, p2 unrolled: a quarter of the code of unrolling both),
+        // per panel: the product over every input channel in registers, while the
+        // position's transformed tiles stay in L1, then added into the output tiles it
+        // contributes to: `Y[a, b] += Aᵀ[a, p1] * Aᵀ[b, p2] * M[p1, p2]`, the first factor
+        // read from a small table, the second a constant (zeros skipped).
+        let coefficients = BufferRef("atable")
+        body.append(.localArray(coefficients, count: m * alpha))
+        for a in 0..<m {
+            for q in 0..<alpha { body.append(.store(coefficients, c(a * alpha + q), .constant(t.at[a][q]))) }
+        }
+        var positionsLoop: [Stmt] = []
+        for p2 in 0..<alpha {
+            let p = IndexExpr.v("p1") * c(alpha) + c(p2)
+            let step = tile.step(a: { i in .load(filters, ((p * c(panels) + .v("ob")) * c(g.channels) + .v("ci")) * c(rows) + c(i)) },
+                                 b: { v in .load(transformed, slot(p, .v("ci"), c(v * width)), width: width, aligned: true) })
             var product: [Stmt] = tile.declareAccumulators { _, _ in .broadcast(.constant(0), width: width) }
                 + [.loop(variable: "ci", lower: 0, upper: c(g.channels), schedule: .serial, body: step)]
             for a in 0..<m {
-                for b in 0..<m {
-                    let coefficient = t.at[a][p / alpha] * t.at[b][p % alpha]
-                    guard coefficient != 0 else { continue }
+                for b in 0..<m where t.at[b][p2] != 0 {
+                    let factor = VectorExpr.broadcast(.load(coefficients, .v("p1") + c(a * alpha)) * .constant(t.at[b][p2]), width: width)
                     for i in 0..<rows {
                         for v in 0..<tile.vectors {
                             let position = outputRow(a * m + b, c(i)) + c(v * width)
                             let current = VectorExpr.load(outputs, position, width: width, aligned: true)
-                            let term = VectorExpr.register(tile.accumulator(i, v))
-                            let sum: VectorExpr = coefficient == 1 ? current + term
-                                : coefficient == -1 ? .arithmetic(.sub, current, term)
-                                : .fma(.broadcast(.constant(coefficient), width: width), term, current)
-                            product.append(.storeVector(outputs, position, sum, width: width, aligned: true))
+                            product.append(.storeVector(outputs, position, .fma(factor, .register(tile.accumulator(i, v)), current),
+                                                        width: width, aligned: true))
                         }
                     }
                 }
             }
-            run.append(.loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body: product))
+            positionsLoop.append(.loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body: product))
         }
+        run.append(.loop(variable: "p1", lower: 0, upper: c(alpha), schedule: .serial, body: positionsLoop))
         run.append(.loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body: [
             .letIndex("oc", .v("ob") * c(rows)),
             .loop(variable: "i", lower: 0, upper: g.outChannels % rows == 0 ? c(rows) : .min(c(rows), c(g.outChannels) - .v("oc")),
