@@ -11,10 +11,10 @@ import AttendIR
 /// - Tasks are (image, run of `tile.columns` tiles, group of output-channel panels). A task
 ///   transforms its tiles of every input channel (`Bᵀ d B`, on vectors of tiles) into a
 ///   local buffer that stays in L2, and its output tiles start as the bias in another.
-///   Per position and panel, the product over every input channel runs with the accumulators in registers
-///   (the position's transformed tiles stay in L1 across panels) and is added into the
-///   output tiles with the output transform `Aᵀ M A`'s coefficients. Each output pixel is
-///   then stored once, so elementwise epilogues fuse at the store.
+///   Per position and panel, the product over every input channel runs with the
+///   accumulators in registers (the position's transformed tiles stay in L1 across panels)
+///   and is added into the output tiles with the output transform `Aᵀ M A`'s coefficients.
+///   Each output pixel is then stored once, so elementwise epilogues fuse at the store.
 /// - Where a reduction over the output's planes is fused (global pooling), a task covers
 ///   every run of its image for its panels and finalizes whole planes at the end.
 ///
