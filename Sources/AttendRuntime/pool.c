@@ -24,6 +24,7 @@
 
 /* More threads than this is a mistake on the command line, not a machine. */
 #define POOL_MAX_THREADS 1024
+
 /* Chunks per thread: enough to even out uneven chunks and a thread that starts late
  * (at most 4096 chunks: the ticket holds counts in 16 bits). */
 #define POOL_CHUNKS_PER_THREAD 4
@@ -155,9 +156,23 @@ attend_pool *attend_pool_create(int threads, char *error) {
             attend_fail(error, "out of memory creating a pool of %d threads", threads);
             return NULL;
         }
+        /* Kernels keep per-task buffers on the stack; the default thread stack follows
+           `ulimit -s`, which may be smaller than they need. */
+        pthread_attr_t attributes;
+        status = pthread_attr_init(&attributes);
+        if (status == 0) {
+            status = pthread_attr_setstacksize(&attributes, ATTEND_THREAD_STACK_BYTES);
+            if (status != 0) pthread_attr_destroy(&attributes);
+        }
+        if (status != 0) {
+            free_pool(pool);
+            attend_fail(error, "cannot set up worker threads (%s)", strerror(status));
+            return NULL;
+        }
         for (int k = 0; k < threads - 1; k++) {
-            status = pthread_create(&pool->workers[k], NULL, worker_main, pool);
+            status = pthread_create(&pool->workers[k], &attributes, worker_main, pool);
             if (status != 0) {
+                pthread_attr_destroy(&attributes);
                 stop_workers(pool);
                 free_pool(pool);
                 attend_fail(error, "cannot start worker thread %d of %d (%s)", k + 1, threads - 1, strerror(status));
@@ -165,6 +180,7 @@ attend_pool *attend_pool_create(int threads, char *error) {
             }
             pool->started++;
         }
+        pthread_attr_destroy(&attributes);
     }
     return pool;
 }

@@ -11,6 +11,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,7 +286,7 @@ static int bench(const attend_model_info *model, void *instance, float **inputs,
     return failed;
 }
 
-int attend_main(const attend_model_info *model, int argc, char **argv) {
+static int standalone(const attend_model_info *model, int argc, char **argv) {
     char error[ATTEND_ERROR_SIZE] = "";
     if (!model || !model->create || !model->run || !model->destroy || model->input_count < 0 || model->output_count < 0 ||
         (model->input_count > 0 && !model->inputs) || (model->output_count > 0 && !model->outputs)) {
@@ -354,4 +355,33 @@ done:
     free((void *)o.output_paths);
     if (status != 0) report(model, error);
     return status;
+}
+
+/* The program runs on a thread with a stack of known size (`ATTEND_THREAD_STACK_BYTES`):
+ * kernels keep per-task buffers on the stack, and `ulimit -s` may give the main thread less.
+ * Where no such thread can be started, it runs on the main thread as before. */
+typedef struct {
+    const attend_model_info *model;
+    int argc;
+    char **argv;
+    int status;
+} standalone_call;
+
+static void *run_standalone(void *opaque) {
+    standalone_call *call = opaque;
+    call->status = standalone(call->model, call->argc, call->argv);
+    return NULL;
+}
+
+int attend_main(const attend_model_info *model, int argc, char **argv) {
+    standalone_call call = {model, argc, argv, 1};
+    pthread_attr_t attributes;
+    pthread_t thread;
+    if (pthread_attr_init(&attributes) != 0) return standalone(model, argc, argv);
+    int status = pthread_attr_setstacksize(&attributes, ATTEND_THREAD_STACK_BYTES);
+    if (status == 0) status = pthread_create(&thread, &attributes, run_standalone, &call);
+    pthread_attr_destroy(&attributes);
+    if (status != 0) return standalone(model, argc, argv);
+    pthread_join(thread, NULL);
+    return call.status;
 }

@@ -18,6 +18,11 @@ extern "C" {
 #define ATTEND_MAX_RANK 8
 #define ATTEND_ERROR_SIZE 512
 
+/* The stack the runtime gives the threads it starts (pool workers, the standalone program's
+ * thread): kernels keep per-task buffers (packed weight panels, Winograd tiles) on the stack,
+ * up to about 1 MiB. A thread of yours that calls a model's run needs that much too. */
+#define ATTEND_THREAD_STACK_BYTES ((size_t)16 << 20)
+
 /* ---- Errors ---------------------------------------------------------------------------
  * Functions that can fail return 0 on success and nonzero on failure, writing a one-line
  * message (no trailing newline) into `error` (ATTEND_ERROR_SIZE bytes). */
