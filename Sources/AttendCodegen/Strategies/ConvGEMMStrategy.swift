@@ -70,9 +70,7 @@ struct ConvGEMMStrategy: KernelStrategy {
                                              rowsDividing: g.groups > 1 ? g.outPerGroup : nil) else { return nil }
         // A fused reduction over windows of this node's output grid (global pooling of it or
         // of its epilogue's value).
-        let wholePlanes = index.groupMates(of: node).contains { member in
-            member.op.reductionWindow(inputs: member.inputs.map(graph.shape(of:)), attributes: member.attributes) != nil
-        }
+        let wholePlanes = index.fusesWindowReduction(node)
         let operand: Operand
         if g.isShifted {
             let inPlace = g.kernel == [1, 1] && g.pad == [0, 0] && tile.columns <= ArenaPlan.tail

@@ -79,9 +79,7 @@ struct ConvWinogradStrategy: KernelStrategy {
                                    && min(g.channels, g.outChannels) >= Self.minimumChannels) else { return nil }
         // A fused reduction over windows of the output (global pooling of it or of its
         // epilogue's value) needs whole planes finalized.
-        let wholePlanes = index.groupMates(of: node).contains { member in
-            member.op.reductionWindow(inputs: member.inputs.map(graph.shape(of:)), attributes: member.attributes) != nil
-        }
+        let wholePlanes = index.fusesWindowReduction(node)
         let panels = (g.outChannels + tile.rows - 1) / tile.rows
         let columnTasks = wholePlanes ? g.batch : g.batch * paddedTiles / tile.columns
         // A task's output tiles (every panel) within 64 KiB of local buffer; enough tasks to
@@ -110,30 +108,21 @@ struct ConvWinogradStrategy: KernelStrategy {
             lower: { context throws(Diagnostic) in try Self.lower(context, tiling) })
     }
 
-    /// `sum over j of coefficients[j] * terms[j]`, with coefficients of ±1 as additions and
-    /// subtractions and zeros skipped (the transforms of F(2x2, 3x3) are mostly such).
-    static func combination<Term>(_ coefficients: [Double], _ terms: [Term], zero: Term, scaled: (Double, Term) -> Term,
-                                  add: (Term, Term) -> Term, subtract: (Term, Term) -> Term) -> Term {
-        var sum: Term?
+    /// `sum over j of coefficients[j] * terms[j]` on vectors, with coefficients of ±1 as
+    /// additions and subtractions and zeros skipped (the transforms of F(2x2, 3x3) are
+    /// mostly such).
+    static func vectorCombination(_ coefficients: [Double], _ terms: [VectorExpr], width: Int) -> VectorExpr {
+        var sum: VectorExpr?
         for (coefficient, term) in zip(coefficients, terms) where coefficient != 0 {
             switch (sum, coefficient) {
             case (nil, 1): sum = term
-            case (nil, _): sum = scaled(coefficient, term)
-            case (let s?, 1): sum = add(s, term)
-            case (let s?, -1): sum = subtract(s, term)
-            case (let s?, _): sum = add(s, scaled(coefficient, term))
+            case (nil, _): sum = .broadcast(.constant(coefficient), width: width) * term
+            case (let s?, 1): sum = s + term
+            case (let s?, -1): sum = .arithmetic(.sub, s, term)
+            case (let s?, _): sum = .fma(.broadcast(.constant(coefficient), width: width), term, s)
             }
         }
-        return sum ?? zero
-    }
-
-    static func scalarCombination(_ coefficients: [Double], _ terms: [ValueExpr]) -> ValueExpr {
-        combination(coefficients, terms, zero: .constant(0), scaled: { .constant($0) * $1 }, add: { $0 + $1 }, subtract: { $0 - $1 })
-    }
-
-    static func vectorCombination(_ coefficients: [Double], _ terms: [VectorExpr], width: Int) -> VectorExpr {
-        combination(coefficients, terms, zero: .broadcast(.constant(0), width: width),
-                    scaled: { .broadcast(.constant($0), width: width) * $1 }, add: { $0 + $1 }, subtract: { .arithmetic(.sub, $0, $1) })
+        return sum ?? .broadcast(.constant(0), width: width)
     }
 
     static func lower(_ context: LoweringContext, _ tiling: Tiling) throws(Diagnostic) -> [Stmt] {

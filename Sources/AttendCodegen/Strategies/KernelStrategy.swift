@@ -34,6 +34,14 @@ public struct GraphIndex: Sendable {
     public func groupMates(of node: Node) -> [Node] {
         node.group.map { (groupMembers[$0] ?? []).map { graph.nodes[$0] } } ?? []
     }
+
+    /// Whether `node`'s fusion group reduces windows of a group value (global pooling of
+    /// its output or its epilogue's): its kernel must then finalize whole windows.
+    public func fusesWindowReduction(_ node: Node) -> Bool {
+        groupMates(of: node).contains { member in
+            member.op.reductionWindow(inputs: member.inputs.map(graph.shape(of:)), attributes: member.attributes) != nil
+        }
+    }
 }
 
 /// A strategy's decision for one node: its tiling, the derived parameters (packed weights)
