@@ -6,7 +6,7 @@ import Testing
 /// Convolutions on small maps with output channels along the vectors, against the
 /// interpreter: the padded-copy patch rows (stride 1), im2col patches (stride 2, dilation,
 /// tiles across output rows), 1x1 convolutions reading the input in place, a last panel past
-/// the channel count, batches, and fused epilogues (residual add, global pooling); for the
+/// the channel count, batches, a reduction in several blocks, and fused epilogues (residual add, global pooling); for the
 /// portable target (4-lane vectors) and the native one. Channel counts scale with the vector
 /// width so each case takes this strategy on both.
 struct ConvChannelVectorStrategyTests {
@@ -20,6 +20,8 @@ struct ConvChannelVectorStrategyTests {
         ("1x1 on 5x5", 20, 5, 11, 1, 1, 0, 1, 1),
         ("1x1 stride 2", 32, 9, 8, 1, 2, 0, 1, 1),
         ("1x1 on a 1x1 map", 48, 1, 8, 1, 1, 0, 1, 1),
+        // 648 reduction steps: several k-blocks (partial sums kept between them) on both targets.
+        ("3x3 on 7x7, reduction in blocks", 72, 7, 8, 3, 1, 1, 1, 2),
     ]
 
     static func spec(_ c: (String, Int, Int, Int, Int, Int, Int, Int, Int), width: Int, epilogue: String) -> String {
@@ -64,10 +66,22 @@ struct ConvChannelVectorStrategyTests {
         #expect(strategies.contains { $0.strategy == "gemm-channels" }, "\(strategies)")
     }
 
+    /// The blocked-reduction case really runs in several k-blocks on every target (its
+    /// weight panel per block stays in L1 while all pixel tiles use it).
+    @Test func longReductionsRunInBlocks() throws {
+        let c = Self.cases[8]
+        for target in ConvGEMMStrategyTests.targets {
+            var graph = try ConvGEMMStrategyTests.optimized(Self.spec(c, width: target.vectorWidth, epilogue: "pool"))
+            let selection = try StrategySelection(&graph, target: target, strategies: Self.pinned)
+            let details = selection.plans.values.map(\.detail)
+            #expect(details.count == 1 && details.allSatisfy { $0.contains("k-block") }, "\(details) on \(target)")
+        }
+    }
+
     @Test func cleanUnderSanitizers() throws {
         let flags = ["-O1", "-g"] + CBuild.languageFlags + ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
         for target in ConvGEMMStrategyTests.targets {
-            for c in [Self.cases[1], Self.cases[4], Self.cases[5]] {
+            for c in [Self.cases[1], Self.cases[4], Self.cases[5], Self.cases[8]] {
                 let graph = try ConvGEMMStrategyTests.optimized(Self.spec(c, width: target.vectorWidth, epilogue: "pool"))
                 try CBackendHarness.expectAgreement(graph, threads: 2, flags: flags, compiler: "/usr/bin/gcc", target: target, strategies: Self.pinned)
             }

@@ -53,6 +53,32 @@ struct ConvWinogradStrategyTests {
         }
     }
 
+    /// A global pooling fused after the convolution (an SE squeeze: the map is gated by its
+    /// own mean) runs in the kernel, over whole planes, only when that takes no more channel
+    /// groups than tasks over runs of tiles would (each group transforms every tile again);
+    /// else the pooling gets a kernel of its own. Both agree with the interpreter.
+    @Test func wholePlanesOnlyWithoutExtraGroups() throws {
+        func squeeze(_ shape: [Int], out: Int) -> String {
+            ["attend: 1", "name: squeeze_case", "inputs:", "  x: [\(shape.map(String.init).joined(separator: ", "))]", "layers:",
+             "  - conv: {op: conv2d, out: \(out), kernel: 3, stride: 1, pad: 1, bias: true}",
+             "  - act: relu",
+             "  - pool: {op: mean, axes: [2, 3], keepdim: true}",
+             "  - gate: {op: mul, from: [act, pool]}", ""].joined(separator: "\n")
+        }
+        for target in ConvGEMMStrategyTests.targets {
+            // Four images: four tasks of whole images need no extra groups. One image of 144
+            // tiles and 64 channels: whole planes would need four groups, runs of tiles fewer.
+            for (shape, out, whole) in [([4, 16, 12, 12], 16, true), ([1, 16, 24, 24], 64, false)] {
+                var graph = try ConvGEMMStrategyTests.optimized(squeeze(shape, out: out))
+                let selection = try StrategySelection(&graph, target: target, strategies: Self.pinned)
+                let details = selection.plans.values.map(\.detail)
+                #expect(details.count == 1 && details.allSatisfy { $0.contains("whole planes") == whole }, "\(shape) on \(target): \(details)")
+                try CBackendHarness.expectAgreement(try ConvGEMMStrategyTests.optimized(squeeze(shape, out: out)),
+                                                    threads: 3, target: target, strategies: Self.pinned)
+            }
+        }
+    }
+
     @Test func cleanUnderSanitizers() throws {
         let flags = ["-O1", "-g"] + CBuild.languageFlags + ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
         for target in ConvGEMMStrategyTests.targets {
@@ -63,8 +89,9 @@ struct ConvWinogradStrategyTests {
         }
     }
 
-    /// Where it is chosen among all strategies: the 3x3 stride-1 layers of ResNet stages 1-3,
-    /// not 7x7 maps (too few tiles per transformed weight), strides, dilation or groups.
+    /// Where it is chosen among all strategies: the 3x3 stride-1 layers of ResNet stages 1-2
+    /// (56x56 and 28x28 maps), not 14x14 or 7x7 maps (too few tiles per transformed weight:
+    /// the channel-vector product is faster there), strides, dilation or groups.
     @Test func chosenForResNetStagesOnly() throws {
         func strategies(_ layer: String, _ shape: [Int]) throws -> [String] {
             let spec = "attend: 1\nname: choice\ninputs:\n  x: [\(shape.map(String.init).joined(separator: ", "))]\nlayers:\n  - conv: \(layer)\n"
@@ -73,7 +100,8 @@ struct ConvWinogradStrategyTests {
         }
         let same = "{op: conv2d, out: 64, kernel: 3, pad: 1, bias: false}"
         #expect(try strategies(same, [1, 64, 56, 56]) == ["winograd"])
-        #expect(try strategies("{op: conv2d, out: 256, kernel: 3, pad: 1, bias: false}", [1, 256, 14, 14]) == ["winograd"])
+        #expect(try strategies("{op: conv2d, out: 128, kernel: 3, pad: 1, bias: false}", [1, 128, 28, 28]) == ["winograd"])
+        #expect(try strategies("{op: conv2d, out: 256, kernel: 3, pad: 1, bias: false}", [1, 256, 14, 14]) == ["gemm-channels"])
         #expect(try !strategies("{op: conv2d, out: 512, kernel: 3, pad: 1, bias: false}", [1, 512, 7, 7]).contains("winograd"))
         #expect(try !strategies("{op: conv2d, out: 64, kernel: 3, stride: 2, pad: 1, bias: false}", [1, 64, 56, 56]).contains("winograd"))
         #expect(try !strategies("{op: conv2d, out: 64, kernel: 3, pad: 2, dilation: 2, bias: false}", [1, 64, 56, 56]).contains("winograd"))

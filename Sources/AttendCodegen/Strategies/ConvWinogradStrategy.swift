@@ -70,26 +70,34 @@ struct ConvWinogradStrategy: KernelStrategy {
         // Chosen where the padded products plus the transforms (about `width / channels` of
         // the products: a few vector operations per element and tile, against `channels`
         // FMAs) are clearly less work than the direct product's 9 terms per output pixel
-        // (measured on ResNet layers: 0.73x the GEMM strategy's time at 64x56x56, 0.8x at
-        // 256x14x14); and only with enough tiles per weight: each transformed weight is
-        // read once per image, and on a 7x7 map (16 tiles) the 16/9 larger weights stream
-        // from memory slower than the products use them.
+        // (measured on ResNet layers: 0.66x the GEMM strategy's time at 64x56x56, 0.77x at
+        // 128x28x28); and only with at least 8 vectors of tiles per image: each transformed
+        // weight is read once per image and run, and on small maps the 16/9 larger weights
+        // stream from memory slower than the products use them, with every panel group
+        // transforming the tiles again (at 256x14x14, 64 padded tiles in 4 groups, it took
+        // 1.14x the time of `ConvChannelVectorStrategy`; on 7x7, 16 tiles, longer still).
         let work = Double(positions * paddedTiles) * (1 + Double(width) / Double(min(g.channels, g.outChannels)))
-        guard !onlyWhenCheaper || (work < 0.8 * Double(9 * g.outPixels) && g.batch * paddedTiles >= 4 * width
+        guard !onlyWhenCheaper || (work < 0.8 * Double(9 * g.outPixels) && paddedTiles >= 8 * width
                                    && min(g.channels, g.outChannels) >= Self.minimumChannels) else { return nil }
-        // A fused reduction over windows of the output (global pooling of it or of its
-        // epilogue's value) needs whole planes finalized.
-        let wholePlanes = index.fusesWindowReduction(node)
-        let panels = (g.outChannels + tile.rows - 1) / tile.rows
-        let columnTasks = wholePlanes ? g.batch : g.batch * paddedTiles / tile.columns
         // A task's output tiles (every panel) within 64 KiB of local buffer; enough tasks to
         // balance two threads (each group of panels transforms the tiles again); a task's
         // transformed filters within half of L2, so its runs reuse them from there.
-        let outputBytes = m * m * tile.rows * tile.columns * 4
-        var wanted = max(1, (4 + columnTasks - 1) / columnTasks, (panels * outputBytes + 65535) / 65536)
-        let panelBytes = positions * tile.rows * g.channels * 4
-        wanted = max(wanted, (panels * panelBytes + target.l2Bytes / 2 - 1) / (target.l2Bytes / 2))
-        wanted = min(panels, wanted)
+        let panels = (g.outChannels + tile.rows - 1) / tile.rows
+        func groupsWanted(columnTasks: Int) -> Int {
+            let outputBytes = m * m * tile.rows * tile.columns * 4
+            let panelBytes = positions * tile.rows * g.channels * 4
+            let wanted = max(1, (4 + columnTasks - 1) / columnTasks, (panels * outputBytes + 65535) / 65536,
+                             (panels * panelBytes + target.l2Bytes / 2 - 1) / (target.l2Bytes / 2))
+            return min(panels, wanted)
+        }
+        // A fused reduction over windows of the output (global pooling of it or of its
+        // epilogue's value) needs whole planes finalized: tasks then cover whole images, and
+        // only when that needs no more panel groups than runs of tiles would. Else the
+        // reduction runs as a kernel of its own (one pass over the output, while each group
+        // would transform every tile again: 4 groups made layer1 of se_resnet 1.8x slower).
+        let runTasks = g.batch * paddedTiles / tile.columns
+        let wholePlanes = index.fusesWindowReduction(node) && groupsWanted(columnTasks: g.batch) <= groupsWanted(columnTasks: runTasks)
+        let wanted = groupsWanted(columnTasks: wholePlanes ? g.batch : runTasks)
         let panelsPerGroup = (panels + wanted - 1) / wanted
         let planeHeight = tilesHigh * m + 2, phaseWidth = tilesWide + 1
         let tiling = Tiling(transform: transform, tile: tile, tilesHigh: tilesHigh, tilesWide: tilesWide, paddedTiles: paddedTiles,
