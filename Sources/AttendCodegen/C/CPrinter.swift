@@ -106,6 +106,9 @@ public struct CPrinter {
                 lines.append("\(pad)\(name) = \(vector(newValue));")
             case .storeVector(let buffer, let position, let stored, let width, let aligned):
                 lines.append("\(pad)attend_store\(aligned ? "a" : "")_f32x\(width)(\(buffer.name) + \(index(position)), \(vector(stored)));")
+            case .prefetch(let buffer, let position):
+                // For reading, kept in every cache level.
+                lines.append("\(pad)__builtin_prefetch(\(buffer.name) + \(index(position)), 0, 3);")
             }
         }
         return lines

@@ -192,6 +192,10 @@ public indirect enum Stmt: Hashable, Sendable {
     case assignVector(String, VectorExpr)
     /// Stores a vector's lanes to `width` consecutive elements from `buffer[index]`.
     case storeVector(BufferRef, IndexExpr, VectorExpr, width: Int, aligned: Bool)
+    /// A hint that the cache line holding `buffer[index]` is read soon (weights streaming
+    /// from memory while the current ones are in use); computes nothing. `index` must lie
+    /// within the buffer.
+    case prefetch(BufferRef, IndexExpr)
 }
 
 /// One kernel: a function over named buffers.

@@ -30,6 +30,9 @@ extension Stmt {
         case .storeVector(let buffer, let i, let v, let width, let aligned):
             let (target, position) = vectorBuffer(buffer, index(i))
             return [.storeVector(target, position, vector(v), width: width, aligned: aligned && target == buffer)]
+        case .prefetch(let buffer, let i):
+            let (target, position) = vectorBuffer(buffer, index(i))
+            return [.prefetch(target, position)]
         }
     }
 

@@ -59,6 +59,8 @@ enum Pruning {
         case .storeVector(_, let index, let value, _, _):
             collect(index, into: &used)
             collect(value, into: &used)
+        case .prefetch(_, let index):
+            collect(index, into: &used)
         case .comment, .localArray:
             break
         }

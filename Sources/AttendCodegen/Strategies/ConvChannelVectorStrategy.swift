@@ -186,12 +186,19 @@ struct ConvChannelVectorStrategy: KernelStrategy {
             Stmt.storeVector(partials, slot(i, v), .register(tile.accumulator(i, v)), width: width, aligned: true)
         } }
         let finish = keep + store
+        // While the first tile runs a block, the next block's weights are fetched (a cache
+        // line per 16 floats of each step's row): they stream from memory at batch 1, and the
+        // hardware prefetcher alone left the products waiting (measured on a 7x2 tile with
+        // weights beyond L3: 1.2-1.3x faster with the hint).
+        let prefetch: [Stmt] = kBlocks > 1 ? [.when(.equal(.v("tile"), c(0)), then: stride(from: 0, to: columns, by: 16).map { offset in
+            .prefetch(packed, (.v("ob") * c(reduction) + .min(.v("k") + c(tiling.kBlock), c(reduction - 1))) * c(columns) + c(offset))
+        }, otherwise: [])] : []
         let tileLoop = Stmt.loop(variable: "tile", lower: 0, upper: c(tiles), schedule: .serial, body: [
             .letIndex("p0", .v("tile") * c(tile.rows)),
             .letIndex("pcount", .min(c(tile.rows), c(pixels) - .v("p0"))),
             .letIndex("abase", abase),
         ] + initial + edgeBias + resume + [
-            .loop(variable: "kk", lower: 0, upper: .v("kn"), schedule: .serial, body: [.letIndex("k", .v("k0") + .v("kk"))] + step),
+            .loop(variable: "kk", lower: 0, upper: .v("kn"), schedule: .serial, body: [.letIndex("k", .v("k0") + .v("kk"))] + prefetch + step),
         ] + (kBlocks > 1 ? [.when(.equal(.v("kb"), c(kBlocks - 1)), then: finish, otherwise: park)] : finish))
         stmts.append(.loop(variable: "t", lower: 0, upper: c(g.batch * panels), schedule: .parallel, body: [
             .letIndex("n", .v("t") / c(panels)),
