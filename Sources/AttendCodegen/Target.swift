@@ -26,9 +26,15 @@ public struct Target: Hashable, Sendable, CustomStringConvertible {
     public var l2Bytes: Int
     /// Flags the C compiler needs to use the ISA.
     public var compilerFlags: [String]
-    /// Whether kernel strategies may be chosen; false keeps every op's direct lowering (to
-    /// measure what a strategy gains).
-    public var usesStrategies = true
+    /// The kernel strategies that may be chosen, by name (nil: all of them; empty: every op's
+    /// direct lowering), to measure what a strategy gains or compare two.
+    public var allowedStrategies: Set<String>? = nil
+
+    /// Whether any kernel strategy may be chosen.
+    public var usesStrategies: Bool {
+        get { allowedStrategies.map { !$0.isEmpty } ?? true }
+        set { allowedStrategies = newValue ? nil : [] }
+    }
 
     public init(isa: ISA, vectorWidth: Int, vectorRegisters: Int, l1Bytes: Int, l2Bytes: Int, compilerFlags: [String]) {
         self.isa = isa

@@ -14,6 +14,21 @@ struct TargetOptions: ParsableArguments {
     @Flag(help: "Use every op's direct lowering, no kernel strategies (to measure what they gain).")
     var directOnly = false
 
+    @Option(help: "Allow only these kernel strategies, comma-separated (\(KernelStrategies.names.joined(separator: ", "))); nodes the others would take use the next allowed one or their direct lowering (to compare strategies).")
+    var strategies: String?
+
+    func validate() throws {
+        guard let strategies else { return }
+        if directOnly { throw ValidationError("--strategies and --direct-only exclude each other") }
+        for name in Self.names(strategies) where !KernelStrategies.names.contains(name) {
+            throw ValidationError("unknown kernel strategy '\(name)' in --strategies; known: \(KernelStrategies.names.joined(separator: ", "))")
+        }
+    }
+
+    static func names(_ list: String) -> [String] {
+        list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
     /// `--portable` (as `attend compile` has always taken) means `--target portable`.
     func resolved(portable: Bool = false) -> Target {
         var resolved: Target
@@ -24,6 +39,7 @@ struct TargetOptions: ParsableArguments {
         case .portable: resolved = .portable
         }
         resolved.usesStrategies = !directOnly
+        if let strategies { resolved.allowedStrategies = Set(Self.names(strategies)) }
         return resolved
     }
 }

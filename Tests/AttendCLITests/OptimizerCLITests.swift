@@ -40,12 +40,30 @@ struct OptimizerCLITests {
 
     @Test func checkReportsKernelsAndMemory() throws {
         let result = try CLI.run(["check", "Models/se_resnet_block.yaml"])
-        #expect(result.stdout.contains("kernels: 5 (from 13 primitive ops)"), "\(result.stdout)")
+        // Six: the SE squeeze's pooling is a kernel of its own beside the Winograd convolution
+        // (fused, every panel group would transform the tiles again); five where the
+        // convolution's kernel finalizes whole planes (the GEMM strategy, direct loops).
+        #expect(result.stdout.contains("kernels: 6 (from 13 primitive ops)"), "\(result.stdout)")
         #expect(result.stdout.contains("winograd 2"), "\(result.stdout)")
+        for flags in [["--direct-only"], ["--strategies", "gemm"]] {
+            let fused = try CLI.run(["check", "Models/se_resnet_block.yaml"] + flags)
+            #expect(fused.stdout.contains("kernels: 5 (from 13 primitive ops)"), "\(flags): \(fused.stdout)")
+        }
         #expect(result.stdout.contains("arena: "))
         #expect(result.stdout.contains("naive sum of intermediates"))
         let unoptimized = try CLI.run(["check", "Models/se_resnet_block.yaml", "-O0"])
         #expect(unoptimized.stdout.contains("kernels: 13 (from 13 primitive ops)"), "\(unoptimized.stdout)")
+    }
+
+    /// `--strategies` keeps only the named kernel strategies; an unknown name is a one-line error.
+    @Test func strategiesOptionRestrictsTheChoice() throws {
+        let gemm = try CLI.run(["check", "Models/se_resnet_block.yaml", "--kernels", "--strategies", "gemm"])
+        #expect(gemm.status == 0)
+        #expect(gemm.stdout.contains("strategies (") && gemm.stdout.contains("gemm 2") && !gemm.stdout.contains("winograd"), "\(gemm.stdout)")
+        let unknown = try CLI.run(["check", "Models/se_resnet_block.yaml", "--strategies", "gemm,wingrad"])
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("unknown kernel strategy 'wingrad' in --strategies; known: winograd, gemm-channels, gemm, separable"),
+                "\(unknown.stderr)")
     }
 
     @Test func badOptionsAreOneLineErrors() throws {

@@ -5,9 +5,9 @@ import Testing
 
 /// Convolutions on small maps with output channels along the vectors, against the
 /// interpreter: the padded-copy patch rows (stride 1), im2col patches (stride 2, dilation,
-/// tiles across output rows), 1x1 convolutions reading the input in place, a last panel past
-/// the channel count, batches, a reduction in several blocks, and fused epilogues (residual add, global pooling); for the
-/// portable target (4-lane vectors) and the native one. Channel counts scale with the vector
+/// tiles across output rows, 1x1 convolutions), a last panel past the channel count,
+/// batches, a reduction in several blocks, and fused epilogues (residual add, global
+/// pooling); for the portable target (4-lane vectors) and the native one. Channel counts scale with the vector
 /// width so each case takes this strategy on both.
 struct ConvChannelVectorStrategyTests {
     /// (name, channels, size, out channels per vector lane, kernel, stride, pad, dilation, batch)
@@ -16,7 +16,7 @@ struct ConvChannelVectorStrategyTests {
         ("3x3 on 5x5, two images", 8, 5, 10, 3, 1, 1, 1, 2),
         ("3x3 stride 2 to 4x4", 16, 8, 9, 3, 2, 1, 1, 1),
         ("dilated 3x3", 12, 9, 8, 3, 1, 2, 2, 1),
-        ("1x1 on 7x7, in place", 40, 7, 8, 1, 1, 0, 1, 2),
+        ("1x1 on 7x7", 40, 7, 8, 1, 1, 0, 1, 2),
         ("1x1 on 5x5", 20, 5, 11, 1, 1, 0, 1, 1),
         ("1x1 stride 2", 32, 9, 8, 1, 2, 0, 1, 1),
         ("1x1 on a 1x1 map", 48, 1, 8, 1, 1, 0, 1, 1),

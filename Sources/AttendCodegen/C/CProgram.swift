@@ -17,7 +17,7 @@ public struct CProgram: Sendable {
 public enum CGenerator {
     /// The program of `graph` for `target` (which chooses each node's kernel strategy).
     public static func generate(_ graph: Graph, target: Target) throws(Diagnostic) -> CProgram {
-        try generate(graph, target: target, strategies: target.usesStrategies ? KernelStrategies.all : [])
+        try generate(graph, target: target, strategies: KernelStrategies.allowed(on: target))
     }
 
     /// The program with a choice among `strategies` (tests pin one strategy this way).
@@ -232,7 +232,7 @@ extension CGenerator {
     /// `target`, without generating code.
     public static func layout(_ graph: Graph, target: Target) throws(Diagnostic) -> (kernels: Int, plan: ArenaPlan, strategies: [KernelDescription]) {
         var graph = graph
-        let strategies = try StrategySelection(&graph, target: target, strategies: target.usesStrategies ? KernelStrategies.all : [])
+        let strategies = try StrategySelection(&graph, target: target, strategies: KernelStrategies.allowed(on: target))
         let schedule = KernelSchedule(graph, strategies: strategies)
         let described = schedule.units.map { unit in
             let node = graph.nodes[unit.anchor]

@@ -14,11 +14,12 @@ import AttendIR
 ///
 /// - The patch matrix (im2col) goes into the kernel's scratch in a parallel prologue, tile
 ///   by tile (`[N, tiles, K, rows]`, zeros past the last pixel), so the product reads it as
-///   one stream; a 1x1 stride-1 convolution whose pixel count the tile divides reads its
-///   input in place.
+///   one stream (1x1 convolutions too: reading the input in place, a plane apart per step,
+///   measured 1.1x slower than the copy at 14x14 and 7x7).
 /// - Tasks are (image, panel of output channels); each runs every pixel tile of its panel
-///   with the whole reduction in registers, in the interpreter's order (bias, then input
-///   channel, kernel row, kernel column; FMA rounding only), stores each finished tile
+///   over each k-block of the reduction with the accumulators in registers, in the
+///   interpreter's order (bias, then input channel, kernel row, kernel column; FMA rounding
+///   only), parking partial sums between blocks, stores each finished tile
 ///   transposed into the channel planes through a small local buffer, and finalizes its
 ///   planes at the end, so fused epilogues, global pooling included, run on whole planes.
 struct ConvChannelVectorStrategy: KernelStrategy {
@@ -29,8 +30,6 @@ struct ConvChannelVectorStrategy: KernelStrategy {
 
     struct Tiling: Sendable {
         var tile: RegisterTile
-        /// The patch matrix: read in place from the input (1x1, stride 1) or built in scratch.
-        var inPlace: Bool
         /// Pixels per patch-matrix row (the pixel count rounded up to whole tiles).
         var rowLength: Int
         /// Stride 1 without dilation, tiles within output rows: each tile's patch row is one
@@ -52,16 +51,21 @@ struct ConvChannelVectorStrategy: KernelStrategy {
         guard g.groups == 1, g.outChannels % target.vectorWidth == 0, g.outChannels >= 8 * target.vectorWidth,
               let tile = RegisterTile.choose(rows: g.outPixels, columns: g.outChannels, target: target, fewerRows: true),
               let pixelTile = RegisterTile.choose(rows: g.outChannels, columns: g.gridPixels, target: target) else { return nil }
-        // Chosen where the padded work (pixels to whole tiles, channels to whole panels) is
-        // less than that of pixels along the vectors (channels to whole panels, the grid to
-        // whole vectors). At equal work this one is faster on small maps (it reads the
-        // weights once per k-block for all tiles: 0.91x the GEMM strategy's time at
-        // 256x14x14, where the estimates are 0.95x), so no margin is asked.
-        let inPlace = g.kernel == [1, 1] && g.stride == [1, 1] && g.pad == [0, 0] && g.outPixels % tile.rows == 0
-        let copyCost = inPlace ? 0 : 2.0 * Double(target.vectorWidth) / Double(g.outChannels)
+        // Chosen where the padded work (pixels to whole tiles, channels to whole panels, plus
+        // the patch copy) is less than that of pixels along the vectors (channels to whole
+        // panels, the grid to whole vectors) by a margin the estimate misses, from
+        // interleaved single-layer timings against `gemm` (conv + batchnorm + relu, one
+        // thread): windowed or strided convolutions on maps of at most 256 pixels need no
+        // margin (3x3 at 14x14: estimated 0.95x, took 0.94x; 3x3 at 7x7: 0.79x; 3x3 stride 2
+        // to 14x14: 0.85x); elsewhere `gemm` reads its input in place and keeps the larger
+        // tile (1x1 at 14x14, estimated 0.9x, took 1.2x and 1.34x; 1x1 at 28x28: 1.34x;
+        // 1x1 stride 2 to 28x28: 1.25x), so this must be estimated under 0.8x.
+        let copyCost = 2.0 * Double(target.vectorWidth) / Double(g.outChannels)
         let work = Double(RegisterTile.roundUp(g.outPixels, tile.rows) * RegisterTile.roundUp(g.outChannels, tile.columns)) * (1 + copyCost)
         let pixelWork = Double(RegisterTile.roundUp(g.outChannels, pixelTile.rows) * RegisterTile.roundUp(g.gridPixels, pixelTile.columns))
-        guard work < pixelWork || !onlyWhenCheaper else { return nil }
+        let windowed = g.kernel != [1, 1] || g.stride != [1, 1]
+        let margin = windowed && g.outPixels <= 256 ? 1.0 : 0.8
+        guard work < margin * pixelWork || !onlyWhenCheaper else { return nil }
         let fromPaddedCopy = g.stride == [1, 1] && g.dilation == [1, 1] && g.outWidth % tile.rows == 0
         let rowLength = RegisterTile.roundUp(g.outPixels, tile.rows)
         // A weight block of at most half the L1 cache, in balanced blocks, when the task's
@@ -71,12 +75,12 @@ struct ConvChannelVectorStrategy: KernelStrategy {
         let fitsPartials = rowLength * tile.columns * 4 <= min(target.l2Bytes / 4, 256 << 10)
         let kBlocks = fitsPartials ? (g.reduction + maxBlock - 1) / maxBlock : 1
         let kBlock = (g.reduction + kBlocks - 1) / kBlocks
-        let tiling = Tiling(tile: tile, inPlace: inPlace, rowLength: rowLength, fromPaddedCopy: fromPaddedCopy,
+        let tiling = Tiling(tile: tile, rowLength: rowLength, fromPaddedCopy: fromPaddedCopy,
                             kBlock: kBlock, kBlocks: kBlocks)
-        let scratch = inPlace ? 0 : g.batch * g.reduction * tiling.rowLength + (fromPaddedCopy ? g.batch * g.channels * g.paddedPlane : 0)
+        let scratch = g.batch * g.reduction * tiling.rowLength + (fromPaddedCopy ? g.batch * g.channels * g.paddedPlane : 0)
         return StrategyPlan(
             strategy: name, detail: "tile \(tile.rows) pixels x \(tile.columns) channels, "
-                + (kBlocks > 1 ? "k-block \(kBlock), " : "") + (inPlace ? "input in place" : "patch matrix"),
+                + (kBlocks > 1 ? "k-block \(kBlock), " : "") + "patch matrix",
             derivations: [.init(slot: "packed_weight", op: PackPanelsOp(), operandSlots: ["weight"],
                                 attributes: Attributes([("rows", .int(tile.columns))]))],
             finalizesRegions: true, scratch: scratch,
@@ -95,47 +99,41 @@ struct ConvChannelVectorStrategy: KernelStrategy {
         func c(_ v: Int) -> IndexExpr { .constant(v) }
 
         var stmts: [Stmt] = []
-        let patches: BufferRef
         var patchBase = 0
-        if tiling.inPlace {
-            patches = x
-        } else {
-            guard let scratch = context.scratch else { throw .error("internal: the channel-vector convolution has no scratch buffer") }
-            patches = scratch
-            // The patch matrix tile by tile, each tile's pixels contiguous per reduction index
-            // (`[N, tiles, K, rows]`, after the padded copy if any), so the product reads it
-            // as one sequential stream.
-            if tiling.fromPaddedCopy {
-                patchBase = g.batch * g.channels * g.paddedPlane
-                stmts += g.paddedCopy(from: x, to: scratch, tail: 0)
-                stmts.append(.loop(variable: "nt", lower: 0, upper: c(g.batch * tiles), schedule: .parallel, body: [
-                    .letIndex("n", .v("nt") / c(tiles)),
-                    .letIndex("p0", (.v("nt") % c(tiles)) * c(tile.rows)),
-                    .letIndex("oh", .v("p0") / c(g.outWidth)),
-                    .letIndex("ow", .v("p0") % c(g.outWidth)),
-                    .loop(variable: "ci", lower: 0, upper: c(g.channels), schedule: .serial, body: [
-                        .loop(variable: "kh", lower: 0, upper: c(g.kernel[0]), schedule: .serial, body: [
-                            .loop(variable: "kw", lower: 0, upper: c(g.kernel[1]), schedule: .serial, body: [
-                                .letIndex("to", c(patchBase) + (.v("nt") * c(reduction) + (.v("ci") * c(g.kernel[0]) + .v("kh")) * c(g.kernel[1]) + .v("kw")) * c(tile.rows)),
-                                .letIndex("from", ((.v("n") * c(g.channels) + .v("ci")) * c(g.paddedHeight) + .v("oh") + .v("kh")) * c(g.paddedWidth) + .v("ow") + .v("kw")),
-                                .loop(variable: "i", lower: 0, upper: c(tile.rows), schedule: .vectorized, body: [
-                                    .store(scratch, .v("to") + .v("i"), .load(scratch, .v("from") + .v("i"))),
-                                ]),
+        guard let patches = context.scratch else { throw .error("internal: the channel-vector convolution has no scratch buffer") }
+        // The patch matrix tile by tile, each tile's pixels contiguous per reduction index
+        // (`[N, tiles, K, rows]`, after the padded copy if any), so the product reads it
+        // as one sequential stream.
+        if tiling.fromPaddedCopy {
+            patchBase = g.batch * g.channels * g.paddedPlane
+            stmts += g.paddedCopy(from: x, to: patches, tail: 0)
+            stmts.append(.loop(variable: "nt", lower: 0, upper: c(g.batch * tiles), schedule: .parallel, body: [
+                .letIndex("n", .v("nt") / c(tiles)),
+                .letIndex("p0", (.v("nt") % c(tiles)) * c(tile.rows)),
+                .letIndex("oh", .v("p0") / c(g.outWidth)),
+                .letIndex("ow", .v("p0") % c(g.outWidth)),
+                .loop(variable: "ci", lower: 0, upper: c(g.channels), schedule: .serial, body: [
+                    .loop(variable: "kh", lower: 0, upper: c(g.kernel[0]), schedule: .serial, body: [
+                        .loop(variable: "kw", lower: 0, upper: c(g.kernel[1]), schedule: .serial, body: [
+                            .letIndex("to", c(patchBase) + (.v("nt") * c(reduction) + (.v("ci") * c(g.kernel[0]) + .v("kh")) * c(g.kernel[1]) + .v("kw")) * c(tile.rows)),
+                            .letIndex("from", ((.v("n") * c(g.channels) + .v("ci")) * c(g.paddedHeight) + .v("oh") + .v("kh")) * c(g.paddedWidth) + .v("ow") + .v("kw")),
+                            .loop(variable: "i", lower: 0, upper: c(tile.rows), schedule: .vectorized, body: [
+                                .store(patches, .v("to") + .v("i"), .load(patches, .v("from") + .v("i"))),
                             ]),
                         ]),
                     ]),
-                ]))
-            } else {
-                stmts.append(.loop(variable: "nt", lower: 0, upper: c(g.batch * tiles), schedule: .parallel, body: [
-                    .letIndex("n", .v("nt") / c(tiles)),
-                    .letIndex("cbase", 0), .letIndex("k0", 0),
-                    .letIndex("p0", (.v("nt") % c(tiles)) * c(tile.rows)),
-                    .letIndex("pcount", .min(c(tile.rows), c(pixels) - .v("p0"))),
-                    .loop(variable: "kk", lower: 0, upper: c(reduction), schedule: .serial,
-                          body: g.packPatches(from: x, into: patches, columns: tile.rows, rowBase: .v("nt") * c(reduction * tile.rows),
-                                              zeroTail: pixels % tile.rows != 0)),
-                ]))
-            }
+                ]),
+            ]))
+        } else {
+            stmts.append(.loop(variable: "nt", lower: 0, upper: c(g.batch * tiles), schedule: .parallel, body: [
+                .letIndex("n", .v("nt") / c(tiles)),
+                .letIndex("cbase", 0), .letIndex("k0", 0),
+                .letIndex("p0", (.v("nt") % c(tiles)) * c(tile.rows)),
+                .letIndex("pcount", .min(c(tile.rows), c(pixels) - .v("p0"))),
+                .loop(variable: "kk", lower: 0, upper: c(reduction), schedule: .serial,
+                      body: g.packPatches(from: x, into: patches, columns: tile.rows, rowBase: .v("nt") * c(reduction * tile.rows),
+                                          zeroTail: pixels % tile.rows != 0)),
+            ]))
         }
 
         // Accumulators start at the bias; vectors past the last channel (a zero-padded last
@@ -156,8 +154,7 @@ struct ConvChannelVectorStrategy: KernelStrategy {
             }
         }
         // Pixel i of the tile for reduction index k.
-        let aStride = tiling.inPlace ? pixels : tile.rows
-        let step = tile.step(a: { i in .load(patches, .v("abase") + .v("k") * c(aStride) + c(i)) },
+        let step = tile.step(a: { i in .load(patches, .v("abase") + .v("k") * c(tile.rows) + c(i)) },
                              b: { v in .load(packed, (.v("ob") * c(reduction) + .v("k")) * c(columns) + c(v * width), width: width, aligned: false) })
         let tileBuffer = BufferRef("ctile")
         let keep: [Stmt] = (0..<tile.rows).flatMap { i in (0..<tile.vectors).map { v in
@@ -172,8 +169,7 @@ struct ConvChannelVectorStrategy: KernelStrategy {
                 ]),
             ]),
         ]
-        let abase: IndexExpr = tiling.inPlace ? .v("n") * c(g.channels * pixels) + .v("p0")
-            : c(patchBase) + (.v("n") * c(tiles) + .v("tile")) * c(reduction * tile.rows)
+        let abase: IndexExpr = c(patchBase) + (.v("n") * c(tiles) + .v("tile")) * c(reduction * tile.rows)
         // Partial sums of every tile of the panel between reduction blocks, in the
         // accumulators' order; the sum runs over k in order either way.
         let kBlocks = tiling.kBlocks

@@ -84,6 +84,14 @@ public struct StrategyPlan: Sendable {
 /// Every strategy besides each op's direct lowering, in order of preference.
 public enum KernelStrategies {
     public static let all: [any KernelStrategy] = [ConvWinogradStrategy(), ConvChannelVectorStrategy(), ConvGEMMStrategy(), SeparableMaxPoolStrategy()]
+
+    /// The names `--strategies` accepts.
+    public static var names: [String] { all.map(\.name) }
+
+    /// The strategies `target` allows, in order of preference.
+    public static func allowed(on target: Target) -> [any KernelStrategy] {
+        all.filter { target.allowedStrategies?.contains($0.name) ?? true }
+    }
 }
 
 /// The strategy of every kernel-anchoring node of a graph for a target. Choosing adds the
