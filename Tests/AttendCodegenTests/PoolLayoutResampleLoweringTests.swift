@@ -179,6 +179,37 @@ import Testing
         }
     }
 
+    /// Global mean and max of a convolution's map reduced in its kernel's epilogue (CBAM's
+    /// channel squeeze) run as vectorized reductions, whose lanes combine in any order: a NaN
+    /// in an image's map still makes its maxima and means NaN, an infinity stays infinite,
+    /// and finite images agree with the interpreter's in-order sums.
+    @Test func fusedSqueezeReductionsPropagateNaNAndInfinity() throws {
+        let spec = ["attend: 1", "name: squeeze_nan", "inputs:", "  x: [3, 8, 6, 10]", "layers:",
+                    "  - conv: {op: conv2d, out: 16, kernel: 1, bias: true}",
+                    "  - avg: {op: mean, axes: [2, 3], keepdim: true, from: conv}",
+                    "  - peak: {op: max, axes: [2, 3], keepdim: true, from: conv}",
+                    "  - both: {op: add, from: [avg, peak]}",
+                    "  - gate: {op: mul, from: [conv, both]}", ""].joined(separator: "\n")
+        let g = try ConvGEMMStrategyTests.optimized(spec)
+        var random = SeededRandom(seed: 9)
+        var data = (0..<(3 * 8 * 60)).map { _ in random.uniform(-1, 1) }
+        data[0 * 480 + 2 * 60 + 17] = .nan       // image 0: one pixel of one input channel
+        data[1 * 480 + 5 * 60 + 31] = .infinity  // image 1
+        let inputs = ["x": Tensor(shape: [3, 8, 6, 10], data: data)]
+        let parameters = try Weights.initialize(g, seed: 9)
+        let expected = try Interpreter(graph: g).run(parameters: parameters, inputs: inputs)
+        for target in ConvGEMMStrategyTests.targets {
+            let program = try CGenerator.generate(g, target: target)
+            #expect(program.kernelFiles.contains { $0.source.contains("reduction(attend_max:") }, "no vectorized max on \(target)")
+            let actual = try CBackendHarness.run(g, parameters: parameters, inputs: inputs, target: target)
+            for (name, reference) in expected {
+                let tensor = try #require(actual[name])
+                #expect(reference.data.contains { $0.isNaN } && reference.data.contains { $0.isInfinite })
+                #expect(CBackendHarness.tolerance.mismatch(tensor, reference) == nil, "\(name) on \(target)")
+            }
+        }
+    }
+
     @Test func layout() throws {
         let g = try Self.graph("layout", inputs: [[2, 3, 5, 7], [1, 6, 35], [3]], [
             Case("reshape", [0], [("shape", .ints([6, -1]))]),

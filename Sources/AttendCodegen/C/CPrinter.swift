@@ -69,8 +69,10 @@ public struct CPrinter {
         for stmt in stmts {
             switch stmt {
             case .loop(let variable, let lower, let upper, let schedule, let body):
-                if case .vectorizedSum(let accumulator) = schedule {
-                    lines.append("\(pad)#pragma omp simd reduction(+:\(accumulator))")
+                if case .vectorizedReduction(let sums, let maxima) = schedule {
+                    let clauses = (sums.isEmpty ? [] : ["reduction(+:\(sums.joined(separator: ", ")))"])
+                        + (maxima.isEmpty ? [] : ["reduction(\(Self.maxReduction):\(maxima.joined(separator: ", ")))"])
+                    lines.append("\(pad)#pragma omp simd \(clauses.joined(separator: " "))")
                 }
                 lines.append("\(pad)for (int64_t \(variable) = \(index(lower)); \(variable) < \(index(upper)); \(variable)++) {")
                 lines += statements(body, indent: indent + 1)
@@ -228,6 +230,10 @@ public struct CPrinter {
         return (f < 0 || text.hasPrefix("-") ? "(\(text)f)" : "\(text)f")
     }
 
+    /// The OpenMP reduction combining the lanes of a vectorized maximum: `attend_maxf`, so a
+    /// NaN in any lane wins (OpenMP's own `max` would drop it).
+    static let maxReduction = "attend_max"
+
     /// Helpers every generated file defines once: NaN-propagating min/max as the interpreter
     /// computes them, integer min/max for index arithmetic, and vector types and helpers up
     /// to the target's vector width.
@@ -242,6 +248,7 @@ public struct CPrinter {
     #define ATTEND_KERNEL
     #endif
     ATTEND_HELPER float attend_maxf(float a, float b) { return (a != a || b != b) ? NAN : (a > b ? a : b); }
+    #pragma omp declare reduction(attend_max : float : omp_out = attend_maxf(omp_out, omp_in)) initializer(omp_priv = -INFINITY)
     ATTEND_HELPER float attend_minf(float a, float b) { return (a != a || b != b) ? NAN : (a < b ? a : b); }
     ATTEND_HELPER int64_t attend_max_i64(int64_t a, int64_t b) { return a > b ? a : b; }
     ATTEND_HELPER int64_t attend_min_i64(int64_t a, int64_t b) { return a < b ? a : b; }

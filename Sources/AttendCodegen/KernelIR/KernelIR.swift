@@ -156,9 +156,14 @@ public enum LoopSchedule: Hashable, Sendable {
     case parallel
     /// The innermost loop: contiguous, independent iterations the C compiler can vectorize.
     case vectorized
-    /// The innermost loop of a sum into the named scalar: iterations may be reassociated and
-    /// vectorized (printed as an OpenMP SIMD reduction; builds pass `-fopenmp-simd`).
-    case vectorizedSum(String)
+    /// The innermost loop of sums into the scalars `sums` and NaN-propagating maxima (as
+    /// `ScalarFormula.BinaryFunction.max`) into `maxima`: iterations may be reassociated and
+    /// vectorized (printed as an OpenMP SIMD reduction; builds pass `-fopenmp-simd`). A
+    /// maximum is exact in any order, a sum rounds differently.
+    case vectorizedReduction(sums: [String], maxima: [String])
+
+    /// A vectorized loop summing into `accumulator`.
+    public static func vectorizedSum(_ accumulator: String) -> LoopSchedule { .vectorizedReduction(sums: [accumulator], maxima: []) }
 }
 
 /// A statement of a kernel body.

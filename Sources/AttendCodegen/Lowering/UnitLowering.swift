@@ -189,21 +189,23 @@ struct UnitLowering {
         var body = epilogue(members: Array(unit.nodes.dropFirst()), output: anchor.outputs[0], index: element, value: .load(accumulator, element),
                             site: &site, buffers: &buffers, storeAnchor: false, scalars: &scalars)
         var before: [Stmt] = [], after: [Stmt] = []
-        var sums: [String] = []
+        var sums: [String] = [], maxima: [String] = []
         for (k, index) in reductions.enumerated() {
             let node = graph.nodes[index]
             guard let op = node.op as? ReductionOp, let value = scalars[node.inputs[0]] else { continue }
             let total = "r\(site)_\(k)"
             before.append(.declare(total, ReductionLowering.initial(op.kind)))
             body.append(.assign(total, ReductionLowering.combine(op.kind, .scalar(total), value)))
-            if op.kind != .max { sums.append(total) }
+            if op.kind == .max { maxima.append(total) } else { sums.append(total) }
             let result: ValueExpr = op.kind == .mean ? .scalar(total) / .constant(Double(window)) : .scalar(total)
             let output = node.outputs[0]
             let target = buffers.ref(storage.buffer(output), role: .output, count: ShapeRules.elementCount(graph.shape(of: output)))
             after.append(.store(target, start / .constant(window) + .v(outer), result))
         }
-        // One sum reassociates freely (an OpenMP SIMD reduction); a max, or several, stay in order.
-        let schedule: LoopSchedule = sums.count == 1 && reductions.count == 1 ? .vectorizedSum(sums[0]) : .serial
+        // Sums reassociate (an OpenMP SIMD reduction, as the direct mean lowering's); maxima
+        // are exact in any order (their lanes combine with the NaN-propagating max). CBAM's
+        // squeeze (mean and max of a map) took longer in order than its 1x1 convolution.
+        let schedule: LoopSchedule = .vectorizedReduction(sums: sums, maxima: maxima)
         site += 1
         return [.loop(variable: outer, lower: 0, upper: count / .constant(window), schedule: .serial, body:
             before + [.loop(variable: inner, lower: 0, upper: .constant(window), schedule: schedule, body: body)] + after)]
