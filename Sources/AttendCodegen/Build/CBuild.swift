@@ -99,27 +99,29 @@ public struct CBuild: Sendable {
     /// with the compiler's first error lines.
     @discardableResult
     public func build(_ program: CProgram, in directory: String, runtimeLibrary: String? = nil) throws(Diagnostic) -> String {
+        let version = CompilerVersion(compiler)
         // Create/run code runs once or glues kernels together: -O1 compiles it several
         // times faster than -O3 for no measurable difference. Kernel files carry their level.
-        var sources: [(name: String, level: String)] = [("\(program.stem).c", CSourceFile.Optimization.loadTime.flag)]
-            + program.kernelFiles.map { ($0.name, $0.optimization.flag) }
+        var sources = [Compilation(source: "\(program.stem).c", level: CSourceFile.Optimization.loadTime.flags(for: version), costPerByte: 1)]
+            + program.kernelFiles.map {
+                Compilation(source: $0.name, level: $0.optimization.flags(for: version), costPerByte: $0.optimization == .run ? 5 : 4)
+            }
         let modelCount = sources.count
         var runtimeObjects: [String] = []
         var cache: RuntimeCache?
         if runtimeLibrary == nil {
-            let runtimeSources = runtimeSourceNames
-            cache = RuntimeCache(compiler: compiler, arguments: arguments(level: Self.runtimeLevel), runtime: runtime)
-            if let cached = cache?.objects(for: runtimeSources) {
-                runtimeObjects = runtimeSources.compactMap { cached[$0] }
+            let runtimeSources = runtimeCompilations
+            cache = version.map { RuntimeCache(compiler: compiler, version: $0, arguments: arguments(level: Self.runtimeLevel), runtime: runtime) }
+            if let cached = cache?.objects(for: runtimeSources.map(\.source)) {
+                runtimeObjects = runtimeSources.compactMap { cached[$0.source] }
                 cache = nil
             } else {
-                sources += runtimeSources.map { ($0, Self.runtimeLevel) }
+                sources += runtimeSources
             }
         }
         let objects = try compileAll(sources, in: directory)
         if let cache {
-            let names = sources[modelCount...].map { $0.name }
-            cache.store(Dictionary(uniqueKeysWithValues: zip(names, objects[modelCount...])))
+            cache.store(Dictionary(uniqueKeysWithValues: zip(sources[modelCount...].map(\.source), objects[modelCount...])))
         }
         let library = directory + "/lib\(program.stem).a"
         try archive(objects + runtimeObjects, as: library, removing: objects)
@@ -132,45 +134,54 @@ public struct CBuild: Sendable {
     /// The runtime alone as `DIR/libattend_runtime.a` (its files must be written in
     /// `DIR/attend_runtime`, as `write` does).
     public func buildRuntime(in directory: String) throws(Diagnostic) -> String {
-        let objects = try compileAll(runtimeSourceNames.map { ($0, Self.runtimeLevel) }, in: directory)
+        let objects = try compileAll(runtimeCompilations, in: directory)
         let library = directory + "/libattend_runtime.a"
         try archive(objects, as: library, removing: objects)
         return library
     }
 
     /// The runtime's level: its thread pool runs on every inference.
-    static let runtimeLevel = "-O2"
+    static let runtimeLevel = ["-O2"]
 
     /// The runtime's C files, as paths relative to an output folder.
-    var runtimeSourceNames: [String] {
-        runtime.map(\.name).filter { $0.hasSuffix(".c") }.map { Self.runtimeFolder + "/" + $0 }
+    var runtimeCompilations: [Compilation] {
+        runtime.map(\.name).filter { $0.hasSuffix(".c") }.map { Compilation(source: Self.runtimeFolder + "/" + $0, level: Self.runtimeLevel, costPerByte: 4) }
+    }
+
+    /// One file to compile, at `level` (flags), with its compile time per byte relative to
+    /// the others' (measured with gcc 12 on cbam_resnet: about 10 us per byte for kernels
+    /// and load-time kernels, 2 for the create/run file, mostly tables).
+    struct Compilation: Sendable {
+        var source: String
+        var level: [String]
+        var costPerByte: Int
     }
 
     /// The compiler's arguments but for the file names: the build's flags, and `level` unless
     /// the flags name one.
-    private func arguments(level: String) -> [String] {
-        flags + (flags.contains { $0.hasPrefix("-O") } ? [] : [level])
+    private func arguments(level: [String]) -> [String] {
+        flags + (flags.contains { $0.hasPrefix("-O") } ? [] : level)
     }
 
-    private func compile(_ source: String, in directory: String, level: String) throws(Diagnostic) -> String {
-        let object = directory + "/" + String(source.dropLast(2)) + ".o"
-        try run(compiler, arguments(level: level) + ["-I", directory + "/" + Self.runtimeFolder, "-c", directory + "/" + source, "-o", object])
+    private func compile(_ file: Compilation, in directory: String) throws(Diagnostic) -> String {
+        let object = directory + "/" + String(file.source.dropLast(2)) + ".o"
+        try run(compiler, arguments(level: file.level) + ["-I", directory + "/" + Self.runtimeFolder, "-c", directory + "/" + file.source, "-o", object])
         return object
     }
 
     /// Compiles every source, as many at once as there are cores; the objects in the order
     /// of `sources`, or the first failure's diagnostic. The most expensive files start first
     /// and each core takes the next file when it is done, so the cores finish together.
-    private func compileAll(_ sources: [(name: String, level: String)], in directory: String) throws(Diagnostic) -> [String] {
+    private func compileAll(_ sources: [Compilation], in directory: String) throws(Diagnostic) -> [String] {
         let results = ResultBox(count: sources.count)
-        let order = sources.indices.sorted { Self.cost(sources[$0], in: directory) > Self.cost(sources[$1], in: directory) }
-        let queue = WorkQueue(order)
+        let costs = sources.map { Self.cost($0, in: directory) }
+        let queue = WorkQueue(sources.indices.sorted { costs[$0] > costs[$1] })
         let lanes = max(1, min(sources.count, ProcessInfo.processInfo.activeProcessorCount))
         DispatchQueue.concurrentPerform(iterations: lanes) { _ in
             while let index = queue.next() {
                 let result: Result<String, Diagnostic>
                 do throws(Diagnostic) {
-                    result = .success(try compile(sources[index].name, in: directory, level: sources[index].level))
+                    result = .success(try compile(sources[index], in: directory))
                 } catch {
                     result = .failure(error)
                 }
@@ -180,16 +191,10 @@ public struct CBuild: Sendable {
         return try results.values.map { result throws(Diagnostic) in try result!.get() }
     }
 
-    /// A file's expected compile time, relative: its size, times how much more an -O3 byte
-    /// of kernel code costs than an -O1 byte of glue (measured with gcc 12 on cbam_resnet:
-    /// about 15 us per byte at -O3, 8 at -O2, 5 at -O1).
-    static func cost(_ source: (name: String, level: String), in directory: String) -> Int {
-        let size = ((try? FileManager.default.attributesOfItem(atPath: directory + "/" + source.name))?[.size] as? Int) ?? 0
-        switch source.level {
-        case "-O3": return size * 3
-        case "-O2": return size * 8 / 5
-        default: return size
-        }
+    /// A file's expected compile time, relative to the others'.
+    static func cost(_ file: Compilation, in directory: String) -> Int {
+        let size = ((try? FileManager.default.attributesOfItem(atPath: directory + "/" + file.source))?[.size] as? Int) ?? 0
+        return size * file.costPerByte
     }
 
     /// Archives `objects` as `library`, then deletes `removing` (the build's own objects).

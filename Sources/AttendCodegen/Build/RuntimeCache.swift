@@ -20,14 +20,12 @@ struct RuntimeCache {
     /// The entry's folder.
     let entry: String
 
-    /// The entry for `sources` (runtime file names) compiled by `compiler` with `arguments`
-    /// (every flag but the file names), from the runtime's files; nil when the compiler cannot
-    /// say its version (then nothing is cached).
-    init?(compiler: String, arguments: [String], runtime: [(name: String, contents: Data)]) {
-        // The path alone would miss an upgrade in place; the version names the compiler build.
-        guard let version = try? Subprocess.run(compiler, ["--version"]), version.status == 0 else { return nil }
+    /// The entry for the runtime's files compiled by `compiler` with `arguments` (every flag
+    /// but the file names). The path alone would miss an upgrade in place: the version, too,
+    /// is part of the key.
+    init(compiler: String, version: CompilerVersion, arguments: [String], runtime: [(name: String, contents: Data)]) {
         var hasher = StableHash()
-        for text in [compiler, version.stdout] + arguments { hasher.add(text) }
+        for text in [compiler, version.text] + arguments { hasher.add(text) }
         for file in runtime { hasher.add(file.name); hasher.add(file.contents) }
         entry = Self.root + "/runtime-" + hasher.hex
     }
