@@ -23,11 +23,11 @@ struct RuntimeCache {
     /// The entry for the runtime's files compiled by `compiler` with `arguments` (every flag
     /// but the file names). The path alone would miss an upgrade in place: the version, too,
     /// is part of the key.
-    init(compiler: String, version: CompilerVersion, arguments: [String], runtime: [(name: String, contents: Data)]) {
+    init(compiler: String, version: CompilerVersion, arguments: [String], runtime: [(name: String, contents: Data)], root: String = Self.root) {
         var hasher = StableHash()
         for text in [compiler, version.text] + arguments { hasher.add(text) }
         for file in runtime { hasher.add(file.name); hasher.add(file.contents) }
-        entry = Self.root + "/runtime-" + hasher.hex
+        entry = root + "/runtime-" + hasher.hex
     }
 
     /// The cached objects, by source name, when the entry exists and is intact.
