@@ -28,7 +28,7 @@ struct RuntimeCacheTests {
 
     static func cache(root: String, flags: [String] = ["-O2"], version: String = "gcc 12 Free Software Foundation",
                       runtime: [(name: String, contents: Data)] = runtime) -> RuntimeCache {
-        RuntimeCache(compiler: "/usr/bin/cc", version: CompilerVersion(text: version), arguments: flags, runtime: runtime, root: root)
+        RuntimeCache(compiler: "/usr/bin/cc", version: CompilerVersion(text: version), arguments: flags, runtime: runtime, root: root)!
     }
 
     @Test func storedObjectsAreFoundAgainUnderTheSameKeyOnly() throws {
@@ -72,6 +72,25 @@ struct RuntimeCacheTests {
         let cache = Self.cache(root: blocked)
         cache.store(Self.objects())
         #expect(cache.objects(for: Self.sources) == nil)
+    }
+
+    @Test func nativeBuildsAreKeyedByTheInstructionSetTheyTarget() throws {
+        // A stand-in compiler whose predefined macros are those of the machine in `isa`.
+        let folder = Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let compiler = folder + "/cc"
+        #expect(FileManager.default.createFile(atPath: compiler, contents: Data("#!/bin/sh\ncat \"$(dirname \"$0\")/isa\"\n".utf8),
+                                               attributes: [.posixPermissions: 0o755]))
+        func entry(_ isa: String, _ flags: [String]) throws -> String {
+            #expect(FileManager.default.createFile(atPath: folder + "/isa", contents: Data("#define \(isa) 1\n".utf8)))
+            let cache = try #require(RuntimeCache(compiler: compiler, version: CompilerVersion(text: "gcc"), arguments: flags, runtime: Self.runtime, root: folder))
+            return cache.entry
+        }
+        // -march=native: another instruction set, another entry; the same one, the same entry.
+        #expect(try entry("__AVX2__", ["-march=native", "-O2"]) != entry("__AVX512F__", ["-march=native", "-O2"]))
+        #expect(try entry("__AVX2__", ["-march=native", "-O2"]) == entry("__AVX2__", ["-march=native", "-O2"]))
+        // Without it the objects do not depend on the machine.
+        #expect(try entry("__AVX2__", ["-O2"]) == entry("__AVX512F__", ["-O2"]))
     }
 
     @Test func compilersAreToldApartByTheirVersion() {

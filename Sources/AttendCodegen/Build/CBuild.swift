@@ -111,7 +111,7 @@ public struct CBuild: Sendable {
         var cache: RuntimeCache?
         if runtimeLibrary == nil {
             let runtimeSources = runtimeCompilations
-            cache = version.map { RuntimeCache(compiler: compiler, version: $0, arguments: arguments(level: Self.runtimeLevel), runtime: runtime) }
+            cache = version.flatMap { RuntimeCache(compiler: compiler, version: $0, arguments: arguments(level: Self.runtimeLevel), runtime: runtime) }
             if let cached = cache?.objects(for: runtimeSources.map(\.source)) {
                 runtimeObjects = runtimeSources.compactMap { cached[$0.source] }
                 cache = nil

@@ -22,10 +22,16 @@ struct RuntimeCache {
 
     /// The entry for the runtime's files compiled by `compiler` with `arguments` (every flag
     /// but the file names). The path alone would miss an upgrade in place: the version, too,
-    /// is part of the key.
-    init(compiler: String, version: CompilerVersion, arguments: [String], runtime: [(name: String, contents: Data)], root: String = Self.root) {
+    /// is part of the key; and `-march=native` means another instruction set on another
+    /// machine sharing the cache, so then the macros it defines (`__AVX2__`...) are as well
+    /// (nil, nothing cached, when the compiler cannot list them).
+    init?(compiler: String, version: CompilerVersion, arguments: [String], runtime: [(name: String, contents: Data)], root: String = Self.root) {
         var hasher = StableHash()
         for text in [compiler, version.text] + arguments { hasher.add(text) }
+        if arguments.contains(where: { $0.contains("native") }) {
+            guard let macros = try? Subprocess.run(compiler, arguments + ["-E", "-dM", "-x", "c", "/dev/null"]), macros.status == 0 else { return nil }
+            hasher.add(macros.stdout)
+        }
         for file in runtime { hasher.add(file.name); hasher.add(file.contents) }
         entry = root + "/runtime-" + hasher.hex
     }
