@@ -54,12 +54,7 @@ struct Compile: ParsableCommand {
 
 /// Compiled models cached by a hash of everything that decides the binary.
 enum CompiledModelCache {
-    static var root: String {
-        if let explicit = ProcessInfo.processInfo.environment["ATTEND_CACHE"], !explicit.isEmpty { return explicit }
-        let base = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (NSHomeDirectory() + "/.cache")
-        return base + "/attend"
-    }
+    static var root: String { BuildCache.root(environmentVariable: "ATTEND_CACHE", folder: "attend") }
 
     /// The executable for `program`, building it only when no intact build of the same
     /// sources, runtime, compiler and flags exists.
@@ -69,29 +64,23 @@ enum CompiledModelCache {
         for file in build.runtime { hasher.add(file.name); hasher.add(file.contents) }
         let directory = root + "/" + program.stem + "-" + hasher.hex
         let executable = directory + "/" + program.stem
-        removeAbandonedStaging()
+        BuildCache.removeAbandonedStaging(in: root)
         if FileManager.default.fileExists(atPath: directory) {
             if isIntact(executable) { return executable }
-            // Truncated, overwritten or half-deleted: set it aside (atomically, so a concurrent
-            // run never sees a mix) and build again.
-            let aside = directory + ".corrupt-\(ProcessInfo.processInfo.processIdentifier)"
-            if (try? FileManager.default.moveItem(atPath: directory, toPath: aside)) != nil {
-                try? FileManager.default.removeItem(atPath: aside)
-            }
+            // Truncated, overwritten or half-deleted: set it aside and build again.
+            BuildCache.discard(directory)
         }
         // Build in a private folder, then move it into place, so a failed or concurrent build
         // never leaves a half-written cache entry.
-        let staging = directory + stagingMarker + "\(ProcessInfo.processInfo.processIdentifier)"
-        try? FileManager.default.removeItem(atPath: staging)
+        let staging = BuildCache.staging(for: directory)
         try build.write(program, to: staging)
         try build.build(program, in: staging)
-        guard let digest = digest(ofFile: staging + "/" + program.stem),
+        guard let digest = BuildCache.digest(ofFile: staging + "/" + program.stem),
               FileManager.default.createFile(atPath: staging + "/" + program.stem + digestSuffix, contents: Data(digest.utf8)) else {
             try? FileManager.default.removeItem(atPath: staging)
             throw .error("cannot write the build cache", at: .unknown(directory))
         }
-        if (try? FileManager.default.moveItem(atPath: staging, toPath: directory)) == nil {
-            try? FileManager.default.removeItem(atPath: staging)
+        if !BuildCache.publish(staging, as: directory) {
             guard isIntact(executable) else {
                 throw .error("cannot write the build cache", at: .unknown(directory))
             }
@@ -99,51 +88,12 @@ enum CompiledModelCache {
         return executable
     }
 
-    static let stagingMarker = ".tmp-"
     static let digestSuffix = ".digest"
 
     /// The executable exists and its bytes hash to the digest recorded when it was built.
     static func isIntact(_ executable: String) -> Bool {
         guard FileManager.default.isExecutableFile(atPath: executable),
               let recorded = FileManager.default.contents(atPath: executable + digestSuffix) else { return false }
-        return digest(ofFile: executable).map { Data($0.utf8) == recorded } ?? false
+        return BuildCache.digest(ofFile: executable).map { Data($0.utf8) == recorded } ?? false
     }
-
-    static func digest(ofFile path: String) -> String? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        var hasher = StableHash()
-        hasher.add(data)
-        return hasher.hex
-    }
-
-    /// Staging folders (`NAME.tmp-PID`) whose build was killed: the process is gone, or the
-    /// folder is a day old (the number may belong to a new process by now).
-    static func removeAbandonedStaging() {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: root) else { return }
-        for name in names {
-            guard let marker = name.range(of: stagingMarker, options: .backwards),
-                  let pid = Int32(name[marker.upperBound...]), pid != ProcessInfo.processInfo.processIdentifier else { continue }
-            let path = root + "/" + name
-            let age = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date).map { -$0.timeIntervalSinceNow } ?? 0
-            let alive = kill(pid, 0) == 0 || errno == EPERM
-            if !alive || age > 86_400 { try? FileManager.default.removeItem(atPath: path) }
-        }
-    }
-}
-
-/// FNV-1a, 128 bits as two 64-bit lanes: a stable content hash for cache keys.
-struct StableHash {
-    private var a: UInt64 = 0xcbf2_9ce4_8422_2325
-    private var b: UInt64 = 0x8422_2325_cbf2_9ce4
-
-    mutating func add(_ text: String) { add(Data(text.utf8)); add(Data([0])) }
-
-    mutating func add(_ data: Data) {
-        for byte in data {
-            a = (a ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-            b = (b ^ UInt64(byte)) &* 0x0000_0001_0000_01b3 ^ (b >> 29)
-        }
-    }
-
-    var hex: String { String(a, radix: 16) + String(b, radix: 16) }
 }

@@ -5,7 +5,8 @@ import Foundation
 /// bundled runtime's, compiles them (`$CC`, else `cc`; each file at its level: -O3 for
 /// run-time kernels, -O2 for the runtime, -O1 for create/run and load-time kernels),
 /// as many at once as the machine has cores, and links the standalone executable
-/// `DIR/<stem>` and the library `DIR/lib<stem>.a`.
+/// `DIR/<stem>` and the library `DIR/lib<stem>.a`. The runtime's objects are compiled
+/// once per compiler, flags and runtime sources and then taken from the `RuntimeCache`.
 public struct CBuild: Sendable {
     public var compiler: String
     public var flags: [String]
@@ -92,21 +93,38 @@ public struct CBuild: Sendable {
     }
 
     /// Compiles and links: returns the executable's path. Without `runtimeLibrary`, the
-    /// runtime is compiled too and `lib<stem>.a` holds model and runtime (standalone); with
-    /// one (a `buildRuntime` archive, for tests that build many models), only the model is
-    /// compiled. Compiler failures are diagnostics with the compiler's first error lines.
+    /// runtime is compiled too (or taken from the `RuntimeCache`) and `lib<stem>.a` holds
+    /// model and runtime (standalone); with one (a `buildRuntime` archive, for tests that
+    /// build many models), only the model is compiled. Compiler failures are diagnostics
+    /// with the compiler's first error lines.
     @discardableResult
     public func build(_ program: CProgram, in directory: String, runtimeLibrary: String? = nil) throws(Diagnostic) -> String {
+        let version = CompilerVersion(compiler)
         // Create/run code runs once or glues kernels together: -O1 compiles it several
         // times faster than -O3 for no measurable difference. Kernel files carry their level.
-        var sources = [(name: "\(program.stem).c", level: CSourceFile.Optimization.loadTime.flag)]
-            + program.kernelFiles.map { ($0.name, $0.optimization.flag) }
+        var sources = [Compilation(source: "\(program.stem).c", level: ["-O1"], costPerByte: 1)]
+            + program.kernelFiles.map {
+                Compilation(source: $0.name, level: $0.optimization.flags(for: version), costPerByte: $0.optimization == .loadTime ? 2 : 5)
+            }
+        let modelCount = sources.count
+        var runtimeObjects: [String] = []
+        var cache: RuntimeCache?
         if runtimeLibrary == nil {
-            sources += runtime.map(\.name).filter { $0.hasSuffix(".c") }.map { (Self.runtimeFolder + "/" + $0, "-O2") }
+            let runtimeSources = runtimeCompilations
+            cache = version.flatMap { RuntimeCache(compiler: compiler, version: $0, arguments: arguments(level: Self.runtimeLevel), runtime: runtime) }
+            if let cached = cache?.objects(for: runtimeSources.map(\.source)) {
+                runtimeObjects = runtimeSources.compactMap { cached[$0.source] }
+                cache = nil
+            } else {
+                sources += runtimeSources
+            }
         }
         let objects = try compileAll(sources, in: directory)
+        if let cache {
+            cache.store(Dictionary(uniqueKeysWithValues: zip(sources[modelCount...].map(\.source), objects[modelCount...])))
+        }
         let library = directory + "/lib\(program.stem).a"
-        try archive(objects, as: library)
+        try archive(objects + runtimeObjects, as: library, removing: objects)
         let executable = directory + "/" + program.stem
         try run(compiler, flags + ["-I", directory + "/" + Self.runtimeFolder, directory + "/\(program.stem)_main.c", library]
                 + (runtimeLibrary.map { [$0] } ?? []) + ["-lm", "-lpthread", "-o", executable])
@@ -116,34 +134,54 @@ public struct CBuild: Sendable {
     /// The runtime alone as `DIR/libattend_runtime.a` (its files must be written in
     /// `DIR/attend_runtime`, as `write` does).
     public func buildRuntime(in directory: String) throws(Diagnostic) -> String {
-        var objects: [String] = []
-        for source in runtime.map(\.name) where source.hasSuffix(".c") {
-            objects.append(try compile(Self.runtimeFolder + "/" + source, in: directory))
-        }
+        let objects = try compileAll(runtimeCompilations, in: directory)
         let library = directory + "/libattend_runtime.a"
-        try archive(objects, as: library)
+        try archive(objects, as: library, removing: objects)
         return library
     }
 
-    /// At `level` (`-O2`) unless the build's flags name one.
-    private func compile(_ source: String, in directory: String, level: String? = nil) throws(Diagnostic) -> String {
-        let object = directory + "/" + String(source.dropLast(2)) + ".o"
-        let chosen = flags.contains { $0.hasPrefix("-O") } ? [] : level.map { [$0] } ?? ["-O2"]
-        try run(compiler, flags + chosen + ["-I", directory + "/" + Self.runtimeFolder, "-c", directory + "/" + source, "-o", object])
+    /// The runtime's level: its thread pool runs on every inference.
+    static let runtimeLevel = ["-O2"]
+
+    /// The runtime's C files, as paths relative to an output folder.
+    var runtimeCompilations: [Compilation] {
+        runtime.map(\.name).filter { $0.hasSuffix(".c") }.map { Compilation(source: Self.runtimeFolder + "/" + $0, level: Self.runtimeLevel, costPerByte: 4) }
+    }
+
+    /// One file to compile, at `level` (flags), with its compile time per byte relative to
+    /// the others' (measured with gcc 12 on cbam_resnet: about 10 us per byte for kernels
+    /// and bulk load-time kernels, 4 at -O0, 2 for the create/run file, mostly tables).
+    struct Compilation: Sendable {
+        var source: String
+        var level: [String]
+        var costPerByte: Int
+    }
+
+    /// The compiler's arguments but for the file names: the build's flags, and `level` unless
+    /// the flags name one.
+    private func arguments(level: [String]) -> [String] {
+        flags + (flags.contains { $0.hasPrefix("-O") } ? [] : level)
+    }
+
+    private func compile(_ file: Compilation, in directory: String) throws(Diagnostic) -> String {
+        let object = directory + "/" + String(file.source.dropLast(2)) + ".o"
+        try run(compiler, arguments(level: file.level) + ["-I", directory + "/" + Self.runtimeFolder, "-c", directory + "/" + file.source, "-o", object])
         return object
     }
 
     /// Compiles every source, as many at once as there are cores; the objects in the order
-    /// of `sources`, or the first failure's diagnostic.
-    private func compileAll(_ sources: [(name: String, level: String)], in directory: String) throws(Diagnostic) -> [String] {
+    /// of `sources`, or the first failure's diagnostic. The most expensive files start first
+    /// and each core takes the next file when it is done, so the cores finish together.
+    private func compileAll(_ sources: [Compilation], in directory: String) throws(Diagnostic) -> [String] {
         let results = ResultBox(count: sources.count)
+        let costs = sources.map { Self.cost($0, in: directory) }
+        let queue = WorkQueue(sources.indices.sorted { costs[$0] > costs[$1] })
         let lanes = max(1, min(sources.count, ProcessInfo.processInfo.activeProcessorCount))
-        DispatchQueue.concurrentPerform(iterations: lanes) { lane in
-            // Each lane takes every `lanes`th source: the kernel parts are about equal in size.
-            for index in stride(from: lane, to: sources.count, by: lanes) {
+        DispatchQueue.concurrentPerform(iterations: lanes) { _ in
+            while let index = queue.next() {
                 let result: Result<String, Diagnostic>
                 do throws(Diagnostic) {
-                    result = .success(try compile(sources[index].name, in: directory, level: sources[index].level))
+                    result = .success(try compile(sources[index], in: directory))
                 } catch {
                     result = .failure(error)
                 }
@@ -153,10 +191,17 @@ public struct CBuild: Sendable {
         return try results.values.map { result throws(Diagnostic) in try result!.get() }
     }
 
-    private func archive(_ objects: [String], as library: String) throws(Diagnostic) {
+    /// A file's expected compile time, relative to the others'.
+    static func cost(_ file: Compilation, in directory: String) -> Int {
+        let size = ((try? FileManager.default.attributesOfItem(atPath: directory + "/" + file.source))?[.size] as? Int) ?? 0
+        return size * file.costPerByte
+    }
+
+    /// Archives `objects` as `library`, then deletes `removing` (the build's own objects).
+    private func archive(_ objects: [String], as library: String, removing: [String]) throws(Diagnostic) {
         try? FileManager.default.removeItem(atPath: library)
         try run(Self.which("ar") ?? "/usr/bin/ar", ["rcs", library] + objects)
-        for object in objects { try? FileManager.default.removeItem(atPath: object) }
+        for object in removing { try? FileManager.default.removeItem(atPath: object) }
     }
 
     func run(_ tool: String, _ arguments: [String]) throws(Diagnostic) {
@@ -210,6 +255,14 @@ private final class ResultBox: @unchecked Sendable {
     init(count: Int) { slots = Array(repeating: nil, count: count) }
     func set(_ index: Int, _ value: Result<String, Diagnostic>) { lock.withLock { slots[index] = value } }
     var values: [Result<String, Diagnostic>?] { lock.withLock { slots } }
+}
+
+/// Indices handed out one at a time to concurrent workers.
+private final class WorkQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pending: ArraySlice<Int>
+    init(_ order: [Int]) { pending = order[...] }
+    func next() -> Int? { lock.withLock { pending.popFirst() } }
 }
 
 /// Holds bytes read on another thread; the semaphore orders the write before the read.
