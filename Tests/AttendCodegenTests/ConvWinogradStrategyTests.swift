@@ -79,6 +79,17 @@ struct ConvWinogradStrategyTests {
         }
     }
 
+    /// The output transform's zero coefficients become index conditions on the position
+    /// loops: ranges for F(2x2, 3x3)'s rows of `Aᵀ`, a list otherwise, none for a full row.
+    @Test func zeroTermsAreSkippedByIndexConditions() throws {
+        let p = IndexExpr.v("p")
+        let at = try #require(WinogradTransform(m: 2)).at
+        #expect(ConvWinogradStrategy.nonzero(at[0], at: p) == .inRange(p, .constant(0), .constant(3)))
+        #expect(ConvWinogradStrategy.nonzero(at[1], at: p) == .inRange(p, .constant(1), .constant(4)))
+        #expect(ConvWinogradStrategy.nonzero([1, 0, 2], at: p) == .or(.equal(p, .constant(0)), .equal(p, .constant(2))))
+        #expect(ConvWinogradStrategy.nonzero([1, 2, 3], at: p) == nil)
+    }
+
     @Test func cleanUnderSanitizers() throws {
         let flags = ["-O1", "-g"] + CBuild.languageFlags + ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
         for target in ConvGEMMStrategyTests.targets {

@@ -116,6 +116,17 @@ struct ConvWinogradStrategy: KernelStrategy {
             lower: { context throws(Diagnostic) in try Self.lower(context, tiling) })
     }
 
+    /// Where `row[position]` is non-zero, as a condition on `position` (nil: everywhere): a
+    /// range where the non-zeros are contiguous (every row of F(2x2, 3x3)'s `Aᵀ`), else a
+    /// list of the positions.
+    static func nonzero(_ row: [Double], at position: IndexExpr) -> Condition? {
+        let positions = row.indices.filter { row[$0] != 0 }
+        guard positions.count < row.count else { return nil }
+        guard let first = positions.first, let last = positions.last else { return .less(position, .constant(0)) }
+        if last - first + 1 == positions.count { return .inRange(position, .constant(first), .constant(last + 1)) }
+        return positions.dropFirst().reduce(Condition.equal(position, .constant(first))) { .or($0, .equal(position, .constant($1))) }
+    }
+
     /// `sum over j of coefficients[j] * terms[j]` on vectors, with coefficients of ±1 as
     /// additions and subtractions and zeros skipped (the transforms of F(2x2, 3x3) are
     /// mostly such).
@@ -181,39 +192,44 @@ struct ConvWinogradStrategy: KernelStrategy {
                 }
             }),
         ]))
-        // Per position (p1 in a loop, p2 unrolled: a quarter of the code of unrolling both),
-        // per panel: the product over every input channel in registers, while the
+        // Per position (p1, p2 in loops: one copy of the product's code, where unrolling
+        // the 16 positions made Winograd kernels most of a network's C and of its compile
+        // time), per panel: the product over every input channel in registers, while the
         // position's transformed tiles stay in L1, then added into the output tiles it
-        // contributes to: `Y[a, b] += Aᵀ[a, p1] * Aᵀ[b, p2] * M[p1, p2]`, the first factor
-        // read from a small table, the second a constant (zeros skipped).
+        // contributes to: `Y[a, b] += Aᵀ[a, p1] * Aᵀ[b, p2] * M[p1, p2]`, the factors read
+        // from a small table, and a term skipped where either is zero (index conditions).
         let coefficients = BufferRef("atable")
         body.append(.localArray(coefficients, count: m * alpha))
         for a in 0..<m {
             for q in 0..<alpha { body.append(.store(coefficients, c(a * alpha + q), .constant(t.at[a][q]))) }
         }
-        var positionsLoop: [Stmt] = []
-        for p2 in 0..<alpha {
-            let p = IndexExpr.v("p1") * c(alpha) + c(p2)
-            let step = tile.step(a: { i in .load(filters, ((p * c(panels) + .v("ob")) * c(g.channels) + .v("ci")) * c(rows) + c(i)) },
-                                 b: { v in .load(transformed, slot(p, .v("ci"), c(v * width)), width: width, aligned: true) })
-            var product: [Stmt] = tile.declareAccumulators { _, _ in .broadcast(.constant(0), width: width) }
-                + [.loop(variable: "ci", lower: 0, upper: c(g.channels), schedule: .serial, body: step)]
-            for a in 0..<m {
-                for b in 0..<m where t.at[b][p2] != 0 {
-                    let factor = VectorExpr.broadcast(.load(coefficients, .v("p1") + c(a * alpha)) * .constant(t.at[b][p2]), width: width)
-                    for i in 0..<rows {
-                        for v in 0..<tile.vectors {
-                            let position = outputRow(a * m + b, c(i)) + c(v * width)
-                            let current = VectorExpr.load(outputs, position, width: width, aligned: true)
-                            product.append(.storeVector(outputs, position, .fma(factor, .register(tile.accumulator(i, v)), current),
-                                                        width: width, aligned: true))
-                        }
+        let p = IndexExpr.v("p1") * c(alpha) + .v("p2")
+        let step = tile.step(a: { i in .load(filters, ((p * c(panels) + .v("ob")) * c(g.channels) + .v("ci")) * c(rows) + c(i)) },
+                             b: { v in .load(transformed, slot(p, .v("ci"), c(v * width)), width: width, aligned: true) })
+        var product: [Stmt] = tile.declareAccumulators { _, _ in .broadcast(.constant(0), width: width) }
+            + [.loop(variable: "ci", lower: 0, upper: c(g.channels), schedule: .serial, body: step)]
+        for a in 0..<m {
+            for b in 0..<m {
+                let factor = VectorExpr.broadcast(.load(coefficients, .v("p1") + c(a * alpha)) * .load(coefficients, .v("p2") + c(b * alpha)),
+                                                  width: width)
+                var terms: [Stmt] = []
+                for i in 0..<rows {
+                    for v in 0..<tile.vectors {
+                        let position = outputRow(a * m + b, c(i)) + c(v * width)
+                        let current = VectorExpr.load(outputs, position, width: width, aligned: true)
+                        terms.append(.storeVector(outputs, position, .fma(factor, .register(tile.accumulator(i, v)), current),
+                                                  width: width, aligned: true))
                     }
                 }
+                let nonzero = [Self.nonzero(t.at[a], at: .v("p1")), Self.nonzero(t.at[b], at: .v("p2"))].compactMap { $0 }
+                product += nonzero.isEmpty ? terms : [.when(nonzero.dropFirst().reduce(nonzero[0]) { .and($0, $1) }, then: terms, otherwise: [])]
             }
-            positionsLoop.append(.loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body: product))
         }
-        run.append(.loop(variable: "p1", lower: 0, upper: c(alpha), schedule: .serial, body: positionsLoop))
+        run.append(.loop(variable: "p1", lower: 0, upper: c(alpha), schedule: .serial, body: [
+            .loop(variable: "p2", lower: 0, upper: c(alpha), schedule: .serial, body: [
+                .loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body: product),
+            ]),
+        ]))
         run.append(.loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body: [
             .letIndex("oc", .v("ob") * c(rows)),
             .loop(variable: "i", lower: 0, upper: g.outChannels % rows == 0 ? c(rows) : .min(c(rows), c(g.outChannels) - .v("oc")),
