@@ -211,7 +211,15 @@ struct ConvGEMMStrategy: KernelStrategy {
             }, otherwise: []))
         }
         panelBody.append(.loop(variable: "kk", lower: 0, upper: .v("kn"), schedule: .serial, body: step))
-        panelBody += kBlocks > 1 ? [.when(.equal(.v("kb"), c(kBlocks - 1)), then: output, otherwise: keep)] : output
+        if kBlocks > 1 {
+            // The partial sums are parked after every block; after the last, the tile is
+            // stored from there (one copy of the store code instead of a register path too).
+            let flush = g.storeTile(tile, to: y, through: partial, slot: slot, keep: [], guarded: guarded,
+                                    finalizing: !tiling.wholePlanes, throughBuffer: true)
+            panelBody += keep + [.when(.equal(.v("kb"), c(kBlocks - 1)), then: flush, otherwise: [])]
+        } else {
+            panelBody += output
+        }
         tileBody.append(.loop(variable: "kb", lower: 0, upper: c(kBlocks), schedule: .serial, body: [
             .letIndex("k0", .v("kb") * c(tiling.kBlock)),
             .letIndex("kn", .min(c(tiling.kBlock), c(g.reduction) - .v("k0"))),

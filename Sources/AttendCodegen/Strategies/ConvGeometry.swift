@@ -146,9 +146,10 @@ struct ConvGeometry {
     /// output pixels, else through `partial` (`keep` puts it there) and per output row.
     /// With `finalizing`, each output row segment is finalized after it is stored; the
     /// per-row work runs in a loop over the tile's valid rows (`i < rowCount`), so a fused
-    /// epilogue is generated once, not once per row.
+    /// epilogue is generated once, not once per row. With `throughBuffer`, every tile is
+    /// stored from `partial` (which the caller has filled).
     func storeTile(_ tile: RegisterTile, to y: BufferRef, through partial: BufferRef, slot: (Int, Int) -> IndexExpr,
-                   keep: [Stmt], guarded: (Int, [Stmt]) -> [Stmt], finalizing: Bool) -> [Stmt] {
+                   keep: [Stmt], guarded: (Int, [Stmt]) -> [Stmt], finalizing: Bool, throughBuffer: Bool = false) -> [Stmt] {
         let rowBase = IndexExpr.v("n") * c(outChannels * outPixels) + (.v("oc") + .v("i")) * c(outPixels)
         let rowCount: IndexExpr = outChannels % tile.rows == 0 ? c(tile.rows) : .min(c(tile.rows), c(outChannels) - .v("oc"))
         let rows = { (body: [Stmt]) -> Stmt in .loop(variable: "i", lower: 0, upper: rowCount, schedule: .serial, body: body) }
@@ -174,12 +175,13 @@ struct ConvGeometry {
             Stmt.storeVector(y, direct + c(i * outPixels + v * tile.width), .register(tile.accumulator(i, v)), width: tile.width, aligned: false)
         }) }
         if finalizing { whole.append(rows(finalize(.v("p0"), c(tile.columns)))) }
-        guard gridPixels % tile.columns != 0 else { return whole }
         let part: [Stmt] = keep + [rows([
             .loop(variable: "j", lower: 0, upper: .v("pcount"), schedule: .vectorized, body: [
                 .store(y, rowBase + .v("p0") + .v("j"), .load(partial, partialRow + .v("j"))),
             ]),
         ] + finalize(.v("p0"), .v("pcount")))]
+        if throughBuffer { return part }
+        guard gridPixels % tile.columns != 0 else { return whole }
         return [.when(.equal(.v("pcount"), c(tile.columns)), then: whole, otherwise: part)]
     }
 }
