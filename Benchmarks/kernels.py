@@ -91,7 +91,7 @@ def main():
         peak = fma_peak(work)
         print(f"single-core FP32 FMA peak: {peak:.1f} GFLOP/s (Benchmarks/fma_peak.c); {args.threads} thread(s); "
               f"median of {args.rounds} interleaved rounds of {args.runs} runs")
-        print(f"| shape | GFLOP | strategy | gemm ms | gemm GFLOP/s | % of peak | direct ms | direct GFLOP/s | speedup |")
+        print(f"| shape | GFLOP | strategy | ms | GFLOP/s | % of peak | direct ms | direct GFLOP/s | speedup |")
         print("|---|---|---|---|---|---|---|---|---|")
         for number, name in enumerate(chosen):
             path = os.path.join(work, "model.yaml")
@@ -116,7 +116,7 @@ def main():
             if not args.no_direct:
                 agree = sh([sys.executable, "-c", AGREE, outputs_path(work, "gemm"), outputs_path(work, "direct")]).strip()
                 if agree != "ok":
-                    sys.exit(f"error: {name}: gemm and direct outputs differ: {agree}")
+                    sys.exit(f"error: {name}: strategy and direct outputs differ: {agree}")
             times = {label: [] for label in executables}
             for _ in range(args.rounds):
                 for label, exe in executables.items():
