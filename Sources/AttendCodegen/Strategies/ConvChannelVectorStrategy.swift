@@ -71,10 +71,8 @@ struct ConvChannelVectorStrategy: KernelStrategy {
         // A weight block of at most half the L1 cache, in balanced blocks, when the task's
         // partial sums (every pixel of a panel, on the task's stack) fit in a quarter of L2
         // and 256 KiB; else one block, each tile streaming the whole panel.
-        let maxBlock = max(16, target.l1Bytes / 2 / (tile.columns * 4))
         let fitsPartials = rowLength * tile.columns * 4 <= min(target.l2Bytes / 4, 256 << 10)
-        let kBlocks = fitsPartials ? (g.reduction + maxBlock - 1) / maxBlock : 1
-        let kBlock = (g.reduction + kBlocks - 1) / kBlocks
+        let (kBlock, kBlocks) = fitsPartials ? RegisterTile.reductionBlocks(g.reduction, columns: tile.columns, target: target) : (g.reduction, 1)
         let tiling = Tiling(tile: tile, rowLength: rowLength, fromPaddedCopy: fromPaddedCopy,
                             kBlock: kBlock, kBlocks: kBlocks)
         let scratch = g.batch * g.reduction * tiling.rowLength + (fromPaddedCopy ? g.batch * g.channels * g.paddedPlane : 0)
@@ -157,9 +155,7 @@ struct ConvChannelVectorStrategy: KernelStrategy {
         let step = tile.step(a: { i in .load(patches, .v("abase") + .v("k") * c(tile.rows) + c(i)) },
                              b: { v in .load(packed, (.v("ob") * c(reduction) + .v("k")) * c(columns) + c(v * width), width: width, aligned: false) })
         let tileBuffer = BufferRef("ctile")
-        let keep: [Stmt] = (0..<tile.rows).flatMap { i in (0..<tile.vectors).map { v in
-            Stmt.storeVector(tileBuffer, c(i * columns + v * width), .register(tile.accumulator(i, v)), width: width, aligned: true)
-        } }
+        let keep = tile.storeAccumulators(to: tileBuffer) { i, v in c(i * columns + v * width) }
         // The finished tile, transposed: channel j of the panel, pixels p0 ..< p0 + pcount.
         let store: [Stmt] = [
             .loop(variable: "j", lower: 0, upper: .v("jn"), schedule: .serial, body: [
@@ -175,12 +171,10 @@ struct ConvChannelVectorStrategy: KernelStrategy {
         let kBlocks = tiling.kBlocks
         let partials = BufferRef("partial")
         let slot: (Int, Int) -> IndexExpr = { i, v in .v("tile") * c(tile.rows * columns) + c(i * columns + v * width) }
-        let resume: [Stmt] = kBlocks > 1 ? [.when(.less(c(0), .v("kb")), then: (0..<tile.rows).flatMap { i in (0..<tile.vectors).map { v in
-            Stmt.assignVector(tile.accumulator(i, v), .load(partials, slot(i, v), width: width, aligned: true))
-        } }, otherwise: [])] : []
-        let park: [Stmt] = (0..<tile.rows).flatMap { i in (0..<tile.vectors).map { v in
-            Stmt.storeVector(partials, slot(i, v), .register(tile.accumulator(i, v)), width: width, aligned: true)
-        } }
+        let resume: [Stmt] = kBlocks > 1 ? [.when(.less(c(0), .v("kb")), then: tile.assignAccumulators { i, v in
+            .load(partials, slot(i, v), width: width, aligned: true)
+        }, otherwise: [])] : []
+        let park = tile.storeAccumulators(to: partials, at: slot)
         let finish = keep + store
         // While the first tile runs a block, the next block's weights are fetched (a cache
         // line per 16 floats of each step's row): they stream from memory at batch 1, and the

@@ -80,10 +80,8 @@ struct ConvGEMMStrategy: KernelStrategy {
         } else {
             operand = .patches
         }
-        // A B panel of at most half the L1 cache, in balanced blocks.
-        let maxBlock = max(16, target.l1Bytes / 2 / (tile.columns * 4))
-        let kBlocks = (g.reduction + maxBlock - 1) / maxBlock
-        let kBlock = (g.reduction + kBlocks - 1) / kBlocks
+        // A B panel of at most half the L1 cache.
+        let (kBlock, kBlocks) = RegisterTile.reductionBlocks(g.reduction, columns: tile.columns, target: target)
         // Enough tasks to balance a few threads on small maps. Each task packs its tiles for
         // its own panels: cheap copies of shifted rows split further than im2col does.
         // Partial sums of a task's panels stay within a quarter of L2.
@@ -186,10 +184,7 @@ struct ConvGEMMStrategy: KernelStrategy {
         let slots = kBlocks > 1 ? tiling.panelsPerGroup : (g.storesThroughBuffer(columns: columns) ? 1 : 0)
         if slots > 0 { body.append(.localArray(partial, count: slots * rows * columns)) }
         let slot = { (i: Int, v: Int) -> IndexExpr in slotBase + c(i * columns + v * tile.width) }
-        let keep = (0..<rows).flatMap { i in (0..<tile.vectors).map { v in
-            Stmt.storeVector(partial, slot(i, v), .register(tile.accumulator(i, v)), width: tile.width, aligned: true)
-        } }
-        let output = g.storeTile(tile, to: y, through: partial, slot: slot, keep: keep, guarded: guarded, finalizing: !tiling.wholePlanes)
+        let keep = tile.storeAccumulators(to: partial, at: slot)
         let aRow = { (k: IndexExpr, i: Int) -> ValueExpr in .load(packedWeight, (.v("ob") * c(g.reduction) + k) * c(rows) + c(i)) }
 
         body.append(.localArray(panel, count: tiling.kBlock * columns))
@@ -218,7 +213,7 @@ struct ConvGEMMStrategy: KernelStrategy {
                                     finalizing: !tiling.wholePlanes, throughBuffer: true)
             panelBody += keep + [.when(.equal(.v("kb"), c(kBlocks - 1)), then: flush, otherwise: [])]
         } else {
-            panelBody += output
+            panelBody += g.storeTile(tile, to: y, through: partial, slot: slot, keep: keep, guarded: guarded, finalizing: !tiling.wholePlanes)
         }
         tileBody.append(.loop(variable: "kb", lower: 0, upper: c(kBlocks), schedule: .serial, body: [
             .letIndex("k0", .v("kb") * c(tiling.kBlock)),

@@ -73,6 +73,22 @@ struct RegisterTile: Hashable, Sendable, CustomStringConvertible {
         (0..<rows).flatMap { i in (0..<vectors).map { v in Stmt.assignVector(accumulator(i, v), value(i, v)) } }
     }
 
+    /// `buffer[at(i, v)] = acc[i][v]` for every accumulator (aligned vector stores).
+    func storeAccumulators(to buffer: BufferRef, at: (Int, Int) -> IndexExpr) -> [Stmt] {
+        (0..<rows).flatMap { i in (0..<vectors).map { v in
+            Stmt.storeVector(buffer, at(i, v), .register(accumulator(i, v)), width: width, aligned: true)
+        } }
+    }
+
+    /// The reduction of `reduction` steps in balanced blocks whose operand panel (`columns`
+    /// floats per step) fills at most half of L1, so it stays there while every tile of a
+    /// task uses it.
+    static func reductionBlocks(_ reduction: Int, columns: Int, target: Target) -> (size: Int, count: Int) {
+        let most = max(16, target.l1Bytes / 2 / (columns * 4))
+        let count = (reduction + most - 1) / most
+        return ((reduction + count - 1) / count, count)
+    }
+
     /// One step of the reduction: every accumulator gains `a(i) * b(v)`, where `a(i)` is the
     /// scalar of row `i` (broadcast) and `b(v)` the `v`th vector of columns.
     func step(a: (Int) -> ValueExpr, b: (Int) -> VectorExpr) -> [Stmt] {
