@@ -191,6 +191,8 @@ def main():
     parser.add_argument("--attend", help="the attend executable (default: swift build -c release, then .build/release/attend)")
     parser.add_argument("--work", help="folder for builds and files (default: a temporary folder, removed after)")
     parser.add_argument("--json", help="also write the results as JSON here")
+    parser.add_argument("--spec", action="append", default=[], metavar="FILE",
+                        help="also benchmark this spec file (repeatable; with --models, only the named ones and these)")
     args = parser.parse_args()
 
     chosen = models()
@@ -200,6 +202,12 @@ def main():
         if unknown:
             parser.error(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(names)}")
         chosen = [m for m in chosen if m[0] in wanted]
+    if args.spec:
+        missing = [path for path in args.spec if not os.path.isfile(path)]
+        if missing:
+            parser.error(f"no such spec file: {', '.join(missing)}")
+        given = [(os.path.splitext(os.path.basename(path))[0], os.path.abspath(path), []) for path in args.spec]
+        chosen = (chosen if args.models else []) + given
     thread_counts = [int(t) for t in args.threads.split(",")]
     if args.batches < 1 or any(t < 1 for t in thread_counts) or args.runs < 0:
         parser.error("--batches, --threads must be positive and --runs non-negative")

@@ -102,7 +102,7 @@ struct ConvWinogradStrategyTests {
 
     /// Where it is chosen among all strategies: the 3x3 stride-1 layers of ResNet stages 1-2
     /// (56x56 and 28x28 maps), not 14x14 or 7x7 maps (too few tiles per transformed weight:
-    /// the channel-vector product is faster there), strides, dilation or groups.
+    /// the direct channel-vector product is faster there), strides, dilation or groups.
     @Test func chosenForResNetStagesOnly() throws {
         func strategies(_ layer: String, _ shape: [Int]) throws -> [String] {
             let spec = "attend: 1\nname: choice\ninputs:\n  x: [\(shape.map(String.init).joined(separator: ", "))]\nlayers:\n  - conv: \(layer)\n"
@@ -112,7 +112,7 @@ struct ConvWinogradStrategyTests {
         let same = "{op: conv2d, out: 64, kernel: 3, pad: 1, bias: false}"
         #expect(try strategies(same, [1, 64, 56, 56]) == ["winograd"])
         #expect(try strategies("{op: conv2d, out: 128, kernel: 3, pad: 1, bias: false}", [1, 128, 28, 28]) == ["winograd"])
-        #expect(try strategies("{op: conv2d, out: 256, kernel: 3, pad: 1, bias: false}", [1, 256, 14, 14]) == ["gemm-channels"])
+        #expect(try strategies("{op: conv2d, out: 256, kernel: 3, pad: 1, bias: false}", [1, 256, 14, 14]) == ["direct-channels"])
         #expect(try !strategies("{op: conv2d, out: 512, kernel: 3, pad: 1, bias: false}", [1, 512, 7, 7]).contains("winograd"))
         #expect(try !strategies("{op: conv2d, out: 64, kernel: 3, stride: 2, pad: 1, bias: false}", [1, 64, 56, 56]).contains("winograd"))
         #expect(try !strategies("{op: conv2d, out: 64, kernel: 3, pad: 2, dilation: 2, bias: false}", [1, 64, 56, 56]).contains("winograd"))

@@ -134,48 +134,12 @@ struct ConvChannelVectorStrategy: KernelStrategy {
             ]))
         }
 
-        // Accumulators start at the bias; vectors past the last channel (a zero-padded last
-        // panel) start at zero and are never stored.
-        let edge = g.outChannels % columns != 0
-        let initial: [Stmt] = (0..<tile.rows).flatMap { i in (0..<tile.vectors).map { v -> Stmt in
-            guard let bias else { return .declareVector(tile.accumulator(i, v), width: width, .broadcast(.constant(0), width: width)) }
-            let load = VectorExpr.load(bias, .v("oc") + c(v * width), width: width, aligned: false)
-            guard edge, v > 0 else { return .declareVector(tile.accumulator(i, v), width: width, load) }
-            return .declareVector(tile.accumulator(i, v), width: width, .broadcast(.constant(0), width: width))
-        } }
-        var edgeBias: [Stmt] = []
-        if edge, let bias {
-            edgeBias = (1..<tile.vectors).map { v in
-                .when(.less(.v("oc") + c(v * width), c(g.outChannels)), then: (0..<tile.rows).map { i in
-                    .assignVector(tile.accumulator(i, v), .load(bias, .v("oc") + c(v * width), width: width, aligned: false))
-                }, otherwise: [])
-            }
-        }
+        let sums = ChannelVectorTile(tile: tile, output: y, bias: context.weights["bias"], outChannels: g.outChannels, pixels: pixels)
         // Pixel i of the tile for reduction index k.
         let step = tile.step(a: { i in .load(patches, .v("abase") + .v("k") * c(tile.rows) + c(i)) },
                              b: { v in .load(packed, (.v("ob") * c(reduction) + .v("k")) * c(columns) + c(v * width), width: width, aligned: false) })
-        let tileBuffer = BufferRef("ctile")
-        let keep = tile.storeAccumulators(to: tileBuffer) { i, v in c(i * columns + v * width) }
-        // The finished tile, transposed: channel j of the panel, pixels p0 ..< p0 + pcount.
-        let store: [Stmt] = [
-            .loop(variable: "j", lower: 0, upper: .v("jn"), schedule: .serial, body: [
-                .loop(variable: "i", lower: 0, upper: .v("pcount"), schedule: .vectorized, body: [
-                    .store(y, (.v("n") * c(g.outChannels) + .v("oc") + .v("j")) * c(pixels) + .v("p0") + .v("i"),
-                           .load(tileBuffer, .v("i") * c(columns) + .v("j"))),
-                ]),
-            ]),
-        ]
         let abase: IndexExpr = c(patchBase) + (.v("n") * c(tiles) + .v("tile")) * c(reduction * tile.rows)
-        // Partial sums of every tile of the panel between reduction blocks, in the
-        // accumulators' order; the sum runs over k in order either way.
         let kBlocks = tiling.kBlocks
-        let partials = BufferRef("partial")
-        let slot: (Int, Int) -> IndexExpr = { i, v in .v("tile") * c(tile.rows * columns) + c(i * columns + v * width) }
-        let resume: [Stmt] = kBlocks > 1 ? [.when(.less(c(0), .v("kb")), then: tile.assignAccumulators { i, v in
-            .load(partials, slot(i, v), width: width, aligned: true)
-        }, otherwise: [])] : []
-        let park = tile.storeAccumulators(to: partials, at: slot)
-        let finish = keep + store
         // While the first tile runs a block, the next block's weights are fetched (a cache
         // line per 16 floats of each step's row): they stream from memory at batch 1, and the
         // hardware prefetcher alone left the products waiting (measured on a 7x2 tile with
@@ -187,16 +151,15 @@ struct ConvChannelVectorStrategy: KernelStrategy {
             .letIndex("p0", .v("tile") * c(tile.rows)),
             .letIndex("pcount", .min(c(tile.rows), c(pixels) - .v("p0"))),
             .letIndex("abase", abase),
-        ] + initial + edgeBias + resume + [
+        ] + sums.start(slot: .v("tile"), blocks: kBlocks) + [
             .loop(variable: "kk", lower: 0, upper: .v("kn"), schedule: .serial, body: [.letIndex("k", .v("k0") + .v("kk"))] + prefetch + step),
-        ] + (kBlocks > 1 ? [.when(.equal(.v("kb"), c(kBlocks - 1)), then: finish, otherwise: park)] : finish))
+        ] + sums.finish(slot: .v("tile"), blocks: kBlocks))
         stmts.append(.loop(variable: "t", lower: 0, upper: c(g.batch * panels), schedule: .parallel, body: [
             .letIndex("n", .v("t") / c(panels)),
             .letIndex("ob", .v("t") % c(panels)),
             .letIndex("oc", .v("ob") * c(columns)),
             .letIndex("jn", .min(c(columns), c(g.outChannels) - .v("oc"))),
-            .localArray(tileBuffer, count: tile.rows * columns),
-        ] + (kBlocks > 1 ? [.localArray(partials, count: tiles * tile.rows * columns)] : []) + [
+        ] + sums.locals(slots: tiles, blocks: kBlocks) + [
             .loop(variable: "kb", lower: 0, upper: c(kBlocks), schedule: .serial, body: [
                 .letIndex("k0", .v("kb") * c(tiling.kBlock)),
                 .letIndex("kn", .min(c(tiling.kBlock), c(reduction) - .v("k0"))),

@@ -30,15 +30,18 @@ struct RegisterTile: Hashable, Sendable, CustomStringConvertible {
     /// With `rowsDividing`, only tiles whose rows divide it (nil when none does). With
     /// `fewerRows`, tiles with down to half the rows that fit are candidates too (rows that
     /// divide a small count, such as 7 of a 7x7 map's 49 pixels, waste nothing). With
-    /// `maxVectors`, only tiles of at most that many vectors of columns.
+    /// `maxVectors`, only tiles of at most that many vectors of columns. With
+    /// `fillingRegisters`, as many accumulators as leave a register for each B vector and
+    /// one for the broadcast (28 of 32 in 2 vectors), for steps whose A operand is read in
+    /// place and gains most from fewer loads per FMA.
     static func choose(rows: Int, columns: Int, target: Target, rowsDividing: Int? = nil, fewerRows: Bool = false,
-                       maxVectors: Int? = nil) -> RegisterTile? {
+                       maxVectors: Int? = nil, fillingRegisters: Bool = false) -> RegisterTile? {
         let budget = accumulatorBudget(target), width = target.vectorWidth
         var candidates: [(tile: RegisterTile, cost: Double, traffic: Double)] = []
         // At least 3 rows: each B vector loaded feeds several FMAs.
         for vectors in 1...max(1, min(budget / 3, maxVectors ?? budget)) {
             // The most rows that fit; under a divisibility constraint, the most that divide.
-            let most = budget / vectors
+            let most = fillingRegisters ? max(1, (target.vectorRegisters - vectors - 1) / vectors) : budget / vectors
             guard let largest = rowsDividing.map({ d in (3...max(3, most)).reversed().first { $0 <= most && d % $0 == 0 } }) ?? most else { continue }
             let fewest = fewerRows ? min(largest, max(3, most / 2)) : largest
             for tileRows in fewest...largest {

@@ -1,0 +1,76 @@
+import AttendIR
+
+/// The accumulators of a register tile with output channels along the vectors (pixels
+/// along its rows), as the channel-vector convolutions use them: started at the bias,
+/// parked between blocks of the reduction, and stored transposed into the channel planes.
+///
+/// The lowering around it defines `oc` (the panel's first channel), `jn` (its channels
+/// that exist), `n` (the image), and per tile `p0` (its first pixel), `pcount` (its pixels
+/// that exist); with several blocks of the reduction, the block loop's variable is `blockVariable`.
+struct ChannelVectorTile {
+    var tile: RegisterTile
+    var output: BufferRef
+    var bias: BufferRef?
+    var outChannels: Int
+    /// Pixels per channel plane of the output.
+    var pixels: Int
+    var blockVariable = "kb"
+
+    static let tileBuffer = BufferRef("ctile"), partials = BufferRef("partial")
+
+    private func c(_ v: Int) -> IndexExpr { .constant(v) }
+
+    /// The task's local buffers: the finished tile, and with several blocks the partial sums
+    /// of `slots` tiles.
+    func locals(slots: Int, blocks: Int) -> [Stmt] {
+        [.localArray(Self.tileBuffer, count: tile.rows * tile.columns)]
+            + (blocks > 1 ? [.localArray(Self.partials, count: slots * tile.rows * tile.columns)] : [])
+    }
+
+    /// Accumulators at the bias (vectors past the last channel, of a zero-padded last panel,
+    /// at zero and never stored), or after the first block at the tile's parked sums.
+    func start(slot: IndexExpr, blocks: Int) -> [Stmt] {
+        let width = tile.width
+        let edge = outChannels % tile.columns != 0
+        var stmts: [Stmt] = (0..<tile.rows).flatMap { i in (0..<tile.vectors).map { v -> Stmt in
+            guard let bias else { return .declareVector(tile.accumulator(i, v), width: width, .broadcast(.constant(0), width: width)) }
+            let load = VectorExpr.load(bias, .v("oc") + c(v * width), width: width, aligned: false)
+            guard edge, v > 0 else { return .declareVector(tile.accumulator(i, v), width: width, load) }
+            return .declareVector(tile.accumulator(i, v), width: width, .broadcast(.constant(0), width: width))
+        } }
+        if edge, let bias {
+            stmts += (1..<tile.vectors).map { v in
+                .when(.less(.v("oc") + c(v * width), c(outChannels)), then: (0..<tile.rows).map { i in
+                    .assignVector(tile.accumulator(i, v), .load(bias, .v("oc") + c(v * width), width: width, aligned: false))
+                }, otherwise: [])
+            }
+        }
+        if blocks > 1 {
+            stmts.append(.when(.less(c(0), .v(blockVariable)), then: tile.assignAccumulators { i, v in
+                .load(Self.partials, partialSlot(slot, i, v), width: width, aligned: true)
+            }, otherwise: []))
+        }
+        return stmts
+    }
+
+    /// After a block: the sums parked, or after the last block the finished tile stored,
+    /// transposed (channel j of the panel, pixels p0 ..< p0 + pcount), through the tile buffer.
+    func finish(slot: IndexExpr, blocks: Int) -> [Stmt] {
+        let columns = tile.columns
+        let store = tile.storeAccumulators(to: Self.tileBuffer) { i, v in c(i * columns + v * tile.width) } + [
+            .loop(variable: "j", lower: 0, upper: .v("jn"), schedule: .serial, body: [
+                .loop(variable: "i", lower: 0, upper: .v("pcount"), schedule: .vectorized, body: [
+                    .store(output, (.v("n") * c(outChannels) + .v("oc") + .v("j")) * c(pixels) + .v("p0") + .v("i"),
+                           .load(Self.tileBuffer, .v("i") * c(columns) + .v("j"))),
+                ]),
+            ]),
+        ]
+        guard blocks > 1 else { return store }
+        let park = tile.storeAccumulators(to: Self.partials) { i, v in partialSlot(slot, i, v) }
+        return [.when(.equal(.v(blockVariable), c(blocks - 1)), then: store, otherwise: park)]
+    }
+
+    private func partialSlot(_ slot: IndexExpr, _ i: Int, _ v: Int) -> IndexExpr {
+        slot * c(tile.rows * tile.columns) + c(i * tile.columns + v * tile.width)
+    }
+}

@@ -1,0 +1,147 @@
+import AttendBasic
+import AttendIR
+
+/// 2-D convolution as a register-tiled direct convolution with output channels along the
+/// vectors: each step broadcasts `tile.rows` neighbouring pixels of one output row straight
+/// from a zero-padded copy of the input (`stride` apart) and loads `tile.vectors` vectors of
+/// weights packed per panel of `tile.columns` channels (`pack_panels`), so no patch matrix is
+/// built.
+///
+/// `ConvChannelVectorStrategy` copies every patch element (`K` floats per output pixel)
+/// before the products; when the input has few channels per output channel, as in a 7x7
+/// stride-2 stem (147 patch values per pixel against 64 output channels), that copy, a
+/// strided gather, costs as much as the products. Here the only copy is the padded input
+/// (each input element once):
+///
+/// - Tasks are (image, panel of output channels, run of output rows); each runs every tile
+///   of its rows over each block of input channels (whose weights fill at most half of L1)
+///   with the accumulators in registers, in the interpreter's order (bias, then input
+///   channel, kernel row, kernel column; FMA rounding only), parking partial sums between
+///   blocks, and stores each finished tile transposed into the channel planes.
+/// - A tile may run past its row's last pixel: those lanes read the padding, the next
+///   padded row or the copy's zero tail, and are never stored.
+/// - Where a reduction over whole planes (global pooling) is fused, a task covers whole
+///   images, so it finalizes whole planes.
+struct ConvDirectChannelsStrategy: KernelStrategy {
+    var name: String { "direct-channels" }
+    /// Only where it is estimated cheaper than the other strategies (tests turn this off to
+    /// pin the strategy on small shapes).
+    var onlyWhenCheaper = true
+
+    struct Tiling: Sendable {
+        var tile: RegisterTile
+        /// Tiles per output row (the last may run past the row's end).
+        var tilesPerRow: Int
+        /// Output rows per task, and tasks per plane.
+        var rowsPerTask: Int
+        var rowRuns: Int
+        /// Input channels per block of the reduction, and blocks.
+        var channelBlock: Int
+        var channelBlocks: Int
+        /// Zeros past the padded copy: the farthest a tile of the last row reads beyond it.
+        var tail: Int
+    }
+
+    func plan(_ node: Node, in index: GraphIndex, target: Target) -> StrategyPlan? {
+        let graph = index.graph
+        guard let conv = node.op as? ConvOp, conv.spatialRank == 2, node.inputs.count == 1, node.outputs.count == 1,
+              node.parameterName("weight") != nil else { return nil }
+        let g = ConvGeometry(input: graph.shape(of: node.inputs[0]), output: graph.shape(of: node.outputs[0]), attributes: node.attributes)
+        guard g.groups == 1, g.outChannels % target.vectorWidth == 0, g.outChannels >= 2 * target.vectorWidth,
+              let tile = RegisterTile.choose(rows: g.outWidth, columns: g.outChannels, target: target, fewerRows: true,
+                                               fillingRegisters: true) else { return nil }
+        // Where the patch matrix would cost much: many patch values per output channel
+        // (the stem's 147 against 64 channels).
+        let taps = g.kernel[0] * g.kernel[1]
+        guard !onlyWhenCheaper || (taps > 1 && g.reduction >= 2 * g.outChannels) else { return nil }
+        let tilesPerRow = (g.outWidth + tile.rows - 1) / tile.rows
+        // Input channels whose weight panel fills at most half of L1, in balanced blocks.
+        let most = max(1, target.l1Bytes / 2 / (taps * tile.columns * 4))
+        let channelBlocks = (g.channels + most - 1) / most
+        let channelBlock = (g.channels + channelBlocks - 1) / channelBlocks
+        // Runs of rows: at least 8 tasks per image to balance threads, each a few tiles at
+        // least; whole planes when a fused reduction needs them. Partial sums of a task's
+        // tiles (between channel blocks) stay within 64 KiB.
+        let panels = (g.outChannels + tile.columns - 1) / tile.columns
+        var rowRuns = 1
+        if !index.fusesWindowReduction(node) {
+            rowRuns = min(g.outHeight, max(1, (8 + panels - 1) / panels))
+            let partialBytes = tilesPerRow * tile.rows * tile.columns * 4
+            if channelBlocks > 1 { rowRuns = max(rowRuns, min(g.outHeight, (g.outHeight * partialBytes + 65535) / 65536)) }
+        }
+        let rowsPerTask = (g.outHeight + rowRuns - 1) / rowRuns
+        rowRuns = (g.outHeight + rowsPerTask - 1) / rowsPerTask
+        let partialBytes = rowsPerTask * tilesPerRow * tile.rows * tile.columns * 4
+        guard channelBlocks == 1 || partialBytes <= min(target.l2Bytes / 4, 256 << 10) else { return nil }
+        let lastColumn = (tilesPerRow * tile.rows - 1) * g.stride[1] + (g.kernel[1] - 1) * g.dilation[1]
+        let tail = max(0, lastColumn - (g.paddedWidth - 1))
+        let tiling = Tiling(tile: tile, tilesPerRow: tilesPerRow, rowsPerTask: rowsPerTask, rowRuns: rowRuns,
+                            channelBlock: channelBlock, channelBlocks: channelBlocks, tail: tail)
+        return StrategyPlan(
+            strategy: name, detail: "tile \(tile.rows) pixels x \(tile.columns) channels"
+                + (channelBlocks > 1 ? ", \(channelBlock) input channels per block" : "")
+                + (rowRuns > 1 ? ", \(rowsPerTask) rows per task" : ", whole planes"),
+            derivations: [.init(slot: "packed_weight", op: PackPanelsOp(), operandSlots: ["weight"],
+                                attributes: Attributes([("rows", .int(tile.columns))]))],
+            finalizesRegions: true, scratch: g.batch * g.channels * g.paddedPlane + tail,
+            lower: { context throws(Diagnostic) in try Self.lower(context, tiling) })
+    }
+
+    static func lower(_ context: LoweringContext, _ tiling: Tiling) throws(Diagnostic) -> [Stmt] {
+        let g = ConvGeometry(input: context.inputShapes[0], output: context.outputShapes[0], attributes: context.attributes)
+        let x = context.inputs[0], y = context.outputs[0]
+        let packed = try context.weight("packed_weight")
+        let tile = tiling.tile, width = tile.width, columns = tile.columns
+        let pixels = g.outPixels, reduction = g.reduction
+        let panels = (g.outChannels + columns - 1) / columns
+        let tasksPerImage = panels * tiling.rowRuns
+        guard let padded = context.scratch else { throw .error("internal: the direct convolution has no scratch buffer") }
+        func c(_ v: Int) -> IndexExpr { .constant(v) }
+
+        var stmts = g.paddedCopy(from: x, to: padded, tail: tiling.tail)
+        let sums = ChannelVectorTile(tile: tile, output: y, bias: context.weights["bias"], outChannels: g.outChannels, pixels: pixels,
+                                     blockVariable: "cb")
+        // Pixel i of the tile for input channel ci, kernel row kh and column kw.
+        let a: (Int) -> ValueExpr = { i in .load(padded, .v("arow") + .v("kw") * c(g.dilation[1]) + c(i * g.stride[1])) }
+        let b: (Int) -> VectorExpr = { v in .load(packed, (.v("ob") * c(reduction) + .v("k")) * c(columns) + c(v * width), width: width, aligned: false) }
+        let taps: [Stmt] = [
+            .loop(variable: "ci", lower: .v("c0"), upper: .v("c0") + .v("cn"), schedule: .serial, body: [
+                .loop(variable: "kh", lower: 0, upper: c(g.kernel[0]), schedule: .serial, body: [
+                    .letIndex("arow", ((.v("n") * c(g.channels) + .v("ci")) * c(g.paddedHeight) + .v("oh") * c(g.stride[0])
+                                       + .v("kh") * c(g.dilation[0])) * c(g.paddedWidth) + .v("ow") * c(g.stride[1])),
+                    .loop(variable: "kw", lower: 0, upper: c(g.kernel[1]), schedule: .serial, body: [
+                        .letIndex("k", (.v("ci") * c(g.kernel[0]) + .v("kh")) * c(g.kernel[1]) + .v("kw")),
+                    ] + tile.step(a: a, b: b)),
+                ]),
+            ]),
+        ]
+        let blocks = tiling.channelBlocks
+        let tileLoop = Stmt.loop(variable: "rt", lower: 0, upper: .v("rn") * c(tiling.tilesPerRow), schedule: .serial, body: [
+            .letIndex("oh", .v("r0") + .v("rt") / c(tiling.tilesPerRow)),
+            .letIndex("ow", (.v("rt") % c(tiling.tilesPerRow)) * c(tile.rows)),
+            .letIndex("p0", .v("oh") * c(g.outWidth) + .v("ow")),
+            .letIndex("pcount", .min(c(tile.rows), c(g.outWidth) - .v("ow"))),
+        ] + sums.start(slot: .v("rt"), blocks: blocks) + taps + sums.finish(slot: .v("rt"), blocks: blocks))
+        stmts.append(.loop(variable: "t", lower: 0, upper: c(g.batch * tasksPerImage), schedule: .parallel, body: [
+            .letIndex("n", .v("t") / c(tasksPerImage)),
+            .letIndex("ob", (.v("t") % c(tasksPerImage)) / c(tiling.rowRuns)),
+            .letIndex("oc", .v("ob") * c(columns)),
+            .letIndex("jn", .min(c(columns), c(g.outChannels) - .v("oc"))),
+            .letIndex("r0", (.v("t") % c(tiling.rowRuns)) * c(tiling.rowsPerTask)),
+            .letIndex("rn", .min(c(tiling.rowsPerTask), c(g.outHeight) - .v("r0"))),
+        ] + sums.locals(slots: tiling.rowsPerTask * tiling.tilesPerRow, blocks: blocks) + [
+            .loop(variable: "cb", lower: 0, upper: c(blocks), schedule: .serial, body: [
+                .letIndex("c0", .v("cb") * c(tiling.channelBlock)),
+                .letIndex("cn", .min(c(tiling.channelBlock), c(g.channels) - .v("c0"))),
+                tileLoop,
+            ]),
+            // The task's rows of the panel's planes are complete.
+            .loop(variable: "j", lower: 0, upper: .v("jn"), schedule: .serial, body: [
+                .finalized(y, start: (.v("n") * c(g.outChannels) + .v("oc") + .v("j")) * c(pixels) + .v("r0") * c(g.outWidth),
+                           count: .v("rn") * c(g.outWidth), stride: 1,
+                           alignment: tiling.rowRuns > 1 ? g.outWidth : pixels),
+            ]),
+        ]))
+        return stmts
+    }
+}

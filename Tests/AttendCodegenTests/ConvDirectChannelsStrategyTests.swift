@@ -1,0 +1,80 @@
+import AttendBasic
+@testable import AttendCodegen
+import AttendIR
+import Testing
+
+/// Direct convolutions with output channels along the vectors, against the interpreter:
+/// a stem-like 7x7 stride-2 convolution on three channels, stride 1 and 2, dilation, no
+/// padding, tiles running past the end of their output row, a last panel past the channel
+/// count, batches, the reduction in several blocks of input channels, and fused epilogues
+/// (a residual add, with tasks over runs of rows; global pooling, with tasks over whole
+/// planes); for the portable target (4-lane vectors) and the native one.
+struct ConvDirectChannelsStrategyTests {
+    /// (name, channels, size, out channels per vector lane, kernel, stride, pad, dilation, batch)
+    static let cases: [(String, Int, Int, Int, Int, Int, Int, Int, Int)] = [
+        ("7x7 stride 2 on three channels", 3, 20, 4, 7, 2, 3, 1, 1),
+        ("3x3 on 9x9, two images", 8, 9, 10, 3, 1, 1, 1, 2),
+        ("3x3 stride 2 to 5x5", 16, 10, 3, 3, 2, 1, 1, 1),
+        ("dilated 3x3", 12, 11, 8, 3, 1, 2, 2, 1),
+        ("5x5 without padding", 6, 13, 2, 5, 1, 0, 1, 2),
+        // 72 input channels of 9 taps: several blocks of input channels on both targets.
+        ("3x3 on 7x7, reduction in blocks", 72, 7, 8, 3, 1, 1, 1, 2),
+    ]
+
+    /// The strategy for every convolution it can take, cheaper or not.
+    static let pinned: [any KernelStrategy] = [ConvDirectChannelsStrategy(onlyWhenCheaper: false)]
+
+    @Test(arguments: cases.map(\.0))
+    func agreesWithTheInterpreter(_ name: String) throws {
+        let c = try #require(Self.cases.first { $0.0 == name })
+        for target in ConvGEMMStrategyTests.targets {
+            for epilogue in ["residual", "pool"] {
+                let spec = ConvChannelVectorStrategyTests.spec(c, width: target.vectorWidth, epilogue: epilogue)
+                var graph = try ConvGEMMStrategyTests.optimized(spec)
+                let selection = try StrategySelection(&graph, target: target, strategies: Self.pinned)
+                #expect(selection.plans.values.contains { $0.strategy == "direct-channels" }, "\(name) on \(target)")
+                try CBackendHarness.expectAgreement(try ConvGEMMStrategyTests.optimized(spec), threads: 3, target: target,
+                                                    strategies: Self.pinned)
+            }
+        }
+    }
+
+    /// The blocked case runs in several blocks of input channels on every target; without a
+    /// fused pooling, tasks cover runs of rows, with one, whole planes.
+    @Test func tilingFollowsTheReductionAndTheEpilogue() throws {
+        let c = Self.cases[5]
+        for target in ConvGEMMStrategyTests.targets {
+            for (epilogue, rows) in [("residual", "rows per task"), ("pool", "whole planes")] {
+                var graph = try ConvGEMMStrategyTests.optimized(ConvChannelVectorStrategyTests.spec(c, width: target.vectorWidth, epilogue: epilogue))
+                let selection = try StrategySelection(&graph, target: target, strategies: Self.pinned)
+                let details = selection.plans.values.map(\.detail)
+                #expect(!details.isEmpty && details.allSatisfy { $0.contains("input channels per block") && $0.contains(rows) },
+                        "\(details) on \(target) with \(epilogue)")
+            }
+        }
+    }
+
+    @Test func cleanUnderSanitizers() throws {
+        let flags = ["-O1", "-g"] + CBuild.languageFlags + ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
+        for target in ConvGEMMStrategyTests.targets {
+            for c in [Self.cases[0], Self.cases[3], Self.cases[5]] {
+                for epilogue in ["residual", "pool"] {
+                    let graph = try ConvGEMMStrategyTests.optimized(ConvChannelVectorStrategyTests.spec(c, width: target.vectorWidth, epilogue: epilogue))
+                    try CBackendHarness.expectAgreement(graph, threads: 2, flags: flags, compiler: "/usr/bin/gcc", target: target,
+                                                        strategies: Self.pinned)
+                }
+            }
+        }
+    }
+
+    /// Chosen for the ResNet stem (147 patch values per pixel against 64 channels) and for
+    /// 3x3 convolutions on small maps, not for 1x1 convolutions (no window to read).
+    @Test func chosenForWindowsOfManyPatchValues() throws {
+        for (c, expected) in [(("", 3, 224, 4, 7, 2, 3, 1, 1), true), (("", 512, 7, 32, 3, 1, 1, 1, 1), true),
+                              (("", 1024, 14, 16, 1, 1, 0, 1, 1), false)] {
+            let graph = try ConvGEMMStrategyTests.optimized(ConvChannelVectorStrategyTests.spec(c, width: 16, epilogue: ""))
+            let (_, _, strategies) = try CGenerator.layout(graph, target: .native(.avx512))
+            #expect(strategies.contains { $0.strategy == "direct-channels" } == expected, "\(c): \(strategies)")
+        }
+    }
+}
