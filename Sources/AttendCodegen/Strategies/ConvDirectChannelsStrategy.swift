@@ -22,6 +22,8 @@ import AttendIR
 ///   padded row or the copy's zero tail, and are never stored.
 /// - Where a reduction over whole planes (global pooling) is fused, a task covers whole
 ///   images, so it finalizes whole planes.
+/// - Grouped convolutions (ResNeSt's radix groups) run each panel over its group's input
+///   channels; panels then lie within a group.
 struct ConvDirectChannelsStrategy: KernelStrategy {
     var name: String { "direct-channels" }
     /// Only where it is estimated cheaper than the other strategies (tests turn this off to
@@ -47,18 +49,20 @@ struct ConvDirectChannelsStrategy: KernelStrategy {
         guard let conv = node.op as? ConvOp, conv.spatialRank == 2, node.inputs.count == 1, node.outputs.count == 1,
               node.parameterName("weight") != nil else { return nil }
         let g = ConvGeometry(input: graph.shape(of: node.inputs[0]), output: graph.shape(of: node.outputs[0]), attributes: node.attributes)
-        guard g.groups == 1, g.outChannels % target.vectorWidth == 0, g.outChannels >= 2 * target.vectorWidth,
-              let tile = RegisterTile.choose(rows: g.outWidth, columns: g.outChannels, target: target, fewerRows: true,
-                                               fillingRegisters: true) else { return nil }
+        // Whole vectors of channels per group; with several groups, panels within a group.
+        guard g.outPerGroup % target.vectorWidth == 0, g.outPerGroup >= 2 * target.vectorWidth,
+              let tile = RegisterTile.choose(rows: g.outWidth, columns: g.outPerGroup, target: target, fewerRows: true,
+                                               fillingRegisters: true),
+              g.groups == 1 || g.outPerGroup % tile.columns == 0 else { return nil }
         // Where the patch matrix would cost much: many patch values per output channel
         // (the stem's 147 against 64 channels).
         let taps = g.kernel[0] * g.kernel[1]
-        guard !onlyWhenCheaper || (taps > 1 && g.reduction >= 2 * g.outChannels) else { return nil }
+        guard !onlyWhenCheaper || (taps > 1 && g.reduction >= 2 * g.outPerGroup) else { return nil }
         let tilesPerRow = (g.outWidth + tile.rows - 1) / tile.rows
         // Input channels whose weight panel fills at most half of L1, in balanced blocks.
         let most = max(1, target.l1Bytes / 2 / (taps * tile.columns * 4))
-        let channelBlocks = (g.channels + most - 1) / most
-        let channelBlock = (g.channels + channelBlocks - 1) / channelBlocks
+        let channelBlocks = (g.inPerGroup + most - 1) / most
+        let channelBlock = (g.inPerGroup + channelBlocks - 1) / channelBlocks
         // Runs of rows: at least 8 tasks per image to balance threads, each a few tiles at
         // least; whole planes when a fused reduction needs them. Partial sums of a task's
         // tiles (between channel blocks) stay within 64 KiB.
@@ -107,7 +111,7 @@ struct ConvDirectChannelsStrategy: KernelStrategy {
         let taps: [Stmt] = [
             .loop(variable: "ci", lower: .v("c0"), upper: .v("c0") + .v("cn"), schedule: .serial, body: [
                 .loop(variable: "kh", lower: 0, upper: c(g.kernel[0]), schedule: .serial, body: [
-                    .letIndex("arow", ((.v("n") * c(g.channels) + .v("ci")) * c(g.paddedHeight) + .v("oh") * c(g.stride[0])
+                    .letIndex("arow", ((.v("n") * c(g.channels) + .v("cbase") + .v("ci")) * c(g.paddedHeight) + .v("oh") * c(g.stride[0])
                                        + .v("kh") * c(g.dilation[0])) * c(g.paddedWidth) + .v("ow") * c(g.stride[1])),
                     .loop(variable: "kw", lower: 0, upper: c(g.kernel[1]), schedule: .serial, body: [
                         .letIndex("k", (.v("ci") * c(g.kernel[0]) + .v("kh")) * c(g.kernel[1]) + .v("kw")),
@@ -127,12 +131,14 @@ struct ConvDirectChannelsStrategy: KernelStrategy {
             .letIndex("ob", (.v("t") % c(tasksPerImage)) / c(tiling.rowRuns)),
             .letIndex("oc", .v("ob") * c(columns)),
             .letIndex("jn", .min(c(columns), c(g.outChannels) - .v("oc"))),
+            // The panel's group's first input channel.
+            .letIndex("cbase", (.v("oc") / c(g.outPerGroup)) * c(g.inPerGroup)),
             .letIndex("r0", (.v("t") % c(tiling.rowRuns)) * c(tiling.rowsPerTask)),
             .letIndex("rn", .min(c(tiling.rowsPerTask), c(g.outHeight) - .v("r0"))),
         ] + sums.locals(slots: tiling.rowsPerTask * tiling.tilesPerRow, blocks: blocks) + [
             .loop(variable: "cb", lower: 0, upper: c(blocks), schedule: .serial, body: [
                 .letIndex("c0", .v("cb") * c(tiling.channelBlock)),
-                .letIndex("cn", .min(c(tiling.channelBlock), c(g.channels) - .v("c0"))),
+                .letIndex("cn", .min(c(tiling.channelBlock), c(g.inPerGroup) - .v("c0"))),
                 tileLoop,
             ]),
             // The task's rows of the panel's planes are complete.
