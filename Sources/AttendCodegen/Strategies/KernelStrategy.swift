@@ -84,7 +84,7 @@ public struct StrategyPlan: Sendable {
 /// Every strategy besides each op's direct lowering, in order of preference.
 public enum KernelStrategies {
     public static let all: [any KernelStrategy] = [ConvWinogradStrategy(), ConvDirectChannelsStrategy(), ConvChannelVectorStrategy(), ConvGEMMStrategy(),
-                                                   SeparableMaxPoolStrategy()]
+                                                   SeparablePoolStrategy()]
 
     /// The names `--strategies` accepts.
     public static var names: [String] { all.map(\.name) }
