@@ -70,6 +70,17 @@ struct ChannelVectorTile {
         return [.when(.equal(.v(blockVariable), c(blocks - 1)), then: store, otherwise: park)]
     }
 
+    /// While the first tile of a task runs a block, the next block's weights are fetched (a
+    /// cache line per 16 floats of each step's row of the panel): at batch 1 they stream from
+    /// memory, and the hardware prefetcher alone left the products waiting (measured on a 7x2
+    /// tile with weights beyond L3: 1.2-1.3x faster with the hint). `packed` is the weights
+    /// packed per panel `ob` of `reduction` steps; `k` is the current step.
+    func prefetchNextBlock(_ packed: BufferRef, reduction: Int, blockSteps: Int, firstTile: Condition) -> [Stmt] {
+        [.when(firstTile, then: stride(from: 0, to: tile.columns, by: 16).map { offset in
+            .prefetch(packed, (.v("ob") * c(reduction) + .min(.v("k") + c(blockSteps), c(reduction - 1))) * c(tile.columns) + c(offset))
+        }, otherwise: [])]
+    }
+
     private func partialSlot(_ slot: IndexExpr, _ i: Int, _ v: Int) -> IndexExpr {
         slot * c(tile.rows * tile.columns) + c(i * tile.columns + v * tile.width)
     }

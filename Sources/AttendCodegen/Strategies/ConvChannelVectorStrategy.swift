@@ -140,13 +140,8 @@ struct ConvChannelVectorStrategy: KernelStrategy {
                              b: { v in .load(packed, (.v("ob") * c(reduction) + .v("k")) * c(columns) + c(v * width), width: width, aligned: false) })
         let abase: IndexExpr = c(patchBase) + (.v("n") * c(tiles) + .v("tile")) * c(reduction * tile.rows)
         let kBlocks = tiling.kBlocks
-        // While the first tile runs a block, the next block's weights are fetched (a cache
-        // line per 16 floats of each step's row): they stream from memory at batch 1, and the
-        // hardware prefetcher alone left the products waiting (measured on a 7x2 tile with
-        // weights beyond L3: 1.2-1.3x faster with the hint).
-        let prefetch: [Stmt] = kBlocks > 1 ? [.when(.equal(.v("tile"), c(0)), then: stride(from: 0, to: columns, by: 16).map { offset in
-            .prefetch(packed, (.v("ob") * c(reduction) + .min(.v("k") + c(tiling.kBlock), c(reduction - 1))) * c(columns) + c(offset))
-        }, otherwise: [])] : []
+        let prefetch = kBlocks > 1 ? sums.prefetchNextBlock(packed, reduction: reduction, blockSteps: tiling.kBlock,
+                                                            firstTile: .equal(.v("tile"), c(0))) : []
         let tileLoop = Stmt.loop(variable: "tile", lower: 0, upper: c(tiles), schedule: .serial, body: [
             .letIndex("p0", .v("tile") * c(tile.rows)),
             .letIndex("pcount", .min(c(tile.rows), c(pixels) - .v("p0"))),

@@ -108,6 +108,9 @@ struct ConvDirectChannelsStrategy: KernelStrategy {
         // Pixel i of the tile for input channel ci, kernel row kh and column kw.
         let a: (Int) -> ValueExpr = { i in .load(padded, .v("arow") + .v("kw") * c(g.dilation[1]) + c(i * g.stride[1])) }
         let b: (Int) -> VectorExpr = { v in .load(packed, (.v("ob") * c(reduction) + .v("k")) * c(columns) + c(v * width), width: width, aligned: false) }
+        let blocks = tiling.channelBlocks
+        let prefetch = blocks > 1 ? sums.prefetchNextBlock(packed, reduction: reduction, blockSteps: tiling.channelBlock * g.kernel[0] * g.kernel[1],
+                                                           firstTile: .equal(.v("rt"), c(0))) : []
         let taps: [Stmt] = [
             .loop(variable: "ci", lower: .v("c0"), upper: .v("c0") + .v("cn"), schedule: .serial, body: [
                 .loop(variable: "kh", lower: 0, upper: c(g.kernel[0]), schedule: .serial, body: [
@@ -115,11 +118,10 @@ struct ConvDirectChannelsStrategy: KernelStrategy {
                                        + .v("kh") * c(g.dilation[0])) * c(g.paddedWidth) + .v("ow") * c(g.stride[1])),
                     .loop(variable: "kw", lower: 0, upper: c(g.kernel[1]), schedule: .serial, body: [
                         .letIndex("k", (.v("ci") * c(g.kernel[0]) + .v("kh")) * c(g.kernel[1]) + .v("kw")),
-                    ] + tile.step(a: a, b: b)),
+                    ] + prefetch + tile.step(a: a, b: b)),
                 ]),
             ]),
         ]
-        let blocks = tiling.channelBlocks
         let tileLoop = Stmt.loop(variable: "rt", lower: 0, upper: .v("rn") * c(tiling.tilesPerRow), schedule: .serial, body: [
             .letIndex("oh", .v("r0") + .v("rt") / c(tiling.tilesPerRow)),
             .letIndex("ow", (.v("rt") % c(tiling.tilesPerRow)) * c(tile.rows)),
