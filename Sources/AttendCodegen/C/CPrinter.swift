@@ -198,6 +198,29 @@ public struct CPrinter {
         }
     }
 
+    /// A location as the generated `run` function sees it: its `inputs`, `outputs` and
+    /// `arena`, the model's parameter table `m->params`.
+    public func location(_ location: BufferLocation) -> String {
+        switch location {
+        case .input(let k): "inputs[\(k)]"
+        case .output(let k): "outputs[\(k)]"
+        case .arena(let offset): "(arena + \(offset))"
+        case .parameter(let k): "m->params[\(k)]"
+        case .offset(let base, let offset): "(\(self.location(base)) + \(offset))"
+        case .absent: "NULL"
+        }
+    }
+
+    /// A line of `run`: a kernel called on its buffers and the model's pool, or an output copied.
+    public func runStep(_ step: RunStep) -> String {
+        switch step {
+        case .call(let function, let arguments):
+            "    \(function)(\((arguments.map(location) + ["m->pool"]).joined(separator: ", ")));"
+        case .copy(let copy):
+            "    memcpy(\(location(.output(copy.output))), \(location(copy.source)), sizeof(float) * \(copy.count));"
+        }
+    }
+
     static func vectorType(_ width: Int) -> String { "attend_f32x\(width)" }
 
     /// Vector types and helpers for each width up to `maxWidth` lanes (4, 8, 16; wider ones

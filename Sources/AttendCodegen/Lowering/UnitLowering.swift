@@ -1,8 +1,8 @@
 import AttendBasic
 import AttendIR
 
-/// Lowers one kernel unit (a node, or a fused group) to a kernel and the C arguments of its
-/// call. The anchor is lowered as its op declares; then its loads are redirected through
+/// Lowers one kernel unit (a node, or a fused group) to a kernel and the locations of the
+/// buffers its call passes. The anchor is lowered as its op declares; then its loads are redirected through
 /// views (index maps) and each store of its output becomes the epilogue: the group's
 /// elementwise formulas evaluated on the stored value, storing only values read outside.
 struct UnitLowering {
@@ -10,14 +10,14 @@ struct UnitLowering {
     let schedule: KernelSchedule
     let storage: Storage
 
-    /// Kernel parameters by C location, so one buffer is one parameter (in-place outputs and
+    /// Kernel parameters by location, so one buffer is one parameter (in-place outputs and
     /// several views of one value included).
     struct Buffers {
         var parameters: [Kernel.Parameter] = []
-        var arguments: [String] = []
-        var byLocation: [String: Int] = [:]
+        var arguments: [BufferLocation] = []
+        var byLocation: [BufferLocation: Int] = [:]
 
-        mutating func ref(_ location: String, role: Kernel.Role, count: Int, name: String? = nil) -> BufferRef {
+        mutating func ref(_ location: BufferLocation, role: Kernel.Role, count: Int, name: String? = nil) -> BufferRef {
             if let index = byLocation[location] {
                 if role == .output { parameters[index].role = .output }
                 parameters[index].count = max(parameters[index].count, count)
@@ -31,7 +31,7 @@ struct UnitLowering {
         }
     }
 
-    func lower(_ unit: KernelSchedule.Unit, position: Int) throws(Diagnostic) -> (kernel: Kernel, arguments: [String]) {
+    func lower(_ unit: KernelSchedule.Unit, position: Int) throws(Diagnostic) -> (kernel: Kernel, arguments: [BufferLocation]) {
         if let layout = schedule.attention[position] { return try lowerAttention(unit, layout: layout, position: position) }
         let anchor = graph.nodes[unit.anchor]
         guard let lowering = schedule.lowering(unit.anchor) else {
