@@ -67,7 +67,7 @@ struct UnitLowering {
         do { body = try lowering(context) } catch { throw error.located(at: anchor.location) }
         let accumulating = schedule.accumulating.contains(position)
         let members = Array(unit.nodes.dropFirst())
-        if !accumulating && !members.isEmpty && body.contains(where: { $0.storesVectors(to: Set(outputs)) }) {
+        if !accumulating && !members.isEmpty && body.contains(where: { $0.accessesVectors(of: Set(outputs)) }) {
             // Epilogues rewrite scalar stores; a lowering that stores vectors must finalize regions instead.
             throw .error("internal: the kernel of '\(anchor.op.name)' stores vectors but does not finalize regions for its epilogue",
                          at: anchor.location)
