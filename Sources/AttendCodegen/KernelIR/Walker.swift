@@ -38,7 +38,7 @@ struct KernelWalker {
         case .store(let buffer, let i, let v): rebuilt = .store(buffer, walk(i), walk(v))
         case .when(let c, let then, let otherwise): rebuilt = .when(walk(c), then: walk(then), otherwise: walk(otherwise))
         case .call(let name, let buffers, let sizes): rebuilt = .call(name, buffers: buffers, sizes: sizes.map(walk))
-        case .comment, .localArray: rebuilt = stmt
+        case .comment, .localArray, .runParallel: rebuilt = stmt
         case .finalized(let buffer, let start, let count, let stride, let alignment):
             rebuilt = .finalized(buffer, start: walk(start), count: walk(count), stride: stride, alignment: alignment)
         case .declareVector(let name, let width, let v): rebuilt = .declareVector(name, width: width, walk(v))
