@@ -14,8 +14,8 @@ public indirect enum BufferLocation: Hashable, Sendable {
     /// The part of another location from `by` floats in (a value written straight into its
     /// slice of a concatenation).
     case offset(BufferLocation, by: Int)
-    /// No storage: a value nothing places (a slice of a concatenation without a buffer),
-    /// passed as a null pointer; the kernel given it does not touch it.
+    /// No storage planned for the value (a null pointer in C), as the code generator has
+    /// always passed it; no network in Models/ has one.
     case absent
 }
 

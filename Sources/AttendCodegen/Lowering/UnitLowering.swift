@@ -2,9 +2,10 @@ import AttendBasic
 import AttendIR
 
 /// Lowers one kernel unit (a node, or a fused group) to a kernel and the locations of the
-/// buffers its call passes. The anchor is lowered as its op declares; then its loads are redirected through
-/// views (index maps) and each store of its output becomes the epilogue: the group's
-/// elementwise formulas evaluated on the stored value, storing only values read outside.
+/// buffers its call passes. The anchor is lowered as its op declares; then its loads are
+/// redirected through views (index maps) and each store of its output becomes the epilogue:
+/// the group's elementwise formulas evaluated on the stored value, storing only values read
+/// outside.
 struct UnitLowering {
     let graph: Graph
     let schedule: KernelSchedule
