@@ -32,8 +32,8 @@ public struct CPrinter: KernelPrinter {
     /// The declaration of an external kernel, for the file that calls it.
     public func prototype(_ kernel: Kernel) -> String { "ATTEND_KERNEL \(signature(kernel));" }
 
-    /// The kernel's function type: its buffers in order, then the thread pool its tasks run on.
-    private func signature(_ kernel: Kernel) -> String {
+    /// Its buffers in order (inputs and weights read-only), then the thread pool its tasks run on.
+    public func signature(_ kernel: Kernel) -> String {
         "void \(kernel.name)(\((kernel.parameters.map(declaration) + ["attend_pool *pool"]).joined(separator: ", ")))"
     }
 

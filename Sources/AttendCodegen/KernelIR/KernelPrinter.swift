@@ -67,6 +67,9 @@ public protocol KernelPrinter {
     /// Starts task `number` of `kernel` on the thread pool over `lower..<upper` and waits for it.
     func runParallel(task number: Int, of kernel: Kernel, lower: String, upper: String) -> [String]
 
+    /// The kernel's function declaration: its name, its parameters by role (outputs written,
+    /// inputs and weights only read), and what the runtime passes every kernel.
+    func signature(_ kernel: Kernel) -> String
     /// A whole kernel after `Kernel.outliningParallelLoops`: its tasks and its own function,
     /// `external` when it is called from another source file. Its statements are
     /// `statements(kernel.body, depth:in:)`, each task's `statements(task.body, depth:in:)`.
