@@ -1,38 +1,30 @@
 import AttendIR
 
-/// Prints kernel IR as C11. Kernels are functions over `restrict` float buffers (`static`, or
-/// external with hidden visibility when called from another file); a top-level parallel
-/// loop is outlined into a task that the runtime's thread pool splits.
-/// Everything here is syntax: the Swift printer shares the same kernel IR.
-public struct CPrinter {
+/// Prints kernel IR as C11: only syntax; the traversal is `KernelPrinter`'s. Kernels are
+/// functions over `restrict` float buffers and the runtime's thread pool (`static`, or
+/// external with hidden visibility when called from another file); each outlined parallel
+/// task is a function of a range of its loop, reading the kernel's buffers from a context
+/// struct, which `attend_parallel_for` splits across the pool's threads. Buffer locations
+/// are the generated `run` function's: its `inputs` and `outputs`, its `arena`, the model's
+/// `m->params`.
+public struct CPrinter: KernelPrinter {
     public init() {}
 
-    public func kernel(_ kernel: Kernel, external: Bool = false) -> String {
+    public let indentation = "    "
+
+    // MARK: Kernels
+
+    public func kernelSource(_ kernel: Kernel, external: Bool) -> String {
         var lines = ["/* \(Naming.comment(kernel.comment)) */"]
-        var tasks: [String] = []
-        var body: [String] = []
-        var taskIndex = 0
-        for stmt in kernel.body {
-            if case .loop(let variable, let lower, let upper, .parallel, let loopBody) = stmt {
-                let task = "\(kernel.name)_task\(taskIndex)"
-                taskIndex += 1
-                tasks.append(outlined(task, kernel: kernel, variable: variable, body: loopBody))
-                let context = kernel.parameters.map(\.buffer.name).joined(separator: ", ")
-                body.append("    { \(kernel.name)_context context = { \(context) };")
-                body.append("      attend_parallel_for(pool, \(index(lower)), \(index(upper)), \(task), &context); }")
-            } else {
-                body += statements([stmt], indent: 1)
-            }
-        }
-        if taskIndex > 0 {
+        if !kernel.tasks.isEmpty {
             lines.append("typedef struct {")
             for parameter in kernel.parameters { lines.append("    \(declaration(parameter));") }
-            lines.append("} \(kernel.name)_context;")
-            lines += tasks
+            lines.append("} \(context(kernel));")
+            for (number, task) in kernel.tasks.enumerated() { lines += outlined(task, number: number, of: kernel) }
         }
         lines.append("\(external ? "ATTEND_KERNEL" : "static") \(signature(kernel)) {")
-        if taskIndex == 0 { lines.append("    (void)pool;") }
-        lines += body
+        if kernel.tasks.isEmpty { lines.append("    (void)pool;") }
+        lines += statements(kernel.body, depth: 1, in: kernel)
         lines.append("}")
         return lines.joined(separator: "\n") + "\n"
     }
@@ -40,161 +32,170 @@ public struct CPrinter {
     /// The declaration of an external kernel, for the file that calls it.
     public func prototype(_ kernel: Kernel) -> String { "ATTEND_KERNEL \(signature(kernel));" }
 
-    private func signature(_ kernel: Kernel) -> String {
+    /// Its buffers in order (inputs and weights read-only), then the thread pool its tasks run on.
+    public func signature(_ kernel: Kernel) -> String {
         "void \(kernel.name)(\((kernel.parameters.map(declaration) + ["attend_pool *pool"]).joined(separator: ", ")))"
     }
 
-    private func outlined(_ name: String, kernel: Kernel, variable: String, body: [Stmt]) -> String {
-        var lines = ["static void \(name)(void *opaque, int64_t begin, int64_t end) {",
-                     "    const \(kernel.name)_context *context = opaque;"]
-        for parameter in kernel.parameters {
+    private func taskName(_ number: Int, of kernel: Kernel) -> String { "\(kernel.name)_task\(number)" }
+    private func context(_ kernel: Kernel) -> String { "\(kernel.name)_context" }
+
+    /// A task's function: the range `begin..<end` of its loop, the kernel's buffers from the context.
+    private func outlined(_ task: ParallelTask, number: Int, of kernel: Kernel) -> [String] {
+        var lines = ["static void \(taskName(number, of: kernel))(void *opaque, int64_t begin, int64_t end) {",
+                     "    const \(context(kernel)) *context = opaque;"]
+        for parameter in task.captures {
             lines.append("    \(declaration(parameter)) = context->\(parameter.buffer.name);")
         }
         // A kernel with several parallel loops gives each task every buffer; not all use all.
-        lines.append("    " + kernel.parameters.map { "(void)\($0.buffer.name);" }.joined(separator: " "))
-        lines.append("    for (int64_t \(variable) = begin; \(variable) < end; \(variable)++) {")
-        lines += statements(body, indent: 2)
+        lines.append("    " + task.captures.map { "(void)\($0.buffer.name);" }.joined(separator: " "))
+        lines.append("    for (int64_t \(task.variable) = begin; \(task.variable) < end; \(task.variable)++) {")
+        lines += statements(task.body, depth: 2, in: kernel)
         lines.append("    }")
         lines.append("}")
-        return lines.joined(separator: "\n")
+        return lines
+    }
+
+    public func runParallel(task number: Int, of kernel: Kernel, lower: String, upper: String) -> [String] {
+        let captured = kernel.tasks[number].captures.map(\.buffer.name).joined(separator: ", ")
+        return ["{ \(context(kernel)) context = { \(captured) };",
+                "  attend_parallel_for(pool, \(lower), \(upper), \(taskName(number, of: kernel)), &context); }"]
     }
 
     private func declaration(_ parameter: Kernel.Parameter) -> String {
         parameter.role == .output ? "float *restrict \(parameter.buffer.name)" : "const float *restrict \(parameter.buffer.name)"
     }
 
-    func statements(_ stmts: [Stmt], indent: Int) -> [String] {
-        let pad = String(repeating: "    ", count: indent)
+    // MARK: Statements
+
+    public func loopOpening(variable: String, lower: String, upper: String, schedule: LoopSchedule) -> [String] {
         var lines: [String] = []
-        for stmt in stmts {
-            switch stmt {
-            case .loop(let variable, let lower, let upper, let schedule, let body):
-                if case .vectorizedReduction(let sums, let maxima) = schedule {
-                    let clauses = (sums.isEmpty ? [] : ["reduction(+:\(sums.joined(separator: ", ")))"])
-                        + (maxima.isEmpty ? [] : ["reduction(\(Self.maxReduction):\(maxima.joined(separator: ", ")))"])
-                    lines.append("\(pad)#pragma omp simd \(clauses.joined(separator: " "))")
-                }
-                lines.append("\(pad)for (int64_t \(variable) = \(index(lower)); \(variable) < \(index(upper)); \(variable)++) {")
-                lines += statements(body, indent: indent + 1)
-                lines.append("\(pad)}")
-            case .letIndex(let name, let value):
-                lines.append("\(pad)const int64_t \(name) = \(index(value));")
-            case .declare(let name, let initial):
-                lines.append("\(pad)float \(name) = \(value(initial));")
-            case .assign(let name, let newValue):
-                lines.append("\(pad)\(name) = \(value(newValue));")
-            case .store(let buffer, let position, let stored):
-                lines.append("\(pad)\(buffer.name)[\(index(position))] = \(value(stored));")
-            case .when(let test, let then, let otherwise):
-                lines.append("\(pad)if (\(condition(test))) {")
-                lines += statements(then, indent: indent + 1)
-                if !otherwise.isEmpty {
-                    lines.append("\(pad)} else {")
-                    lines += statements(otherwise, indent: indent + 1)
-                }
-                lines.append("\(pad)}")
-            case .call(let function, let buffers, let sizes):
-                let arguments = buffers.map(\.name) + sizes.map(index)
-                lines.append("\(pad)\(function)(\(arguments.joined(separator: ", ")));")
-            case .comment(let text):
-                lines.append("\(pad)/* \(Naming.comment(text)) */")
-            case .finalized:
-                break
-            case .localArray(let buffer, let count):
-                lines.append("\(pad)_Alignas(64) float \(buffer.name)[\(count)];")
-            case .declareVector(let name, let width, let initial):
-                lines.append("\(pad)\(Self.vectorType(width)) \(name) = \(vector(initial));")
-            case .assignVector(let name, let newValue):
-                lines.append("\(pad)\(name) = \(vector(newValue));")
-            case .storeVector(let buffer, let position, let stored, let width, let aligned):
-                lines.append("\(pad)attend_store\(aligned ? "a" : "")_f32x\(width)(\(buffer.name) + \(index(position)), \(vector(stored)));")
-            case .prefetch(let buffer, let position):
-                // For reading, kept in every cache level.
-                lines.append("\(pad)__builtin_prefetch(\(buffer.name) + \(index(position)), 0, 3);")
-            }
+        if case .vectorizedReduction(let sums, let maxima) = schedule {
+            let clauses = (sums.isEmpty ? [] : ["reduction(+:\(sums.joined(separator: ", ")))"])
+                + (maxima.isEmpty ? [] : ["reduction(\(Self.maxReduction):\(maxima.joined(separator: ", ")))"])
+            lines.append("#pragma omp simd \(clauses.joined(separator: " "))")
         }
+        lines.append("for (int64_t \(variable) = \(lower); \(variable) < \(upper); \(variable)++) {")
         return lines
     }
 
-    func index(_ expr: IndexExpr) -> String {
-        switch expr {
-        case .constant(let v): return v < 0 ? "(\(v))" : String(v)
-        case .variable(let name): return name
-        case .add(let a, let b): return "(\(index(a)) + \(index(b)))"
-        case .sub(let a, let b): return "(\(index(a)) - \(index(b)))"
-        case .mul(let a, let b): return "(\(index(a)) * \(index(b)))"
-        case .div(let a, let b): return "(\(index(a)) / \(index(b)))"
-        case .mod(let a, let b): return "(\(index(a)) % \(index(b)))"
-        case .min(let a, let b): return "attend_min_i64(\(index(a)), \(index(b)))"
-        case .max(let a, let b): return "attend_max_i64(\(index(a)), \(index(b)))"
-        case .floor(let v): return "((int64_t)floorf(\(value(v))))"
+    public func conditionalOpening(_ condition: String) -> String { "if (\(condition)) {" }
+    public let alternativeOpening = "} else {"
+    public let blockClosing = "}"
+    public func letIndex(_ name: String, _ value: String) -> String { "const int64_t \(name) = \(value);" }
+    public func declare(_ name: String, _ value: String) -> String { "float \(name) = \(value);" }
+    public func assign(_ name: String, _ value: String) -> String { "\(name) = \(value);" }
+    public func store(_ buffer: BufferRef, at index: String, _ value: String) -> String { "\(buffer.name)[\(index)] = \(value);" }
+    public func call(_ function: String, buffers: [BufferRef], sizes: [String]) -> String {
+        "\(function)(\((buffers.map(\.name) + sizes).joined(separator: ", ")));"
+    }
+    public func comment(_ text: String) -> String { "/* \(Naming.comment(text)) */" }
+    public func localArray(_ buffer: BufferRef, count: Int) -> String { "_Alignas(64) float \(buffer.name)[\(count)];" }
+    public func declareVector(_ name: String, width: Int, _ value: String) -> String { "\(Self.vectorType(width)) \(name) = \(value);" }
+    public func assignVector(_ name: String, _ value: String) -> String { "\(name) = \(value);" }
+    public func storeVector(_ buffer: BufferRef, at index: String, _ value: String, width: Int, aligned: Bool) -> String {
+        "attend_store\(aligned ? "a" : "")_f32x\(width)(\(buffer.name) + \(index), \(value));"
+    }
+    /// For reading, kept in every cache level.
+    public func prefetch(_ buffer: BufferRef, at index: String) -> String { "__builtin_prefetch(\(buffer.name) + \(index), 0, 3);" }
+
+    // MARK: Expressions
+
+    public func indexConstant(_ value: Int) -> String { value < 0 ? "(\(value))" : String(value) }
+    public func indexVariable(_ name: String) -> String { name }
+    public func indexArithmetic(_ operation: IndexArithmetic, _ a: String, _ b: String) -> String {
+        switch operation {
+        case .add: "(\(a) + \(b))"
+        case .sub: "(\(a) - \(b))"
+        case .mul: "(\(a) * \(b))"
+        case .div: "(\(a) / \(b))"
+        case .mod: "(\(a) % \(b))"
+        case .min: "attend_min_i64(\(a), \(b))"
+        case .max: "attend_max_i64(\(a), \(b))"
+        }
+    }
+    public func indexFloor(_ value: String) -> String { "((int64_t)floorf(\(value)))" }
+
+    public func comparison(_ comparison: IndexComparison, _ a: String, _ b: String) -> String {
+        switch comparison {
+        case .less: "\(a) < \(b)"
+        case .lessEqual: "\(a) <= \(b)"
+        case .equal: "\(a) == \(b)"
+        }
+    }
+    public func connective(both: Bool, _ a: String, _ b: String) -> String { "(\(a)) \(both ? "&&" : "||") (\(b))" }
+    public func negation(_ condition: String) -> String { "!(\(condition))" }
+
+    public func floatConstant(_ value: Double) -> String { Self.floatLiteral(value) }
+    public func scalar(_ name: String) -> String { name }
+    public func load(_ buffer: BufferRef, at index: String) -> String { "\(buffer.name)[\(index)]" }
+    public func indexValue(_ index: String) -> String { "(float)\(index)" }
+    public func select(_ condition: String, _ a: String, _ b: String) -> String { "((\(condition)) ? \(a) : \(b))" }
+    public func horizontalSum(_ vector: String, width: Int) -> String { "attend_hsum_f32x\(width)(\(vector))" }
+    public func unary(_ function: ScalarFormula.UnaryFunction, _ a: String) -> String {
+        switch function {
+        case .neg: "(-\(a))"
+        case .abs: "fabsf(\(a))"
+        case .sqrt: "sqrtf(\(a))"
+        case .exp: "expf(\(a))"
+        case .log: "logf(\(a))"
+        case .tanh: "tanhf(\(a))"
+        case .erf: "erff(\(a))"
+        case .sin: "sinf(\(a))"
+        case .cos: "cosf(\(a))"
+        }
+    }
+    public func binary(_ function: ScalarFormula.BinaryFunction, _ a: String, _ b: String) -> String {
+        switch function {
+        case .add: "(\(a) + \(b))"
+        case .sub: "(\(a) - \(b))"
+        case .mul: "(\(a) * \(b))"
+        case .div: "(\(a) / \(b))"
+        case .pow: "powf(\(a), \(b))"
+        case .max: "attend_maxf(\(a), \(b))"
+        case .min: "attend_minf(\(a), \(b))"
         }
     }
 
-    func condition(_ test: Condition) -> String {
-        switch test {
-        case .less(let a, let b): return "\(index(a)) < \(index(b))"
-        case .lessEqual(let a, let b): return "\(index(a)) <= \(index(b))"
-        case .equal(let a, let b): return "\(index(a)) == \(index(b))"
-        case .and(let a, let b): return "(\(condition(a))) && (\(condition(b)))"
-        case .or(let a, let b): return "(\(condition(a))) || (\(condition(b)))"
-        case .not(let a): return "!(\(condition(a)))"
+    /// Vectors are GCC/Clang vector extensions (`a * b + c` contracts into FMA under
+    /// `-ffp-contract=fast`, which every build passes).
+    public func vectorLoad(_ buffer: BufferRef, at index: String, width: Int, aligned: Bool) -> String {
+        "attend_load\(aligned ? "a" : "")_f32x\(width)(\(buffer.name) + \(index))"
+    }
+    public func broadcast(_ value: String, width: Int) -> String { "attend_broadcast_f32x\(width)(\(value))" }
+    public func register(_ name: String) -> String { name }
+    public func fma(_ a: String, _ b: String, _ c: String) -> String { "(\(a) * \(b) + \(c))" }
+    public func vectorArithmetic(_ operation: VectorExpr.Arithmetic, _ a: String, _ b: String) -> String {
+        let symbol = switch operation {
+        case .add: "+"
+        case .sub: "-"
+        case .mul: "*"
+        case .div: "/"
+        }
+        return "(\(a) \(symbol) \(b))"
+    }
+
+    // MARK: The model's run
+
+    /// A location as the generated `run` function sees it.
+    public func location(_ location: BufferLocation) -> String {
+        switch location {
+        case .input(let k): "inputs[\(k)]"
+        case .output(let k): "outputs[\(k)]"
+        case .arena(let offset): "(arena + \(offset))"
+        case .parameter(let k): "m->params[\(k)]"
+        case .offset(let base, let offset): "(\(self.location(base)) + \(offset))"
+        case .absent: "NULL"
         }
     }
 
-    func value(_ expr: ValueExpr) -> String {
-        switch expr {
-        case .constant(let v): return Self.floatLiteral(v)
-        case .scalar(let name): return name
-        case .load(let buffer, let position): return "\(buffer.name)[\(index(position))]"
-        case .index(let i): return "(float)\(index(i))"
-        case .select(let test, let a, let b): return "((\(condition(test))) ? \(value(a)) : \(value(b)))"
-        case .horizontalSum(let v, let width): return "attend_hsum_f32x\(width)(\(vector(v)))"
-        case .unary(let function, let a):
-            let inner = value(a)
-            switch function {
-            case .neg: return "(-\(inner))"
-            case .abs: return "fabsf(\(inner))"
-            case .sqrt: return "sqrtf(\(inner))"
-            case .exp: return "expf(\(inner))"
-            case .log: return "logf(\(inner))"
-            case .tanh: return "tanhf(\(inner))"
-            case .erf: return "erff(\(inner))"
-            case .sin: return "sinf(\(inner))"
-            case .cos: return "cosf(\(inner))"
-            }
-        case .binary(let function, let a, let b):
-            let (x, y) = (value(a), value(b))
-            switch function {
-            case .add: return "(\(x) + \(y))"
-            case .sub: return "(\(x) - \(y))"
-            case .mul: return "(\(x) * \(y))"
-            case .div: return "(\(x) / \(y))"
-            case .pow: return "powf(\(x), \(y))"
-            case .max: return "attend_maxf(\(x), \(y))"
-            case .min: return "attend_minf(\(x), \(y))"
-            }
-        }
-    }
-
-    /// A vector expression: GCC/Clang vector extensions (`a * b + c` contracts into FMA
-    /// under `-ffp-contract=fast`, which every build passes).
-    func vector(_ expr: VectorExpr) -> String {
-        switch expr {
-        case .load(let buffer, let position, let width, let aligned):
-            return "attend_load\(aligned ? "a" : "")_f32x\(width)(\(buffer.name) + \(index(position)))"
-        case .broadcast(let scalar, let width): return "attend_broadcast_f32x\(width)(\(value(scalar)))"
-        case .register(let name): return name
-        case .fma(let a, let b, let c): return "(\(vector(a)) * \(vector(b)) + \(vector(c)))"
-        case .arithmetic(let operation, let a, let b):
-            let symbol: String
-            switch operation {
-            case .add: symbol = "+"
-            case .sub: symbol = "-"
-            case .mul: symbol = "*"
-            case .div: symbol = "/"
-            }
-            return "(\(vector(a)) \(symbol) \(vector(b)))"
+    /// A line of `run`: a kernel called on its buffers and the model's pool, or an output copied.
+    public func runStep(_ step: RunStep) -> String {
+        switch step {
+        case .call(let function, let arguments):
+            "    \(function)(\((arguments.map(location) + ["m->pool"]).joined(separator: ", ")));"
+        case .copy(let copy):
+            "    memcpy(\(location(.output(copy.output))), \(location(copy.source)), sizeof(float) * \(copy.count));"
         }
     }
 

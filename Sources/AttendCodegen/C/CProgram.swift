@@ -30,12 +30,13 @@ public enum CGenerator {
         let storage = Storage(graph, schedule: schedule)
         let units = UnitLowering(graph: graph, schedule: schedule, storage: storage)
         var functions = KernelFunctions(printer: printer, prefix: stem + "_")
-        var calls: [String] = []
+        var steps: [RunStep] = []
         for (position, unit) in schedule.units.enumerated() {
             let (kernel, arguments) = try units.lower(unit, position: position)
-            calls.append("    \(functions.function(for: kernel, phase: .run))(\((arguments + ["m->pool"]).joined(separator: ", ")));")
+            steps.append(.call(function: functions.function(for: kernel, phase: .run), arguments: arguments))
         }
-        calls += storage.finalCopies()
+        steps += storage.finalCopies.map(RunStep.copy)
+        let calls = steps.map(printer.runStep)
         var derivations: [Derivation] = []
         for (k, parameter) in graph.parameters.filter({ !$0.isLoaded }).enumerated() {
             let (kernel, operands) = try derivationKernel(parameter, index: k, graph: graph, storage: storage)

@@ -1,46 +1,47 @@
 import AttendIR
 
-/// Where each value lives at run time, as C expressions: graph inputs and outputs in the
-/// caller's buffers, parameters in the loaded weights (derived ones in `m->derived`), views
-/// in the value they view, everything else in the arena.
+/// Where each value lives at run time (`BufferLocation`s, which printers turn into source):
+/// graph inputs and outputs in the caller's buffers, parameters in the model's parameter
+/// table (derived ones computed into its derived block), views in the value they view,
+/// everything else in the arena.
 struct Storage {
     let graph: Graph
     let schedule: KernelSchedule
     let plan: ArenaPlan
-    private var location: [ValueID: String] = [:]
+    private var location: [ValueID: BufferLocation] = [:]
     /// Arena scratch of each kernel that asks for some, by kernel position.
-    private(set) var scratch: [Int: String] = [:]
+    private(set) var scratch: [Int: BufferLocation] = [:]
     private(set) var parameterIndex: [String: Int] = [:]
-    /// Offsets (floats) of derived parameters in `m->derived`, and its size.
+    /// Offsets (floats) of derived parameters in the derived block, and its size.
     private(set) var derivedOffset: [String: Int] = [:]
     private(set) var derivedSize = 0
     /// Outputs whose value lives elsewhere (an input, or another output) are copied at the end.
-    private var copies: [(output: Int, from: String, count: Int)] = []
+    private(set) var finalCopies: [BufferCopy] = []
 
     init(_ graph: Graph, schedule: KernelSchedule) {
         self.graph = graph
         self.schedule = schedule
-        var location: [ValueID: String] = [:]
-        for (k, input) in graph.inputs.enumerated() { location[input.value] = "inputs[\(k)]" }
-        var copies: [(Int, String, Int)] = []
+        var location: [ValueID: BufferLocation] = [:]
+        for (k, input) in graph.inputs.enumerated() { location[input.value] = .input(k) }
+        var copies: [BufferCopy] = []
         for (k, output) in graph.outputs.enumerated() {
             if let existing = location[output.value] {
-                copies.append((k, existing, ShapeRules.elementCount(graph.shape(of: output.value))))
+                copies.append(BufferCopy(output: k, source: existing, count: ShapeRules.elementCount(graph.shape(of: output.value))))
             } else {
-                location[output.value] = "outputs[\(k)]"
+                location[output.value] = .output(k)
             }
         }
         let slices = Set(schedule.slice.keys)
         plan = Self.planArena(graph, schedule: schedule, placing: schedule.materialized.subtracting(location.keys).subtracting(slices))
-        for (value, offset) in plan.offsets { location[value] = "(arena + \(offset))" }
+        for (value, offset) in plan.offsets { location[value] = .arena(offset: offset) }
         for (position, unit) in schedule.units.enumerated() where (schedule.strategies?.plans[unit.anchor]?.scratch ?? 0) > 0 {
             scratch[position] = location[Self.scratchValue(position, graph: graph)]
         }
         for (value, (whole, offset)) in schedule.slice {
-            location[value] = "(" + (location[whole] ?? "NULL") + " + \(offset))"
+            location[value] = .offset(location[whole] ?? .absent, by: offset)
         }
         self.location = location
-        self.copies = copies
+        finalCopies = copies
         let loaded = graph.loadedParameters, derived = graph.parameters.filter { !$0.isLoaded }
         for (k, parameter) in (loaded + derived).enumerated() { parameterIndex[parameter.name] = k }
         for parameter in derived {
@@ -101,17 +102,13 @@ struct Storage {
     /// The arena key of kernel `position`'s scratch: a value number past the graph's own.
     static func scratchValue(_ position: Int, graph: Graph) -> ValueID { ValueID(graph.values.count + position) }
 
-    /// The C expression of a value's buffer (the same for reading and writing it); views are
-    /// their source's buffer.
-    func buffer(_ value: ValueID) -> String {
+    /// Where a value's buffer is (the same for reading and writing it); views are their
+    /// source's buffer.
+    func buffer(_ value: ValueID) -> BufferLocation {
         let root = schedule.root(of: value)
         if let name = schedule.parameterView[root] { return parameter(name) }
-        return location[root] ?? "NULL"
+        return location[root] ?? .absent
     }
 
-    func parameter(_ name: String) -> String { "m->params[\(parameterIndex[name] ?? 0)]" }
-
-    func finalCopies() -> [String] {
-        copies.map { "    memcpy(outputs[\($0.output)], \($0.from), sizeof(float) * \($0.count));" }
-    }
+    func parameter(_ name: String) -> BufferLocation { .parameter(parameterIndex[name] ?? 0) }
 }

@@ -2,7 +2,8 @@ import AttendIR
 
 /// The kernel IR: small loop nests over flat float32 buffers, the form every op (and, once
 /// the optimizer fuses them, every fused group) lowers to. Printers (C today, Swift next)
-/// turn it into source; they share everything but syntax.
+/// turn it into source; they share everything but syntax (`KernelPrinter`). Passes over it
+/// are hooks for its one traversal (`KernelWalker`).
 ///
 /// It is built for the performance work that follows: loops carry a schedule hint
 /// (`serial`, `parallel` outermost loops the runtime splits across threads, `vectorized`
@@ -201,6 +202,9 @@ public indirect enum Stmt: Hashable, Sendable {
     /// from memory while the current ones are in use); computes nothing. `index` must lie
     /// within the buffer.
     case prefetch(BufferRef, IndexExpr)
+    /// Runs `Kernel.tasks[task]` on the thread pool and waits for it to finish: a top-level
+    /// parallel loop once `Kernel.outliningParallelLoops` took it out.
+    case runParallel(task: Int)
 }
 
 /// One kernel: a function over named buffers.
@@ -225,11 +229,14 @@ public struct Kernel: Hashable, Sendable {
     public var comment: String
     public var parameters: [Parameter]
     public var body: [Stmt]
+    /// The parallel loops outlined from `body` (empty until `outliningParallelLoops`).
+    public var tasks: [ParallelTask]
 
-    public init(name: String, comment: String, parameters: [Parameter], body: [Stmt]) {
+    public init(name: String, comment: String, parameters: [Parameter], body: [Stmt], tasks: [ParallelTask] = []) {
         self.name = name
         self.comment = comment
         self.parameters = parameters
         self.body = body
+        self.tasks = tasks
     }
 }

@@ -1,114 +1,38 @@
 import AttendIR
 
 /// Structural rewrites of kernel bodies: how fusion edits lowered code without knowing ops.
+/// Each is a set of hooks for `KernelWalker`.
 extension Stmt {
     /// This statement with every value load rewritten by `load` (which may return the load
     /// unchanged) and every store replaced by the statements `store` returns. Vector loads
     /// and stores are redirected by `vectorBuffer` (a buffer and index for the first lane),
     /// which must only move a run of consecutive elements to another such run.
-    func rewritten(load: (BufferRef, IndexExpr) -> ValueExpr, store: (BufferRef, IndexExpr, ValueExpr) -> [Stmt],
-                   vectorBuffer: (BufferRef, IndexExpr) -> (BufferRef, IndexExpr) = { ($0, $1) }) -> [Stmt] {
-        func value(_ v: ValueExpr) -> ValueExpr { v.rewritten(load: load, vectorBuffer: vectorBuffer) }
-        func vector(_ v: VectorExpr) -> VectorExpr { v.rewritten(load: load, vectorBuffer: vectorBuffer) }
-        func condition(_ c: Condition) -> Condition { c.rewritten(load: load) }
-        func index(_ i: IndexExpr) -> IndexExpr { i.rewritten(load: load) }
-        func block(_ body: [Stmt]) -> [Stmt] { body.flatMap { $0.rewritten(load: load, store: store, vectorBuffer: vectorBuffer) } }
-        switch self {
-        case .loop(let variable, let lower, let upper, let schedule, let body):
-            return [.loop(variable: variable, lower: index(lower), upper: index(upper), schedule: schedule, body: block(body))]
-        case .letIndex(let name, let i): return [.letIndex(name, index(i))]
-        case .declare(let name, let v): return [.declare(name, value(v))]
-        case .assign(let name, let v): return [.assign(name, value(v))]
-        case .store(let buffer, let i, let v): return store(buffer, index(i), value(v))
-        case .when(let c, let then, let otherwise): return [.when(condition(c), then: block(then), otherwise: block(otherwise))]
-        case .call(let name, let buffers, let sizes): return [.call(name, buffers: buffers, sizes: sizes.map(index))]
-        case .comment, .localArray: return [self]
-        case .finalized(let buffer, let start, let count, let stride, let alignment):
-            return [.finalized(buffer, start: index(start), count: index(count), stride: stride, alignment: alignment)]
-        case .declareVector(let name, let width, let v): return [.declareVector(name, width: width, vector(v))]
-        case .assignVector(let name, let v): return [.assignVector(name, vector(v))]
-        case .storeVector(let buffer, let i, let v, let width, let aligned):
-            let (target, position) = vectorBuffer(buffer, index(i))
-            return [.storeVector(target, position, vector(v), width: width, aligned: aligned && target == buffer)]
-        case .prefetch(let buffer, let i):
-            let (target, position) = vectorBuffer(buffer, index(i))
-            return [.prefetch(target, position)]
-        }
+    func rewritten(load: @escaping (BufferRef, IndexExpr) -> ValueExpr, store: @escaping (BufferRef, IndexExpr, ValueExpr) -> [Stmt],
+                   vectorBuffer: @escaping (BufferRef, IndexExpr) -> (BufferRef, IndexExpr) = { ($0, $1) }) -> [Stmt] {
+        KernelWalker(statement: { stmt in
+            guard case .store(let buffer, let index, let value) = stmt else { return [stmt] }
+            return store(buffer, index, value)
+        }, value: { value in
+            guard case .load(let buffer, let index) = value else { return value }
+            return load(buffer, index)
+        }, vectorAccess: vectorBuffer).walk(self)
     }
 
-    /// Whether the statement stores vectors to any of `buffers`.
-    func storesVectors(to buffers: Set<BufferRef>) -> Bool {
+    /// Whether the statement loads, stores or prefetches vectors of any of `buffers`.
+    func accessesVectors(of buffers: Set<BufferRef>) -> Bool {
         var found = false
-        _ = rewritten(load: { .load($0, $1) }, store: { [.store($0, $1, $2)] },
-                      vectorBuffer: { buffer, index in if buffers.contains(buffer) { found = true }; return (buffer, index) })
+        _ = KernelWalker(vectorAccess: { buffer, index in
+            if buffers.contains(buffer) { found = true }
+            return (buffer, index)
+        }).walk(self)
         return found
     }
 
-    /// Whether the statement reads `buffer` (with a load).
+    /// Whether the statement reads `buffer` (with a scalar load).
     func reads(_ buffer: BufferRef) -> Bool {
         var found = false
-        _ = rewritten(load: { b, i in if b == buffer { found = true }; return .load(b, i) }, store: { b, i, v in [.store(b, i, v)] })
+        visit(value: { if case .load(buffer, _) = $0 { found = true } })
         return found
-    }
-}
-
-extension ValueExpr {
-    func rewritten(load: (BufferRef, IndexExpr) -> ValueExpr,
-                   vectorBuffer: (BufferRef, IndexExpr) -> (BufferRef, IndexExpr) = { ($0, $1) }) -> ValueExpr {
-        func value(_ v: ValueExpr) -> ValueExpr { v.rewritten(load: load, vectorBuffer: vectorBuffer) }
-        switch self {
-        case .constant, .scalar: return self
-        case .load(let buffer, let index): return load(buffer, index.rewritten(load: load))
-        case .unary(let f, let a): return .unary(f, value(a))
-        case .binary(let f, let a, let b): return .binary(f, value(a), value(b))
-        case .select(let c, let a, let b): return .select(c.rewritten(load: load), value(a), value(b))
-        case .index(let i): return .index(i.rewritten(load: load))
-        case .horizontalSum(let v, let width): return .horizontalSum(v.rewritten(load: load, vectorBuffer: vectorBuffer), width: width)
-        }
-    }
-}
-
-extension VectorExpr {
-    func rewritten(load: (BufferRef, IndexExpr) -> ValueExpr, vectorBuffer: (BufferRef, IndexExpr) -> (BufferRef, IndexExpr)) -> VectorExpr {
-        func vector(_ v: VectorExpr) -> VectorExpr { v.rewritten(load: load, vectorBuffer: vectorBuffer) }
-        switch self {
-        case .load(let buffer, let index, let width, let aligned):
-            let (source, position) = vectorBuffer(buffer, index.rewritten(load: load))
-            return .load(source, position, width: width, aligned: aligned && source == buffer)
-        case .broadcast(let v, let width): return .broadcast(v.rewritten(load: load, vectorBuffer: vectorBuffer), width: width)
-        case .register: return self
-        case .fma(let a, let b, let c): return .fma(vector(a), vector(b), vector(c))
-        case .arithmetic(let operation, let a, let b): return .arithmetic(operation, vector(a), vector(b))
-        }
-    }
-}
-
-extension IndexExpr {
-    func rewritten(load: (BufferRef, IndexExpr) -> ValueExpr) -> IndexExpr {
-        switch self {
-        case .constant, .variable: return self
-        case .add(let a, let b): return .add(a.rewritten(load: load), b.rewritten(load: load))
-        case .sub(let a, let b): return .sub(a.rewritten(load: load), b.rewritten(load: load))
-        case .mul(let a, let b): return .mul(a.rewritten(load: load), b.rewritten(load: load))
-        case .div(let a, let b): return .div(a.rewritten(load: load), b.rewritten(load: load))
-        case .mod(let a, let b): return .mod(a.rewritten(load: load), b.rewritten(load: load))
-        case .min(let a, let b): return .min(a.rewritten(load: load), b.rewritten(load: load))
-        case .max(let a, let b): return .max(a.rewritten(load: load), b.rewritten(load: load))
-        case .floor(let v): return .floor(v.rewritten(load: load))
-        }
-    }
-}
-
-extension Condition {
-    func rewritten(load: (BufferRef, IndexExpr) -> ValueExpr) -> Condition {
-        switch self {
-        case .less(let a, let b): return .less(a.rewritten(load: load), b.rewritten(load: load))
-        case .lessEqual(let a, let b): return .lessEqual(a.rewritten(load: load), b.rewritten(load: load))
-        case .equal(let a, let b): return .equal(a.rewritten(load: load), b.rewritten(load: load))
-        case .and(let a, let b): return .and(a.rewritten(load: load), b.rewritten(load: load))
-        case .or(let a, let b): return .or(a.rewritten(load: load), b.rewritten(load: load))
-        case .not(let a): return .not(a.rewritten(load: load))
-        }
     }
 }
 
@@ -173,28 +97,19 @@ extension Loops {
 extension Stmt {
     /// The regions (count, stride, alignment) of `buffer` this statement marks finalized.
     func finalizedRegions(of buffer: BufferRef) -> [(count: IndexExpr, stride: Int, alignment: Int)] {
-        switch self {
-        case .finalized(let target, _, let count, let stride, let alignment) where target == buffer:
-            return [(count, stride, alignment)]
-        case .loop(_, _, _, _, let body): return body.flatMap { $0.finalizedRegions(of: buffer) }
-        case .when(_, let then, let otherwise): return (then + otherwise).flatMap { $0.finalizedRegions(of: buffer) }
-        default: return []
-        }
+        var regions: [(count: IndexExpr, stride: Int, alignment: Int)] = []
+        visit(statement: { stmt in
+            if case .finalized(buffer, _, let count, let stride, let alignment) = stmt { regions.append((count, stride, alignment)) }
+        })
+        return regions
     }
 
     /// This statement with each `finalized` marker of `buffer` replaced by what `expand`
     /// returns for its region (start, count, stride); markers of other buffers are kept.
-    func expandingFinalized(_ buffer: BufferRef, _ expand: (IndexExpr, IndexExpr, Int) -> [Stmt]) -> [Stmt] {
-        func block(_ body: [Stmt]) -> [Stmt] { body.flatMap { $0.expandingFinalized(buffer, expand) } }
-        switch self {
-        case .finalized(let target, let start, let count, let stride, _) where target == buffer:
+    func expandingFinalized(_ buffer: BufferRef, _ expand: @escaping (IndexExpr, IndexExpr, Int) -> [Stmt]) -> [Stmt] {
+        KernelWalker(replace: { stmt in
+            guard case .finalized(buffer, let start, let count, let stride, _) = stmt else { return nil }
             return expand(start, count, stride)
-        case .loop(let variable, let lower, let upper, let schedule, let body):
-            return [.loop(variable: variable, lower: lower, upper: upper, schedule: schedule, body: block(body))]
-        case .when(let condition, let then, let otherwise):
-            return [.when(condition, then: block(then), otherwise: block(otherwise))]
-        default:
-            return [self]
-        }
+        }).walk(self)
     }
 }

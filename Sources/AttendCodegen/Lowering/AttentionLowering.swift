@@ -55,7 +55,7 @@ extension UnitLowering {
     /// local array (dot products, then the score epilogue), the softmax as the unfused
     /// kernel computes it, then the output row accumulated over the rows of V (as the matmul
     /// lowering does), followed by the output epilogue.
-    func lowerAttention(_ unit: KernelSchedule.Unit, layout: AttentionLayout, position: Int) throws(Diagnostic) -> (kernel: Kernel, arguments: [String]) {
+    func lowerAttention(_ unit: KernelSchedule.Unit, layout: AttentionLayout, position: Int) throws(Diagnostic) -> (kernel: Kernel, arguments: [BufferLocation]) {
         var buffers = Buffers()
         let graph = self.graph
         let scores = graph.nodes[layout.scores], second = graph.nodes[layout.output]

@@ -1,23 +1,24 @@
 import AttendBasic
 import AttendIR
 
-/// Lowers one kernel unit (a node, or a fused group) to a kernel and the C arguments of its
-/// call. The anchor is lowered as its op declares; then its loads are redirected through
-/// views (index maps) and each store of its output becomes the epilogue: the group's
-/// elementwise formulas evaluated on the stored value, storing only values read outside.
+/// Lowers one kernel unit (a node, or a fused group) to a kernel and the locations of the
+/// buffers its call passes. The anchor is lowered as its op declares; then its loads are
+/// redirected through views (index maps) and each store of its output becomes the epilogue:
+/// the group's elementwise formulas evaluated on the stored value, storing only values read
+/// outside.
 struct UnitLowering {
     let graph: Graph
     let schedule: KernelSchedule
     let storage: Storage
 
-    /// Kernel parameters by C location, so one buffer is one parameter (in-place outputs and
+    /// Kernel parameters by location, so one buffer is one parameter (in-place outputs and
     /// several views of one value included).
     struct Buffers {
         var parameters: [Kernel.Parameter] = []
-        var arguments: [String] = []
-        var byLocation: [String: Int] = [:]
+        var arguments: [BufferLocation] = []
+        var byLocation: [BufferLocation: Int] = [:]
 
-        mutating func ref(_ location: String, role: Kernel.Role, count: Int, name: String? = nil) -> BufferRef {
+        mutating func ref(_ location: BufferLocation, role: Kernel.Role, count: Int, name: String? = nil) -> BufferRef {
             if let index = byLocation[location] {
                 if role == .output { parameters[index].role = .output }
                 parameters[index].count = max(parameters[index].count, count)
@@ -31,7 +32,7 @@ struct UnitLowering {
         }
     }
 
-    func lower(_ unit: KernelSchedule.Unit, position: Int) throws(Diagnostic) -> (kernel: Kernel, arguments: [String]) {
+    func lower(_ unit: KernelSchedule.Unit, position: Int) throws(Diagnostic) -> (kernel: Kernel, arguments: [BufferLocation]) {
         if let layout = schedule.attention[position] { return try lowerAttention(unit, layout: layout, position: position) }
         let anchor = graph.nodes[unit.anchor]
         guard let lowering = schedule.lowering(unit.anchor) else {
@@ -67,7 +68,7 @@ struct UnitLowering {
         do { body = try lowering(context) } catch { throw error.located(at: anchor.location) }
         let accumulating = schedule.accumulating.contains(position)
         let members = Array(unit.nodes.dropFirst())
-        if !accumulating && !members.isEmpty && body.contains(where: { $0.storesVectors(to: Set(outputs)) }) {
+        if !accumulating && !members.isEmpty && body.contains(where: { $0.accessesVectors(of: Set(outputs)) }) {
             // Epilogues rewrite scalar stores; a lowering that stores vectors must finalize regions instead.
             throw .error("internal: the kernel of '\(anchor.op.name)' stores vectors but does not finalize regions for its epilogue",
                          at: anchor.location)
