@@ -24,10 +24,10 @@ public struct KernelSchedule: Sendable {
     public private(set) var slice: [ValueID: (whole: ValueID, offset: Int)] = [:]
     /// Values with a buffer of their own (not views, not group-internal values nobody else reads).
     public private(set) var materialized: Set<ValueID> = []
-    /// For each materialized value, the unit that writes it.
-    public private(set) var writer: [ValueID: Int] = [:]
-    /// For each unit, the root values it reads (views resolved), for liveness.
-    public private(set) var reads: [[ValueID]] = []
+    /// When each value is needed, in unit positions: what each unit reads (views resolved
+    /// to the values they view) and stores. A slice of a concatenation assembled in place
+    /// lives in the concatenation's buffer: its writer writes, and its readers read, that too.
+    public private(set) var liveness = Liveness([Liveness.Step]())
     /// Positions of fused attention units (see `AttentionLayout`).
     public private(set) var attention: [Int: AttentionLayout] = [:]
     /// Positions of fused units whose anchor accumulates in its output buffer (conv, matmul):
@@ -65,50 +65,40 @@ public struct KernelSchedule: Sendable {
             if costly.isEmpty { break }
             for index in costly { for output in graph.nodes[index].outputs { viewSource[output] = nil } }
         }
-        // What each unit stores and reads.
-        var readers: [ValueID: Set<Int>] = [:]
-        for (position, unit) in units.enumerated() {
+        // What each unit reads from outside itself: the values its inputs live in.
+        let reads = units.map { unit in
             let inside = Set(unit.nodes.flatMap { graph.nodes[$0].outputs })
             var read: [ValueID] = []
-            for index in unit.nodes {
-                for input in graph.nodes[index].inputs where !inside.contains(input) {
-                    let root = self.root(of: input)
-                    readers[input, default: []].insert(position)
-                    if !read.contains(root) { read.append(root) }
-                }
+            for input in unit.nodes.flatMap({ graph.nodes[$0].inputs }) where !inside.contains(input) {
+                let root = self.root(of: input)
+                if !read.contains(root) { read.append(root) }
             }
-            reads.append(read)
+            return read
         }
-        // Views read by a unit count as reads of their chain.
-        var viewReaders = readers
-        for (value, _) in readers where viewSource[value] != nil {
-            var current = value
-            while let (source, _) = viewSource[current] {
-                viewReaders[source, default: []].formUnion(readers[value] ?? [])
-                current = source
-            }
-        }
+        let readBy = Liveness(reads.map { Liveness.Step(reads: $0, writes: []) })
         for (position, unit) in units.enumerated() where unit.nodes.count > 1 && attention[position] == nil
             && accumulates(unit.anchor) {
             accumulating.insert(position)
         }
+        var writes = [[ValueID]](repeating: [], count: units.count)
         for (position, unit) in units.enumerated() {
             for index in unit.nodes {
                 for output in graph.nodes[index].outputs {
                     let accumulator = index == unit.anchor && accumulating.contains(position)
-                    let readOutside = !(viewReaders[output] ?? []).subtracting([position]).isEmpty
+                    let readOutside = (readBy.readers[output] ?? []).contains { $0 != position }
                     if unit.nodes.count == 1 || readOutside || accumulator || graphOutputs.contains(output) || slice[output] != nil {
                         materialized.insert(output)
-                        writer[output] = position
+                        writes[position].append(output)
                     }
                 }
             }
         }
-        // A concatenation assembled in place exists from its first slice's writer on.
-        for (value, (whole, _)) in slice {
-            materialized.insert(whole)
-            writer[whole] = min(writer[whole] ?? Int.max, writer[value] ?? 0)
-        }
+        // A concatenation assembled in place exists from its first slice's writer on, and
+        // as long as any slice is read.
+        materialized.formUnion(slice.values.map(\.whole))
+        let slice = self.slice
+        let wholes = { (values: [ValueID]) in values.compactMap { slice[$0]?.whole } }
+        liveness = Liveness(zip(reads, writes).map { Liveness.Step(reads: $0 + wholes($0), writes: $1 + wholes($1)) })
     }
 
     /// Units: valid groups at their anchor, other kernel nodes alone, for the current views.
