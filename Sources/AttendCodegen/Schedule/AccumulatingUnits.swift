@@ -12,11 +12,13 @@ extension KernelSchedule {
         }
     }
 
-    /// Whether node `index`'s kernel stores its output as it goes and finalizes regions: its
-    /// strategy says so, or its op's lowering reads back its output (accumulates in it).
+    /// Whether node `index`'s kernel accumulates in its output and finalizes regions, as its
+    /// strategy or its op's direct lowering declares.
     func accumulates(_ index: Int) -> Bool {
         if let plan = strategies?.plans[index] { return plan.finalizesRegions }
-        return placeholderBody(index)?.contains { $0.reads(Placeholder.output(0)) } ?? false
+        let node = graph.nodes[index]
+        guard let op = node.op as? any DirectLowering else { return false }
+        return op.finalizesRegions(inputs: node.inputs.map(graph.shape(of:)), attributes: node.attributes)
     }
 
     /// Whether the group's reductions (if any) can run in its anchor's epilogue: the anchor
@@ -33,7 +35,8 @@ extension KernelSchedule {
         }
     }
 
-    /// The node's lowering against placeholder buffers, to see what it does with its output.
+    /// The node's lowering against placeholder buffers, to see which regions of its output it
+    /// finalizes (the lowerings state how they accumulate, not the extents of their regions).
     func placeholderBody(_ index: Int) -> [Stmt]? {
         let node = graph.nodes[index]
         guard let lowering = lowering(index) else { return nil }
