@@ -70,11 +70,7 @@ public struct ArenaPlan: Sendable {
         }
         let (offsets, size) = best ?? ([:], 0)
         let naive = values.reduce(0) { $0 + padded($1.size) }
-        let horizon = (live.map(\.last).max() ?? -1) + 1
-        var peak = 0
-        for position in 0..<max(horizon, 0) {
-            peak = max(peak, live.filter { $0.first <= position && position <= $0.last }.reduce(0) { $0 + $1.size })
-        }
+        let peak = Liveness.peak(live.map { ($0.first...$0.last, $0.size) })
         return ArenaPlan(offsets: offsets, size: size > 0 ? size + tail : 0, naiveSize: naive, peakLive: peak)
     }
 

@@ -20,7 +20,7 @@ public struct Interpreter {
             }
             values[id.index] = tensor
         }
-        let lastUse = lastUses()
+        let liveness = Liveness(graph.nodes, keeping: Set(graph.outputs.map(\.value)))
         for (index, node) in graph.nodes.enumerated() {
             guard let op = node.op as? any Interpretable else {
                 throw .error("the interpreter has no kernel for op '\(node.op.name)'")
@@ -51,7 +51,7 @@ public struct Interpreter {
                 }
                 values[id.index] = tensor
             }
-            for input in node.inputs where lastUse[input.index] == index { values[input.index] = nil }
+            for input in node.inputs where liveness.isLastRead(input, at: index) { values[input.index] = nil }
         }
         var outputs: [(name: String, tensor: Tensor)] = []
         for (name, id) in graph.outputs {
@@ -83,16 +83,5 @@ public struct Interpreter {
             parameters[parameter.name] = results[0]
         }
         return parameters
-    }
-
-    /// For each value, the index of the last node reading it (graph outputs are kept).
-    private func lastUses() -> [Int] {
-        var last = [Int](repeating: -1, count: graph.values.count)
-        for (index, node) in graph.nodes.enumerated() {
-            for input in node.inputs { last[input.index] = index }
-        }
-        for (_, id) in graph.outputs { last[id.index] = Int.max }
-        for (_, id) in graph.inputs where last[id.index] == -1 { last[id.index] = Int.max }
-        return last
     }
 }

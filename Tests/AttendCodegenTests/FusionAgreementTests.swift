@@ -11,9 +11,7 @@ import Testing
 struct FusionAgreementTests {
     @Test(arguments: OptimizedLayoutTests.models)
     func everyGroupThePassFormsIsOneKernel(_ model: String) throws {
-        let frontend = try #require(CodegenTests.frontend)
-        var graph = try frontend.compile(path: CodegenTests.repository.appendingPathComponent("Models/" + model).path)
-        try PassManager(options: PassOptions(level: .o2), report: { _ in }).run(&graph)
+        var graph = try Self.optimized(model)
         let strategies = try StrategySelection(&graph, target: .portable)
         let schedule = KernelSchedule(graph, strategies: strategies)
         var groups: [Int: [Int]] = [:]
@@ -30,5 +28,13 @@ struct FusionAgreementTests {
             #expect(unfused.isEmpty || excused,
                     "\(model): group of '\(graph.nodes[anchor].layer)' (\(members.map { graph.nodes[$0].op.name })) splits: \(unfused.map { graph.nodes[$0].layer })")
         }
+    }
+
+    /// Example network `model` after the default pipeline.
+    static func optimized(_ model: String) throws -> Graph {
+        let frontend = try #require(CodegenTests.frontend)
+        var graph = try frontend.compile(path: CodegenTests.repository.appendingPathComponent("Models/" + model).path)
+        try PassManager(options: PassOptions(level: .o2), report: { _ in }).run(&graph)
+        return graph
     }
 }

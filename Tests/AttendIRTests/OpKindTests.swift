@@ -19,4 +19,16 @@ struct OpKindTests {
             #expect(op.kind == kind)
         }
     }
+
+    /// CSE and derived-parameter merging compare ops by identity (type and variant), not by
+    /// name: every registered op needs its own, or two different ops would merge.
+    @Test func everyRegisteredOpHasItsOwnIdentity() throws {
+        #expect(Set(OpRegistry.all.map(\.identity)).count == OpRegistry.all.count)
+        for op in OpRegistry.all { #expect(try #require(OpRegistry.op(named: op.name)).identity == op.identity) }
+        for kind in ElementwiseOp.Kind.allCases {
+            #expect(ElementwiseOp.declared(kind).identity == OpRegistry.op(named: kind.rawValue)?.identity)
+        }
+        #expect(PoolOp(.max).identity != PoolOp(.max, spatialRank: 3).identity)
+        #expect(PoolOp(.max).identity != AdaptivePool2dOp(.max).identity)
+    }
 }

@@ -52,15 +52,10 @@ struct Storage {
 
     /// Lifetimes in kernel positions and in-place pairs, then the greedy-by-size plan.
     static func planArena(_ graph: Graph, schedule: KernelSchedule, placing: Set<ValueID>) -> ArenaPlan {
-        var last: [ValueID: Int] = [:]
-        for (position, read) in schedule.reads.enumerated() { for root in read { last[root] = position } }
-        // Slices of an in-place concatenation live as long as any part of it.
-        for (value, (whole, _)) in schedule.slice {
-            last[whole] = max(last[whole] ?? 0, last[value] ?? schedule.writer[value] ?? 0)
-        }
+        let liveness = schedule.liveness
         var values = placing.sorted().map { value in
-            let first = schedule.writer[value] ?? 0
-            return (value: value, size: ShapeRules.elementCount(graph.shape(of: value)), first: first, last: max(last[value] ?? first, first))
+            let lifetime = liveness.lifetime(of: value) ?? 0...0
+            return (value: value, size: ShapeRules.elementCount(graph.shape(of: value)), first: lifetime.lowerBound, last: lifetime.upperBound)
         }
         // A kernel's scratch lives while that kernel runs.
         for (position, unit) in schedule.units.enumerated() {
@@ -75,7 +70,7 @@ struct Storage {
             let accumulator = graph.nodes[unit.anchor].outputs[0]
             let lastElementwise = unit.nodes.last { schedule.reductionWindow(graph.nodes[$0]) == nil } ?? unit.anchor
             if let final = graph.nodes[lastElementwise].outputs.first, placing.contains(final), placing.contains(accumulator),
-               last[accumulator] == nil {
+               liveness.lastRead[accumulator] == nil {
                 inPlace.append((final, accumulator))
             }
         }
@@ -89,7 +84,7 @@ struct Storage {
             // The first eligible input in reading order (not a Set's, whose order changes from
             // run to run: the same model must give the same C).
             var seen: Set<ValueID> = []
-            for input in external where seen.insert(input).inserted && placing.contains(input) && last[input] == position
+            for input in external where seen.insert(input).inserted && placing.contains(input) && liveness.lastAccess(input) == position
                 && graph.shape(of: input) == graph.shape(of: output)
                 && external.allSatisfy({ schedule.root(of: $0) != input || $0 == input }) {
                 inPlace.append((output, input))

@@ -80,4 +80,6 @@ enum ConvLowering {
 
 extension ConvOp: DirectLowering {
     public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { try ConvLowering.lower(context) }
+    /// Output-channel blocks are summed over input channels and taps in place.
+    public func finalizesRegions(inputs: [[Int]], attributes: Attributes) -> Bool { true }
 }

@@ -63,4 +63,6 @@ enum ConvTransposeLowering {
 
 extension ConvTransposeOp: DirectLowering {
     public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { try ConvTransposeLowering.lower(context) }
+    /// Each input pixel's taps are scattered into the output plane, summed in place.
+    public func finalizesRegions(inputs: [[Int]], attributes: Attributes) -> Bool { true }
 }

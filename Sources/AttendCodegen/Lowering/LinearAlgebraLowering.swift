@@ -49,7 +49,7 @@ enum LinearAlgebraLowering {
         let bBase = matrix(batch, of: plan.rightBatch, in: plan.batch) * .constant(k * n)
         let bases: [Stmt] = [.letIndex("abase", aBase), .letIndex("bbase", bBase)]
 
-        if n == 1 {
+        if isDotProduct(plan) {
             let dot = Accumulation.accumulate(into: "acc", count: k, prefix: "p") { p, target in
                 [Accumulation.add(target, .load(a, .v("abase") + p) * .load(b, .v("bbase") + p))]
             }
@@ -84,6 +84,10 @@ enum LinearAlgebraLowering {
         return [.loop(variable: index, lower: 0, upper: .constant(batchCount * m * blocks), schedule: .parallel, body: body)]
     }
 
+    /// Whether a product has a single output column (matrix-vector): then each output is one
+    /// dot product, summed in a scalar.
+    static func isDotProduct(_ plan: MatmulOp.Plan) -> Bool { plan.n == 1 }
+
     /// Which matrix of an operand with batch dims `operandBatch` (broadcast to `batch`)
     /// the flat batch index `index` reads.
     static func matrix(_ index: IndexExpr, of operandBatch: [Int], in batch: [Int]) -> IndexExpr {
@@ -100,4 +104,10 @@ extension LinearOp: DirectLowering {
 
 extension MatmulOp: DirectLowering {
     public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { try LinearAlgebraLowering.matmul(context) }
+    /// Row blocks of the output are summed over k in place; a single output column is a dot
+    /// product kept in a scalar instead.
+    public func finalizesRegions(inputs: [[Int]], attributes: Attributes) -> Bool {
+        guard inputs.count == 2, let plan = try? MatmulOp.plan(inputs[0], inputs[1]) else { return false }
+        return !LinearAlgebraLowering.isDotProduct(plan)
+    }
 }

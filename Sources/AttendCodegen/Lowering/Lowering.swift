@@ -31,6 +31,16 @@ public typealias Lowering = @Sendable (LoweringContext) throws(Diagnostic) -> [S
 /// every op in the registry conforms.
 public protocol DirectLowering: Op {
     func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt]
+    /// Whether the loops, for these input shapes, accumulate in the output buffer (read back
+    /// what they stored) and announce each finished region with `Stmt.finalized`, as
+    /// `StrategyPlan.finalizesRegions` says of a strategy: a fused epilogue then runs on
+    /// finished regions rather than at each store. False by default; a test checks every
+    /// declaration against the loops.
+    func finalizesRegions(inputs: [[Int]], attributes: Attributes) -> Bool
+}
+
+extension DirectLowering {
+    public func finalizesRegions(inputs: [[Int]], attributes: Attributes) -> Bool { false }
 }
 
 public enum Lowerings {

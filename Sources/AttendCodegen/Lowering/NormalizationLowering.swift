@@ -146,6 +146,8 @@ enum NormalizationLowering {
 
 extension SoftmaxOp: DirectLowering {
     public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { try NormalizationLowering.softmax(context) }
+    /// The powers are stored, then divided by their sum in place.
+    public func finalizesRegions(inputs: [[Int]], attributes: Attributes) -> Bool { true }
 }
 
 extension LayerNormOp: DirectLowering {

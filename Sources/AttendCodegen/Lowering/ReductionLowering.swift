@@ -24,6 +24,23 @@ enum ReductionLowering {
     static func lower(_ op: ReductionOp, _ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
         let shape = context.inputShapes[0]
         let axes = try op.reducedAxes(input: shape, attributes: context.attributes)
+        let groups = self.groups(shape, reducing: axes)
+        let reducedCount = axes.reduce(1) { $0 * shape[$1] }
+        if reducesIntoRows(groups) {
+            return rows(context, op.kind, groups: groups, reducedCount: reducedCount)
+        }
+        return scalars(context, op.kind, groups: groups, reducedCount: reducedCount)
+    }
+
+    /// Whether trailing axes are kept and some are reduced: output rows then accumulate
+    /// whole input rows in place (`rows`), else each output is a scalar sum (`scalars`).
+    static func reducesIntoRows(_ groups: [Group]) -> Bool {
+        guard let last = groups.last else { return false }
+        return !last.reduced && groups.contains(where: \.reduced)
+    }
+
+    /// The input's axes as alternating kept and reduced groups (unit axes dropped), with strides.
+    static func groups(_ shape: [Int], reducing axes: [Int]) -> [Group] {
         var groups: [Group] = []
         for (axis, extent) in shape.enumerated() where extent != 1 {
             let reduced = axes.contains(axis)
@@ -38,11 +55,7 @@ enum ReductionLowering {
             groups[index].stride = stride
             stride *= groups[index].extent
         }
-        let reducedCount = axes.reduce(1) { $0 * shape[$1] }
-        if let last = groups.last, !last.reduced, groups.contains(where: \.reduced) {
-            return rows(context, op.kind, groups: groups, reducedCount: reducedCount)
-        }
-        return scalars(context, op.kind, groups: groups, reducedCount: reducedCount)
+        return groups
     }
 
     static func initial(_ kind: ReductionOp.Kind) -> ValueExpr {
@@ -134,4 +147,8 @@ enum ReductionLowering {
 
 extension ReductionOp: DirectLowering {
     public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { try ReductionLowering.lower(self, context) }
+    public func finalizesRegions(inputs: [[Int]], attributes: Attributes) -> Bool {
+        guard let shape = inputs.first, let axes = try? reducedAxes(input: shape, attributes: attributes) else { return false }
+        return ReductionLowering.reducesIntoRows(ReductionLowering.groups(shape, reducing: axes))
+    }
 }

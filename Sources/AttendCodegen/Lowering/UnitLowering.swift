@@ -40,8 +40,8 @@ struct UnitLowering {
         }
         var buffers = Buffers()
         // Placeholders the op's lowering writes against; replaced below.
-        let inputs = anchor.inputs.indices.map { BufferRef("p_in\($0)") }
-        let outputs = anchor.outputs.indices.map { BufferRef("p_out\($0)") }
+        let inputs = anchor.inputs.indices.map(Placeholder.input)
+        let outputs = anchor.outputs.indices.map(Placeholder.output)
         // Kernel parameters in the order inputs, weights, outputs (then epilogue operands).
         for (k, input) in anchor.inputs.enumerated() {
             let root = schedule.root(of: input)

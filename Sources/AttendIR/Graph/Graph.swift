@@ -55,14 +55,13 @@ public struct ParameterDefinition: Hashable, Sendable {
         self.attributes = attributes
     }
 
-    /// The same op (a declaration is identified by its registered name) on the same operands
-    /// with the same arguments: the same value.
+    /// The same op (`Op.identity`) on the same operands with the same arguments: the same value.
     public static func == (a: ParameterDefinition, b: ParameterDefinition) -> Bool {
-        a.op.name == b.op.name && a.operands == b.operands && a.attributes == b.attributes
+        a.op.identity == b.op.identity && a.operands == b.operands && a.attributes == b.attributes
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(op.name)
+        hasher.combine(op.identity)
         hasher.combine(operands)
         hasher.combine(attributes)
     }

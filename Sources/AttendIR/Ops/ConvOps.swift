@@ -6,6 +6,7 @@ public struct ConvOp: Op {
     public let spatialRank: Int
 
     public var name: String { "conv\(spatialRank)d" }
+    public var variant: AnyHashable? { spatialRank }
     public var summary: String { "\(spatialRank)-D convolution as torch.nn.Conv\(spatialRank)d; input [N, C, \(spatialDimNames)]" }
     public var fusion: FusionKind { .complexOutFusable }
     public func outputChannelAxis(inputs: [[Int]], attributes: Attributes) -> Int? { 1 }

@@ -29,6 +29,7 @@ public struct ElementwiseOp: Op {
     }
 
     public var name: String { kind.rawValue }
+    public var variant: AnyHashable? { kind }
 
     public func formula(for attributes: Attributes) -> ScalarFormula { select(attributes) }
 

@@ -88,6 +88,7 @@ public struct BatchNormOp: Op {
     public init(frozen: Bool = false) { self.frozen = frozen }
 
     public var name: String { frozen ? "frozen_batchnorm" : "batchnorm" }
+    public var variant: AnyHashable? { frozen }
     public var summary: String {
         frozen
             ? "batch normalization with frozen statistics and affine (all four tensors buffers), as torchvision.ops.FrozenBatchNorm2d; input [N, C, ...]"

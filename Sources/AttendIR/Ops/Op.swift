@@ -76,6 +76,9 @@ public struct ParameterSlot: Hashable, Sendable {
 public protocol Op: Sendable {
     /// The name users write (`conv2d`) and the IR prints.
     var name: String { get }
+    /// What tells apart the ops one type declares (`ConvOp`'s rank, `ElementwiseOp`'s kind);
+    /// nil (the default) for a type that declares one op. With the type, the op's `identity`.
+    var variant: AnyHashable? { get }
     /// One line for `attend check --ops`, the JSON schema and the language reference.
     var summary: String { get }
     var arguments: [ArgSpec] { get }
@@ -120,7 +123,18 @@ public protocol Op: Sendable {
     func reparametrizations(inputs: [[Int]], attributes: Attributes) -> [Reparametrization]
 }
 
+/// Which op an op value is: its type and, for types declaring several ops, its variant.
+/// Compared instead of names wherever two nodes' ops must be the same op (CSE, derived
+/// parameter definitions); a test checks that every registered op has its own.
+public struct OpIdentity: Hashable {
+    let type: ObjectIdentifier
+    let variant: AnyHashable?
+}
+
 extension Op {
+    public var variant: AnyHashable? { nil }
+    public var identity: OpIdentity { OpIdentity(type: ObjectIdentifier(Self.self), variant: variant) }
+
     public var ignoredStateNames: [String] { [] }
     public func parameters(inputs: [[Int]], attributes: Attributes) -> [ParameterSlot] { [] }
     public func flops(inputs: [[Int]], outputs: [[Int]], attributes: Attributes) -> Int { 0 }

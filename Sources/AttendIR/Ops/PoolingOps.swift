@@ -32,6 +32,7 @@ public struct PoolOp: Op {
     }
 
     public var name: String { (reduction == .average ? "avgpool" : "maxpool") + "\(spatialRank)d" }
+    public var variant: AnyHashable? { [AnyHashable(reduction), AnyHashable(spatialRank)] }
     private var dims: String { spatialRank == 3 ? "D, H and W" : "H and W" }
     private var layout: String { spatialRank == 3 ? "[N, C, D, H, W]" : "[N, C, H, W]" }
     public var summary: String {
@@ -112,6 +113,7 @@ public struct AdaptivePool2dOp: Op {
     public init(_ reduction: PoolOp.Reduction) { self.reduction = reduction }
 
     public var name: String { reduction == .average ? "adaptive_avgpool2d" : "adaptive_maxpool2d" }
+    public var variant: AnyHashable? { reduction }
     public var summary: String {
         let kind = reduction == .average ? "average" : "max"
         let module = reduction == .average ? "AdaptiveAvgPool2d" : "AdaptiveMaxPool2d"

@@ -12,6 +12,7 @@ public struct ReductionOp: Op {
     public init(_ kind: Kind) { self.kind = kind }
 
     public var name: String { kind.rawValue }
+    public var variant: AnyHashable? { kind }
     public var summary: String {
         switch kind {
         case .mean: return "mean over axes (all by default), as x.mean(dim, keepdim)"

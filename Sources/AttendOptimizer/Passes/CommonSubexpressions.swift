@@ -10,7 +10,7 @@ public struct CommonSubexpressionPass: Pass {
     public var summary: String { "merge nodes (and derived parameters) that compute the same thing" }
 
     struct Key: Hashable {
-        var op: String
+        var op: OpIdentity
         var attributes: Attributes
         var inputs: [ValueID]
         var parameters: [String]
@@ -26,7 +26,7 @@ public struct CommonSubexpressionPass: Pass {
         for index in graph.nodes.indices {
             if !renamed.isEmpty { graph.nodes[index].inputs = graph.nodes[index].inputs.map { renamed[$0] ?? $0 } }
             let node = graph.nodes[index]
-            let key = Key(op: node.op.name, attributes: node.attributes, inputs: node.inputs,
+            let key = Key(op: node.op.identity, attributes: node.attributes, inputs: node.inputs,
                           parameters: node.parameters.map { $0.slot + "=" + $0.name })
             if let earlier = seen[key] {
                 for (from, to) in zip(node.outputs, earlier) { renamed[from] = to }

@@ -24,29 +24,13 @@ public struct SchedulePass: Pass {
     /// Peak of the summed sizes of node outputs alive at once when nodes run in `order`
     /// (graph inputs are the caller's; graph outputs stay alive to the end).
     public static func peakLiveElements(_ graph: Graph, order: [Int]) -> Int {
-        var remaining: [ValueID: Int] = [:]
-        for index in order { for input in Set(graph.nodes[index].inputs) { remaining[input, default: 0] += 1 } }
-        let kept = Set(graph.outputs.map(\.value))
-        var live = 0, peak = 0
-        for index in order {
-            let node = graph.nodes[index]
-            for output in node.outputs { live += size(graph, output) }
-            peak = max(peak, live)
-            for output in node.outputs where remaining[output, default: 0] == 0 && !kept.contains(output) { live -= size(graph, output) }
-            for input in Set(node.inputs) {
-                remaining[input]! -= 1
-                if remaining[input] == 0, !kept.contains(input), !graph.inputs.contains(where: { $0.value == input }) {
-                    live -= size(graph, input)
-                }
-            }
-        }
-        return peak
+        Liveness(order.map { graph.nodes[$0] }, keeping: Set(graph.outputs.map(\.value))).peak { size(graph, $0) }
     }
 
     static func greedyOrder(_ graph: Graph) -> [Int] {
         let uses = UseInfo(graph)
-        var remainingReaders: [ValueID: Int] = [:]
-        for node in graph.nodes { for input in Set(node.inputs) { remainingReaders[input, default: 0] += 1 } }
+        // Readers of each value not scheduled yet: a node reading the last one frees it.
+        var remainingReaders = uses.users.mapValues(\.count)
         var waiting = graph.nodes.map { node in Set(node.inputs.filter { uses.producer[$0] != nil }).count }
         var ready = Set(graph.nodes.indices.filter { waiting[$0] == 0 })
         var order: [Int] = []
