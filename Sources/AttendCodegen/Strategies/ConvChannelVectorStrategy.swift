@@ -42,10 +42,7 @@ struct ConvChannelVectorStrategy: KernelStrategy {
     }
 
     func plan(_ node: Node, in index: GraphIndex, target: Target) -> StrategyPlan? {
-        let graph = index.graph
-        guard let conv = node.op as? ConvOp, conv.spatialRank == 2, node.inputs.count == 1, node.outputs.count == 1,
-              node.parameterName("weight") != nil else { return nil }
-        let g = ConvGeometry(input: graph.shape(of: node.inputs[0]), output: graph.shape(of: node.outputs[0]), attributes: node.attributes)
+        guard let g = ConvGeometry(strategyNode: node, in: index.graph) else { return nil }
         // Whole vectors of channels; enough channels that building the patch matrix (one
         // copy per element) costs little against the products (outChannels / width FMAs each).
         guard g.groups == 1, g.outChannels % target.vectorWidth == 0, g.outChannels >= 8 * target.vectorWidth,

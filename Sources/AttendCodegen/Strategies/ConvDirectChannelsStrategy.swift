@@ -20,8 +20,10 @@ import AttendIR
 ///   blocks, and stores each finished tile transposed into the channel planes.
 /// - A tile may run past its row's last pixel: those lanes read the padding, the next
 ///   padded row or the copy's zero tail, and are never stored.
-/// - Where a reduction over whole planes (global pooling) is fused, a task covers whole
-///   images, so it finalizes whole planes.
+/// - Each task finalizes its rows of the panel's planes for the fused epilogue (a vectorized
+///   pass while they are in cache: applied at the transposed, element-by-element store it
+///   measured 1.15x slower on the stem); where a reduction over whole planes (global
+///   pooling) is fused, a task covers whole images, so it finalizes whole planes.
 /// - Grouped convolutions (ResNeSt's radix groups) run each panel over its group's input
 ///   channels; panels then lie within a group.
 struct ConvDirectChannelsStrategy: KernelStrategy {
@@ -45,10 +47,7 @@ struct ConvDirectChannelsStrategy: KernelStrategy {
     }
 
     func plan(_ node: Node, in index: GraphIndex, target: Target) -> StrategyPlan? {
-        let graph = index.graph
-        guard let conv = node.op as? ConvOp, conv.spatialRank == 2, node.inputs.count == 1, node.outputs.count == 1,
-              node.parameterName("weight") != nil else { return nil }
-        let g = ConvGeometry(input: graph.shape(of: node.inputs[0]), output: graph.shape(of: node.outputs[0]), attributes: node.attributes)
+        guard let g = ConvGeometry(strategyNode: node, in: index.graph) else { return nil }
         // Whole vectors of channels per group; with several groups, panels within a group.
         guard g.outPerGroup % target.vectorWidth == 0, g.outPerGroup >= 2 * target.vectorWidth,
               let tile = RegisterTile.choose(rows: g.outWidth, columns: g.outPerGroup, target: target, fewerRows: true,
@@ -59,6 +58,9 @@ struct ConvDirectChannelsStrategy: KernelStrategy {
         let taps = g.kernel[0] * g.kernel[1]
         guard !onlyWhenCheaper || (taps > 1 && g.reduction >= 2 * g.outPerGroup) else { return nil }
         let tilesPerRow = (g.outWidth + tile.rows - 1) / tile.rows
+        // Rows narrower than the tile (a map of a few pixels) would compute mostly lanes that
+        // are never stored; the other strategies or the direct loops serve them.
+        guard !onlyWhenCheaper || 2 * tilesPerRow * tile.rows <= 3 * g.outWidth else { return nil }
         // Input channels whose weight panel fills at most half of L1, in balanced blocks.
         let most = max(1, target.l1Bytes / 2 / (taps * tile.columns * 4))
         let channelBlocks = (g.inPerGroup + most - 1) / most

@@ -58,10 +58,7 @@ struct ConvGEMMStrategy: KernelStrategy {
     }
 
     func plan(_ node: Node, in index: GraphIndex, target: Target) -> StrategyPlan? {
-        let graph = index.graph
-        guard let conv = node.op as? ConvOp, conv.spatialRank == 2,
-              node.inputs.count == 1, node.outputs.count == 1, node.parameterName("weight") != nil else { return nil }
-        let g = ConvGeometry(input: graph.shape(of: node.inputs[0]), output: graph.shape(of: node.outputs[0]), attributes: node.attributes)
+        guard let g = ConvGeometry(strategyNode: node, in: index.graph) else { return nil }
         // Maps smaller than one vector (a 1x1 conv on pooled features: a matrix-vector
         // product) would be mostly padding; the direct loops serve them.
         guard g.outHeight * g.outWidth >= target.vectorWidth else { return nil }

@@ -20,6 +20,14 @@ struct ConvGeometry {
         groups = a.int("groups")
     }
 
+    /// The geometry of a node the convolution strategies can take: a 2-D convolution with one
+    /// input, one output and a weight parameter (else nil).
+    init?(strategyNode node: Node, in graph: Graph) {
+        guard let conv = node.op as? ConvOp, conv.spatialRank == 2, node.inputs.count == 1, node.outputs.count == 1,
+              node.parameterName("weight") != nil else { return nil }
+        self.init(input: graph.shape(of: node.inputs[0]), output: graph.shape(of: node.outputs[0]), attributes: node.attributes)
+    }
+
     var inPerGroup: Int { channels / groups }
     var outPerGroup: Int { outChannels / groups }
     /// Terms of each output: (input channel of its group, kernel row, kernel column).

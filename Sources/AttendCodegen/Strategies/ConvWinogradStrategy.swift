@@ -53,10 +53,7 @@ struct ConvWinogradStrategy: KernelStrategy {
     static let transformedLimit = 16 * 8192
 
     func plan(_ node: Node, in index: GraphIndex, target: Target) -> StrategyPlan? {
-        let graph = index.graph
-        guard let conv = node.op as? ConvOp, conv.spatialRank == 2, node.inputs.count == 1, node.outputs.count == 1,
-              node.parameterName("weight") != nil else { return nil }
-        let g = ConvGeometry(input: graph.shape(of: node.inputs[0]), output: graph.shape(of: node.outputs[0]), attributes: node.attributes)
+        guard let g = ConvGeometry(strategyNode: node, in: index.graph) else { return nil }
         guard g.kernel == [3, 3], g.stride == [1, 1], g.dilation == [1, 1], g.groups == 1,
               let transform = WinogradTransform(m: 2) else { return nil }
         let m = transform.m, positions = transform.alpha * transform.alpha, width = target.vectorWidth
