@@ -46,6 +46,25 @@ struct KernelPrinterTests {
                 == "    memcpy(outputs[1], inputs[0], sizeof(float) * 12);")
     }
 
+    /// A name the parameter table does not hold has no location (the program generator then
+    /// refuses the call as an internal error) instead of silently standing for entry 0.
+    @Test func unknownParametersHaveNoLocation() throws {
+        let graph = try ConvGEMMStrategyTests.optimized("""
+            attend: 1
+            name: storage_case
+            inputs:
+              x: [1, 4, 5, 5]
+            layers:
+              - conv: {op: conv2d, out: 8, kernel: 3, pad: 1, bias: true}
+
+            """)
+        let storage = Storage(graph, schedule: KernelSchedule(graph))
+        let known = try #require(graph.parameters.first?.name)
+        #expect(!storage.parameter(known).isAbsent)
+        #expect(storage.parameter("no.such.weight").isAbsent)
+        #expect(BufferLocation.offset(.absent, by: 4).isAbsent && !BufferLocation.offset(.arena(offset: 0), by: 4).isAbsent)
+    }
+
     @Test func walkerVisitsPartsInSourceOrderChildrenFirst() {
         var seen: [String] = []
         let stmt = Stmt.when(.less(.v("a"), .v("b")), then: [.store(Self.y, .v("c"), .load(Self.x, .v("d")))],

@@ -105,5 +105,6 @@ struct Storage {
         return location[root] ?? .absent
     }
 
-    func parameter(_ name: String) -> BufferLocation { .parameter(parameterIndex[name] ?? 0) }
+    /// The parameter table entry of `name` (absent when the graph has no such parameter).
+    func parameter(_ name: String) -> BufferLocation { parameterIndex[name].map(BufferLocation.parameter) ?? .absent }
 }

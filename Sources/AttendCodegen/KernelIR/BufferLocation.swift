@@ -14,9 +14,18 @@ public indirect enum BufferLocation: Hashable, Sendable {
     /// The part of another location from `by` floats in (a value written straight into its
     /// slice of a concatenation).
     case offset(BufferLocation, by: Int)
-    /// No storage planned for the value (a null pointer in C), as the code generator has
-    /// always passed it; no network in Models/ has one.
+    /// No storage planned for the value, or an unknown parameter: the program generator
+    /// refuses to emit a call with one (an internal error), so it never reaches a printer.
     case absent
+
+    /// Whether this is, or is part of, no location at all.
+    public var isAbsent: Bool {
+        switch self {
+        case .absent: true
+        case .offset(let base, _): base.isAbsent
+        default: false
+        }
+    }
 }
 
 /// An output whose value lives in another buffer (an input, or another output): copied
