@@ -86,7 +86,6 @@ struct ConvChannelVectorStrategy: KernelStrategy {
         let g = ConvGeometry(input: context.inputShapes[0], output: context.outputShapes[0], attributes: context.attributes)
         let x = context.inputs[0], y = context.outputs[0]
         let packed = try context.weight("packed_weight")
-        let bias = context.weights["bias"]
         let tile = tiling.tile, width = tile.width, columns = tile.columns
         let pixels = g.outPixels, reduction = g.reduction, rowLength = tiling.rowLength
         let panels = (g.outChannels + columns - 1) / columns
