@@ -65,19 +65,20 @@ struct ConvDirectChannelsStrategy: KernelStrategy {
         let most = max(1, target.l1Bytes / 2 / (taps * tile.columns * 4))
         let channelBlocks = (g.inPerGroup + most - 1) / most
         let channelBlock = (g.inPerGroup + channelBlocks - 1) / channelBlocks
-        // Runs of rows: at least 8 tasks per image to balance threads, each a few tiles at
-        // least; whole planes when a fused reduction needs them. Partial sums of a task's
-        // tiles (between channel blocks) stay within 64 KiB.
+        // Runs of rows: at least 8 tasks per image to balance threads (at most one per
+        // output row), and with several channel blocks few enough rows per task that their
+        // parked partial sums stay within 64 KiB; whole planes when a fused reduction needs
+        // them, if those sums then fit the limit below.
         let panels = (g.outChannels + tile.columns - 1) / tile.columns
+        let rowPartialBytes = tilesPerRow * tile.rows * tile.columns * 4
         var rowRuns = 1
         if !index.fusesWindowReduction(node) {
             rowRuns = min(g.outHeight, max(1, (8 + panels - 1) / panels))
-            let partialBytes = tilesPerRow * tile.rows * tile.columns * 4
-            if channelBlocks > 1 { rowRuns = max(rowRuns, min(g.outHeight, (g.outHeight * partialBytes + 65535) / 65536)) }
+            if channelBlocks > 1 { rowRuns = max(rowRuns, min(g.outHeight, (g.outHeight * rowPartialBytes + 65535) / 65536)) }
         }
         let rowsPerTask = (g.outHeight + rowRuns - 1) / rowRuns
         rowRuns = (g.outHeight + rowsPerTask - 1) / rowsPerTask
-        let partialBytes = rowsPerTask * tilesPerRow * tile.rows * tile.columns * 4
+        let partialBytes = rowsPerTask * rowPartialBytes
         guard channelBlocks == 1 || partialBytes <= min(target.l2Bytes / 4, 256 << 10) else { return nil }
         let lastColumn = (tilesPerRow * tile.rows - 1) * g.stride[1] + (g.kernel[1] - 1) * g.dilation[1]
         let tail = max(0, lastColumn - (g.paddedWidth - 1))
