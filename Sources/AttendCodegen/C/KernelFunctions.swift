@@ -87,14 +87,17 @@ public struct CSourceFile: Sendable, Hashable {
     /// direct convolution shares with the next in registers, turning each broadcast from
     /// memory (a load) into a broadcast from a register, which takes a slot of an FMA pipe
     /// (8 of a step's 24 vector operations on the 7x7 stride-2 stem, which runs in 0.84x
-    /// the time without it).
+    /// the time without it). And gcc allocates registers over all regions of a function
+    /// (`-fira-region=all`): by default it spilled a B vector of 8x3 and 12x2 GEMM tiles (28
+    /// or 27 of the 32 registers) to the stack inside the FMA loop, depending on what code
+    /// followed the loop (1.2x slower on a 1x1 256->64 convolution at 56x56).
     public enum Optimization: Sendable, Hashable, CaseIterable {
         case run, loadTime, loadTimeBulk
 
         /// The flags for a compiler (unknown: nil).
         public func flags(for compiler: CompilerVersion?) -> [String] {
             switch self {
-            case .run: compiler?.isGCC == true ? ["-O2", "-fvect-cost-model=dynamic", "-fno-predictive-commoning"] : ["-O3"]
+            case .run: compiler?.isGCC == true ? ["-O2", "-fvect-cost-model=dynamic", "-fno-predictive-commoning", "-fira-region=all"] : ["-O3"]
             case .loadTime: ["-O0"]
             case .loadTimeBulk: ["-O1"]
             }
