@@ -72,6 +72,27 @@ struct ConvGEMMStrategyTests {
         }
     }
 
+    /// The tile's values reach the fused epilogue from the partial sums; the convolution's
+    /// own output is stored too only where another kernel reads it (here a second
+    /// convolution), and both then agree with the interpreter.
+    @Test func convolutionOutputIsStoredOnlyWhereReadElsewhere() throws {
+        for (name, shared) in [("alone", false), ("read by another convolution", true)] {
+            var lines = ["attend: 1", "name: handover", "inputs:", "  x: [1, 24, 9, 10]", "layers:",
+                         "  - conv: {op: conv2d, out: 20, kernel: 1, bias: true}", "  - act: relu"]
+            if shared { lines += ["  - other: {op: conv2d, out: 20, kernel: 3, pad: 1, from: conv}", "  - {op: add, from: [act, other]}"] }
+            let graph = try Self.optimized(lines.joined(separator: "\n") + "\n")
+            for target in Self.targets {
+                var planned = graph
+                let selection = try StrategySelection(&planned, target: target, strategies: Self.pinned)
+                let schedule = KernelSchedule(planned, strategies: selection)
+                let conv = try #require(planned.nodes.first { $0.layer == "conv" }?.outputs[0])
+                #expect(schedule.accumulating.count >= 1, "\(name) on \(target)")
+                #expect(schedule.accumulatorsOnly.contains(conv) == !shared, "\(name) on \(target)")
+                try CBackendHarness.expectAgreement(graph, threads: 2, target: target, strategies: Self.pinned)
+            }
+        }
+    }
+
     @Test func cleanUnderSanitizers() throws {
         // Edge tiles and panels, several reduction blocks, a fused epilogue: every access in bounds.
         let graph = try Self.optimized(Self.spec(("", [2, 70, 5, 7], 13, 3, 1, 1, 1, true), residual: false))

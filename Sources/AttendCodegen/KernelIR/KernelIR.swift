@@ -188,7 +188,12 @@ public indirect enum Stmt: Hashable, Sendable {
     /// here on; `start` is a multiple of `alignment`. Lowerings that accumulate in their
     /// output mark each finished region, so a fused epilogue (and a reduction over whole
     /// windows of it) can run on it while it is still in cache; printers ignore it.
-    case finalized(BufferRef, start: IndexExpr, count: IndexExpr, stride: Int, alignment: Int)
+    /// With `values`, the region's final values are still elsewhere (a register tile parked
+    /// in a local array) and the marker stands for storing them: a fused epilogue then reads
+    /// them from there and stores the anchor's output only if something else reads it,
+    /// saving the round trip through the output; without an epilogue the marker becomes
+    /// the copy (`expandingFinalizedValues`).
+    case finalized(BufferRef, start: IndexExpr, count: IndexExpr, stride: Int, alignment: Int, values: FinalizedValues? = nil)
     /// A kernel-local array of `count` floats (one row of attention scores, a packed panel),
     /// named like a buffer; aligned to the target's vector size.
     case localArray(BufferRef, count: Int)
@@ -239,4 +244,19 @@ public struct Kernel: Hashable, Sendable {
         self.body = body
         self.tasks = tasks
     }
+}
+
+/// Where a finalized region's values are until stored: element `i` of the region is
+/// `buffer[start + i]` (consecutive, whatever the region's stride).
+public struct FinalizedValues: Hashable, Sendable {
+    public var buffer: BufferRef
+    public var start: IndexExpr
+
+    public init(buffer: BufferRef, start: IndexExpr) {
+        self.buffer = buffer
+        self.start = start
+    }
+
+    /// The value of the region's element `offset`.
+    func value(at offset: IndexExpr) -> ValueExpr { .load(buffer, start + offset) }
 }

@@ -99,17 +99,32 @@ extension Stmt {
     func finalizedRegions(of buffer: BufferRef) -> [(count: IndexExpr, stride: Int, alignment: Int)] {
         var regions: [(count: IndexExpr, stride: Int, alignment: Int)] = []
         visit(statement: { stmt in
-            if case .finalized(buffer, _, let count, let stride, let alignment) = stmt { regions.append((count, stride, alignment)) }
+            if case .finalized(buffer, _, let count, let stride, let alignment, _) = stmt { regions.append((count, stride, alignment)) }
         })
         return regions
     }
 
     /// This statement with each `finalized` marker of `buffer` replaced by what `expand`
-    /// returns for its region (start, count, stride); markers of other buffers are kept.
-    func expandingFinalized(_ buffer: BufferRef, _ expand: @escaping (IndexExpr, IndexExpr, Int) -> [Stmt]) -> [Stmt] {
+    /// returns for its region (start, count, stride, where its values are if not yet in
+    /// `buffer`); markers of other buffers are kept.
+    func expandingFinalized(_ buffer: BufferRef, _ expand: @escaping (IndexExpr, IndexExpr, Int, FinalizedValues?) -> [Stmt]) -> [Stmt] {
         KernelWalker(replace: { stmt in
-            guard case .finalized(buffer, let start, let count, let stride, _) = stmt else { return nil }
-            return expand(start, count, stride)
+            guard case .finalized(buffer, let start, let count, let stride, _, let values) = stmt else { return nil }
+            return expand(start, count, stride, values)
+        }).walk(self)
+    }
+
+    /// This statement with each marker whose values are elsewhere preceded by their copy into
+    /// its buffer (the marker itself kept, without them): where no fused epilogue takes them.
+    func expandingFinalizedValues() -> [Stmt] {
+        KernelWalker(replace: { stmt in
+            guard case .finalized(let buffer, let start, let count, let stride, let alignment, let values?) = stmt else { return nil }
+            return [
+                .loop(variable: "fcopy", lower: 0, upper: count, schedule: stride == 1 ? .vectorized : .serial, body: [
+                    .store(buffer, start + .v("fcopy") * .constant(stride), values.value(at: .v("fcopy"))),
+                ]),
+                .finalized(buffer, start: start, count: count, stride: stride, alignment: alignment),
+            ]
         }).walk(self)
     }
 }

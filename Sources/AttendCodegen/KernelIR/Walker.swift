@@ -39,8 +39,9 @@ struct KernelWalker {
         case .when(let c, let then, let otherwise): rebuilt = .when(walk(c), then: walk(then), otherwise: walk(otherwise))
         case .call(let name, let buffers, let sizes): rebuilt = .call(name, buffers: buffers, sizes: sizes.map(walk))
         case .comment, .localArray, .runParallel: rebuilt = stmt
-        case .finalized(let buffer, let start, let count, let stride, let alignment):
-            rebuilt = .finalized(buffer, start: walk(start), count: walk(count), stride: stride, alignment: alignment)
+        case .finalized(let buffer, let start, let count, let stride, let alignment, let values):
+            rebuilt = .finalized(buffer, start: walk(start), count: walk(count), stride: stride, alignment: alignment,
+                                 values: values.map { FinalizedValues(buffer: $0.buffer, start: walk($0.start)) })
         case .declareVector(let name, let width, let v): rebuilt = .declareVector(name, width: width, walk(v))
         case .assignVector(let name, let v): rebuilt = .assignVector(name, walk(v))
         case .storeVector(let buffer, let i, let v, let width, let aligned):

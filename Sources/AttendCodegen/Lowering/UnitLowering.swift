@@ -68,6 +68,9 @@ struct UnitLowering {
         do { body = try lowering(context) } catch { throw error.located(at: anchor.location) }
         let accumulating = schedule.accumulating.contains(position)
         let members = Array(unit.nodes.dropFirst())
+        // Regions whose values a lowering still holds elsewhere are copied into the output
+        // where no epilogue runs on them (the copy's stores then take any scalar epilogue).
+        if !accumulating { body = body.flatMap { $0.expandingFinalizedValues() } }
         if !accumulating && !members.isEmpty && body.contains(where: { $0.accessesVectors(of: Set(outputs)) }) {
             // Epilogues rewrite scalar stores; a lowering that stores vectors must finalize regions instead.
             throw .error("internal: the kernel of '\(anchor.op.name)' stores vectors but does not finalize regions for its epilogue",
@@ -116,17 +119,21 @@ struct UnitLowering {
             let accumulator = buffers.ref(storage.buffer(anchor.outputs[0]), role: .output, count: count)
             let reductions = unit.nodes.dropFirst().filter { schedule.reductionWindow(graph.nodes[$0]) != nil }
             emitted = emitted.flatMap { stmt in
-                stmt.expandingFinalized(outputs[0]) { start, regionCount, stride in
+                stmt.expandingFinalized(outputs[0]) { start, regionCount, stride, values in
+                    // Values held elsewhere are read from there, and the anchor's output is
+                    // stored only if something outside the kernel reads it.
+                    let value = { (offset: IndexExpr, element: IndexExpr) -> ValueExpr in values?.value(at: offset) ?? .load(accumulator, element) }
+                    let storeAnchor = values != nil && !schedule.accumulatorsOnly.contains(anchor.outputs[0])
                     let variable = "f\(site)"
                     if reductions.isEmpty {
                         let element = start + .v(variable) * .constant(stride)
                         var scalars: [ValueID: ValueExpr] = [:]
-                        let body = epilogue(members: members, output: anchor.outputs[0], index: element, value: .load(accumulator, element),
-                                            site: &site, buffers: &buffers, storeAnchor: false, scalars: &scalars)
+                        let body = epilogue(members: members, output: anchor.outputs[0], index: element, value: value(.v(variable), element),
+                                            site: &site, buffers: &buffers, storeAnchor: storeAnchor, scalars: &scalars)
                         return [.loop(variable: variable, lower: 0, upper: regionCount, schedule: stride == 1 ? .vectorized : .serial, body: body)]
                     }
-                    return windowedEpilogue(unit, reductions: reductions, start: start, count: regionCount, accumulator: accumulator,
-                                            site: &site, buffers: &buffers)
+                    return windowedEpilogue(unit, reductions: reductions, start: start, count: regionCount, value: value,
+                                            storeAnchor: storeAnchor, site: &site, buffers: &buffers)
                 }
             }
         }
@@ -180,15 +187,19 @@ struct UnitLowering {
     /// The epilogue over whole reduction windows of a finalized region: per window, each
     /// element's epilogue, with every fused reduction accumulating the value it reduces,
     /// then each reduction's result stored (the region starts on a window boundary).
+    /// `value(offset, element)` is the anchor's value at the region's element `offset`, at
+    /// `element` of its output; with `storeAnchor`, that output is stored where read outside.
     private func windowedEpilogue(_ unit: KernelSchedule.Unit, reductions: [Int], start: IndexExpr, count: IndexExpr,
-                                  accumulator: BufferRef, site: inout Int, buffers: inout Buffers) -> [Stmt] {
+                                  value: (IndexExpr, IndexExpr) -> ValueExpr, storeAnchor: Bool, site: inout Int,
+                                  buffers: inout Buffers) -> [Stmt] {
         let anchor = graph.nodes[unit.anchor]
         guard let window = schedule.reductionWindow(graph.nodes[reductions[0]]) else { return [] }
         let outer = "fw\(site)", inner = "fj\(site)"
-        let element = start + .v(outer) * .constant(window) + .v(inner)
+        let offset = IndexExpr.v(outer) * .constant(window) + .v(inner)
+        let element = start + offset
         var scalars: [ValueID: ValueExpr] = [:]
-        var body = epilogue(members: Array(unit.nodes.dropFirst()), output: anchor.outputs[0], index: element, value: .load(accumulator, element),
-                            site: &site, buffers: &buffers, storeAnchor: false, scalars: &scalars)
+        var body = epilogue(members: Array(unit.nodes.dropFirst()), output: anchor.outputs[0], index: element, value: value(offset, element),
+                            site: &site, buffers: &buffers, storeAnchor: storeAnchor, scalars: &scalars)
         var before: [Stmt] = [], after: [Stmt] = []
         var sums: [String] = [], maxima: [String] = []
         for (k, index) in reductions.enumerated() {

@@ -31,6 +31,10 @@ public struct KernelSchedule: Sendable {
     public internal(set) var concatenations: Set<ValueID> = []
     /// Values with a buffer of their own (not views, not group-internal values nobody else reads).
     public internal(set) var materialized: Set<ValueID> = []
+    /// Accumulating anchors' outputs that nothing outside their kernel reads: their buffer
+    /// only holds sums until the epilogue takes them, so values a lowering hands over
+    /// elsewhere (`FinalizedValues`) need not be stored there.
+    public internal(set) var accumulatorsOnly: Set<ValueID> = []
     /// When each value is needed, in unit positions: what each unit reads (views resolved
     /// to the values they view) and stores. A slice of a concatenation assembled in place
     /// lives in the concatenation's buffer: its writer writes, and its readers read, that too.

@@ -14,10 +14,12 @@ extension KernelSchedule {
                 for output in graph.nodes[index].outputs {
                     let accumulator = index == unit.anchor && accumulating.contains(position)
                     let readOutside = (readBy.readers[output] ?? []).contains { $0 != position }
-                    if unit.nodes.count == 1 || readOutside || accumulator || graphOutputs.contains(output) || slice[output] != nil {
+                    let needed = unit.nodes.count == 1 || readOutside || graphOutputs.contains(output) || slice[output] != nil
+                    if needed || accumulator {
                         materialized.insert(output)
                         writes[position].append(output)
                     }
+                    if accumulator && !needed { accumulatorsOnly.insert(output) }
                 }
             }
         }

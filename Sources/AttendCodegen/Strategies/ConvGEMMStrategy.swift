@@ -178,7 +178,7 @@ struct ConvGEMMStrategy: KernelStrategy {
         // reduction blocks keep them, else one slot.
         let kBlocks = tiling.kBlocks
         let slotBase = kBlocks > 1 ? (.v("ob") - .v("obegin")) * c(rows * columns) : IndexExpr.constant(0)
-        let slots = kBlocks > 1 ? tiling.panelsPerGroup : (g.storesThroughBuffer(columns: columns) ? 1 : 0)
+        let slots = kBlocks > 1 ? tiling.panelsPerGroup : (g.storesThroughBuffer(columns: columns, finalizing: !tiling.wholePlanes) ? 1 : 0)
         if slots > 0 { body.append(.localArray(partial, count: slots * rows * columns)) }
         let slot = { (i: Int, v: Int) -> IndexExpr in slotBase + c(i * columns + v * tile.width) }
         let keep = tile.storeAccumulators(to: partial, at: slot)
