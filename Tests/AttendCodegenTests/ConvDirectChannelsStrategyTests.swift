@@ -5,8 +5,8 @@ import Testing
 
 /// Direct convolutions with output channels along the vectors, against the interpreter:
 /// a stem-like 7x7 stride-2 convolution on three channels, stride 1 and 2, dilation, no
-/// padding, tiles running past the end of their output row, a last panel past the channel
-/// count, batches, the reduction in several blocks of input channels, and fused epilogues
+/// padding, whole tiles and tiles running past the end of their output row, a last panel
+/// past the channel count, batches, the reduction in several blocks of input channels, and fused epilogues
 /// (a residual add, with tasks over runs of rows; global pooling, with tasks over whole
 /// planes); for the portable target (4-lane vectors) and the native one.
 struct ConvDirectChannelsStrategyTests {
@@ -19,6 +19,8 @@ struct ConvDirectChannelsStrategyTests {
         ("5x5 without padding", 6, 13, 2, 5, 1, 0, 1, 2),
         // 72 input channels of 9 taps: several blocks of input channels on both targets.
         ("3x3 on 7x7, reduction in blocks", 72, 7, 8, 3, 1, 1, 1, 2),
+        // Rows of 30 pixels: whole tiles (stored unrolled) and a partial one on both targets.
+        ("3x3 on 30x30, whole tiles", 16, 30, 2, 3, 1, 1, 1, 1),
     ]
 
     /// The strategy for every convolution it can take, cheaper or not.
