@@ -97,7 +97,8 @@ public struct CPrinter: KernelPrinter {
         "attend_store\(aligned ? "a" : "")_f32x\(width)(\(buffer.name) + \(index), \(value));"
     }
     /// For reading, kept in every cache level.
-    public func prefetch(_ buffer: BufferRef, at index: String) -> String { "__builtin_prefetch(\(buffer.name) + \(index), 0, 3);" }
+    /// Into L2 (`Stmt.prefetch`): locality 2 prints as `prefetcht1` on x86.
+    public func prefetch(_ buffer: BufferRef, at index: String) -> String { "__builtin_prefetch(\(buffer.name) + \(index), 0, 2);" }
 
     // MARK: Expressions
 

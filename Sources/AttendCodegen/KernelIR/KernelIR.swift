@@ -204,7 +204,10 @@ public indirect enum Stmt: Hashable, Sendable {
     /// Stores a vector's lanes to `width` consecutive elements from `buffer[index]`.
     case storeVector(BufferRef, IndexExpr, VectorExpr, width: Int, aligned: Bool)
     /// A hint that the cache line holding `buffer[index]` is read soon (weights streaming
-    /// from memory while the current ones are in use); computes nothing. `index` must lie
+    /// from memory while the current ones are in use), to be fetched into L2, not L1: the
+    /// next block of a register-tiled product's weights is as large as the current one,
+    /// which fills half of L1 (measured against fetching into L1: 0.95-0.98x the time on
+    /// the 3x3 512x7x7 layer, 0.98-0.99x on se_resnet). Computes nothing; `index` must lie
     /// within the buffer.
     case prefetch(BufferRef, IndexExpr)
     /// Runs `Kernel.tasks[task]` on the thread pool and waits for it to finish: a top-level
