@@ -57,22 +57,13 @@ struct ChannelVectorTile {
     /// transposed (channel j of the panel, pixels p0 ..< p0 + pcount), through the tile buffer.
     func finish(slot: IndexExpr, blocks: Int) -> [Stmt] {
         let columns = tile.columns
-        let row = (IndexExpr.v("n") * c(outChannels) + .v("oc") + .v("j")) * c(pixels) + .v("p0")
-        // A whole tile's pixels of a channel are stored one by one, unrolled: in a loop of
-        // `pcount` iterations, each strided element cost a compare, a branch and index
-        // arithmetic besides its load and store (a third of the 7x7 stem's time).
-        let whole: [Stmt] = [.loop(variable: "j", lower: 0, upper: c(columns), schedule: .serial, body: (0..<tile.rows).map { i in
-            .store(output, row + c(i), .load(Self.tileBuffer, c(i * columns) + .v("j")))
-        })]
-        let part: [Stmt] = [
+        let store = tile.storeAccumulators(to: Self.tileBuffer) { i, v in c(i * columns + v * tile.width) } + [
             .loop(variable: "j", lower: 0, upper: .v("jn"), schedule: .serial, body: [
                 .loop(variable: "i", lower: 0, upper: .v("pcount"), schedule: .vectorized, body: [
-                    .store(output, row + .v("i"), .load(Self.tileBuffer, .v("i") * c(columns) + .v("j"))),
+                    .store(output, (.v("n") * c(outChannels) + .v("oc") + .v("j")) * c(pixels) + .v("p0") + .v("i"),
+                           .load(Self.tileBuffer, .v("i") * c(columns) + .v("j"))),
                 ]),
             ]),
-        ]
-        let store = tile.storeAccumulators(to: Self.tileBuffer) { i, v in c(i * columns + v * tile.width) } + [
-            .when(.and(.equal(.v("pcount"), c(tile.rows)), .equal(.v("jn"), c(columns))), then: whole, otherwise: part),
         ]
         guard blocks > 1 else { return store }
         let park = tile.storeAccumulators(to: Self.partials) { i, v in partialSlot(slot, i, v) }
