@@ -21,7 +21,11 @@ public enum CGenerator {
     }
 
     /// The program with a choice among `strategies` (tests pin one strategy this way).
-    public static func generate(_ graph: Graph, target: Target, strategies available: [any KernelStrategy]) throws(Diagnostic) -> CProgram {
+    /// `sharingFunctions`: run-time kernels that differ only in sizes and scales share one
+    /// function taking those as arguments (`Kernel.sharingFunctions`); tests turn it off to
+    /// compare against one function per distinct kernel.
+    public static func generate(_ graph: Graph, target: Target, strategies available: [any KernelStrategy],
+                                sharingFunctions: Bool = true) throws(Diagnostic) -> CProgram {
         let stem = Naming.stem(graph.name)
         let printer = CPrinter()
         var graph = graph
@@ -30,7 +34,7 @@ public enum CGenerator {
         let storage = Storage(graph, schedule: schedule)
         let units = UnitLowering(graph: graph, schedule: schedule, storage: storage)
         var functions = KernelFunctions(printer: printer, prefix: stem + "_")
-        var steps: [RunStep] = []
+        var lowered: [(kernel: Kernel, arguments: [BufferLocation])] = []
         for (position, unit) in schedule.units.enumerated() {
             let (kernel, arguments) = try units.lower(unit, position: position)
             guard !arguments.contains(where: \.isAbsent) else {
@@ -38,7 +42,12 @@ public enum CGenerator {
                 throw .error("internal: kernel \(position) ('\(anchor.layer.isEmpty ? anchor.op.name : anchor.layer)') reads or writes a value with no planned storage",
                              at: anchor.location)
             }
-            steps.append(.call(function: functions.function(for: kernel, phase: .run), arguments: arguments))
+            lowered.append((kernel, arguments))
+        }
+        let kernels = lowered.map(\.kernel)
+        let shared = sharingFunctions ? Kernel.sharingFunctions(kernels) : kernels.map { ($0, []) }
+        var steps: [RunStep] = zip(shared, lowered).map { shared, lowered in
+            .call(function: functions.function(for: shared.kernel, phase: .run), arguments: lowered.arguments, scalars: shared.scalars)
         }
         steps += storage.finalCopies.map(RunStep.copy)
         let calls = steps.map(printer.runStep)
