@@ -30,9 +30,10 @@ struct SharedFunctionTests {
         // The same function but for its name; what all share (bounds, the scale) stays literal.
         var renamed = shared[1].kernel
         renamed.name = "a"
-        renamed.comment = "a"
+        renamed.comment = shared[0].kernel.comment
         #expect(renamed == shared[0].kernel)
         let text = CPrinter().kernel(shared[0].kernel)
+        #expect(text.hasPrefix("/* a (one function for 3 kernels: the sizes that differ are arguments) */"))
         #expect(text.contains("int64_t arg0, attend_pool *pool)"))
         #expect(text.contains("y[((i * arg0) + j)] = (x[((i * arg0) + j)] * 2.0f);"))
         #expect(text.contains("for (int64_t j = 0; j < 8; j++)"))

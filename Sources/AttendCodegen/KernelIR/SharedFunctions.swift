@@ -52,7 +52,8 @@ extension Kernel {
             for (column, position) in members.enumerated() {
                 var kernel = shared.kernel
                 kernel.name = kernels[position].name
-                kernel.comment = kernels[position].comment
+                // The function is printed with its first member's comment: say whom else it serves.
+                kernel.comment = kernels[position].comment + " (one function for \(members.count) kernels: the sizes that differ are arguments)"
                 result[position] = (kernel, shared.arguments(column))
             }
         }
