@@ -117,8 +117,9 @@ struct SharedFunctionTests {
         #expect(widths.allSatisfy { $0.scalars.isEmpty })
     }
 
-    /// A model whose channel attention repeats on two sizes: fewer kernel functions, the
-    /// same numbers as one function per kernel (bit for bit), and the interpreter's.
+    /// A model whose channel attention and folded batchnorms repeat on three sizes: fewer
+    /// kernel functions, the same numbers as one function per kernel (bit for bit), and the
+    /// interpreter's.
     @Test func aProgramWithSharedFunctionsComputesTheSameNumbers() throws {
         let graph = try CodegenTests.graph("""
             attend: 1
@@ -127,10 +128,13 @@ struct SharedFunctionTests {
               x: [1, 8, 6, 6]
             layers:
               - a: {op: conv2d, out: 8, kernel: 3, pad: 1, bias: false}
+              - bn1: batchnorm
               - se1: {op: se, rd_channels: 4}
               - b: {op: conv2d, out: 16, kernel: 3, pad: 1, stride: 2, bias: false}
+              - bn2: batchnorm
               - se2: {op: se, rd_channels: 4}
               - c: {op: conv2d, out: 32, kernel: 1, bias: false}
+              - bn3: batchnorm
               - se3: {op: se, rd_channels: 4}
 
             """)
@@ -140,6 +144,9 @@ struct SharedFunctionTests {
         let shared = try CGenerator.generate(graph, target: .portable)
         let apart = try CGenerator.generate(graph, target: .portable, strategies: KernelStrategies.allowed(on: .portable), sharingFunctions: false)
         #expect(functions(shared) < functions(apart), "no kernel function was shared")
+        // The batchnorms folded into weights of three sizes: one load-time function, its
+        // sizes in the derivation table.
+        #expect(shared.source.contains(" int64_t sizes[") && !apart.source.contains(" int64_t sizes["))
         #expect(shared.kernelCount == apart.kernelCount)
         let parameters = try Weights.initialize(graph, seed: 3)
         let inputs = try Weights.randomInputs(graph, seed: 3)

@@ -33,13 +33,16 @@
 /// printer outlines their parallel loops (which then capture the scalars with the buffers).
 extension Kernel {
     /// For each kernel in order, the kernel to print (the same one, but for name and comment,
-    /// for every member of a group) and the values its call passes for its scalars.
-    static func sharingFunctions(_ kernels: [Kernel]) -> [(kernel: Kernel, scalars: [ScalarArgument])] {
+    /// for every member of a group) and the values its call passes for its scalars. Kernels
+    /// of different `classes` (as the optimization level their buffers' sizes choose) never
+    /// share.
+    static func sharingFunctions(_ kernels: [Kernel], classes: (Kernel) -> Int = { _ in 0 }) -> [(kernel: Kernel, scalars: [ScalarArgument])] {
         let abstracted = kernels.map(Skeleton.init)
-        var groups: [Kernel: [Int]] = [:]
-        var order: [Kernel] = []
+        var groups: [GroupKey: [Int]] = [:]
+        var order: [GroupKey] = []
         for (position, skeleton) in abstracted.enumerated() {
-            guard let key = skeleton.key else { continue }
+            guard let kernel = skeleton.key else { continue }
+            let key = GroupKey(kernel: kernel, kind: classes(kernels[position]))
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(position)
         }
@@ -59,6 +62,11 @@ extension Kernel {
         }
         return result
     }
+}
+
+private struct GroupKey: Hashable {
+    var kernel: Kernel
+    var kind: Int
 }
 
 /// A literal of a kernel as the grouping compares it: float32 values by their bits (as the
