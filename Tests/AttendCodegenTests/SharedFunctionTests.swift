@@ -72,6 +72,14 @@ struct SharedFunctionTests {
         let strides = Kernel.sharingFunctions([Self.kernel("a", stride: 8, inner: .vectorized), Self.kernel("b", stride: 9, inner: .vectorized)])
         #expect(CPrinter().kernel(strides[1].kernel).contains("for (int64_t j = 0; j < 8; j++)"))
         #expect(strides.map(\.scalars) == [[.index(8)], [.index(9)]])
+        // A vectorized sum keeps even bounds that are expressions (they decide its order).
+        func sum(_ name: String, _ count: Int) -> Kernel {
+            Kernel(name: name, comment: name, parameters: [Kernel.Parameter(Self.x, .input, count: count), Kernel.Parameter(Self.y, .output, count: 1)],
+                   body: [.declare("s", .constant(0)),
+                          .loop(variable: "t", lower: 0, upper: .min(.constant(count), .v("n")), schedule: .vectorizedSum("s"), body: [.assign("s", .scalar("s") + .load(Self.x, .v("t")))]),
+                          .store(Self.y, 0, .scalar("s"))])
+        }
+        #expect(Kernel.sharingFunctions([sum("a", 16), sum("b", 32)]).allSatisfy { $0.scalars.isEmpty })
     }
 
     /// A divisor inside an innermost loop stays a literal (a division by a variable per

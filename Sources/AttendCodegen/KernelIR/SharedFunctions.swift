@@ -12,7 +12,8 @@
 /// index arithmetic) and every `ValueExpr.constant` (a scale such as a mean's divisor). A
 /// float32 parameter holds the same float32 the literal prints as, and the C code does the
 /// same operations on it (no fast-math: gcc folds nothing between literals that it would not
-/// fold exactly), so the numbers are bit for bit those of the specialized kernel.
+/// fold exactly); with the bounds of reductions kept (below), the numbers are bit for bit
+/// those of the specialized kernels.
 ///
 /// What stays a constant (never a parameter), because the C compiler needs it constant:
 /// - vector widths and alignment promises (types, part of the skeleton);
@@ -25,8 +26,8 @@
 ///   loop: by a constant, gcc multiplies by a reciprocal; by a variable it issues a hardware
 ///   division per element (tens of cycles, where a broadcast operand's index is `flat % n`).
 ///   Outside innermost loops a division runs once per row or task and may vary;
-/// - the bounds of an innermost vectorized loop when both are literals: its trip count
-///   (`Stmt.keepsTripCount`).
+/// - the bounds of an innermost vectorized loop when both are literals (its trip count), and
+///   of an innermost vectorized reduction (the order of its sum): `Stmt.keepsTripCount`.
 /// `Stmt.finalized` markers print nothing; they are dropped so they do not split a group.
 ///
 /// Kernels with outlined tasks are left alone: this runs on kernels as lowered, before the
@@ -230,16 +231,22 @@ private struct SharedFunction {
 
 extension Stmt {
     /// Whether a loop's bounds stay literals in a shared function: those of an innermost
-    /// loop the C compiler vectorizes (`vectorized`, `vectorizedReduction`) when both are
-    /// literals. With its trip count known gcc picks the vector width, unrolls and drops or
-    /// sizes the remainder loop; with a variable count it adds a run-time check and a scalar
-    /// remainder, which (measured on cbam_resnet) made the broadcast multiplications of the
-    /// attention gates 1.7-1.9x slower. Bounds that are already expressions of variables (a
-    /// clamped tail, a range of a task) vary.
+    /// loop the C compiler vectorizes (`vectorized`) when both are literals, and always those
+    /// of an innermost vectorized reduction (`vectorizedReduction`).
+    ///
+    /// With its trip count known gcc picks the vector width, unrolls and drops or sizes the
+    /// remainder loop; with a variable count it adds a run-time check and a scalar remainder,
+    /// which (measured on cbam_resnet) made the broadcast multiplications of the attention
+    /// gates 1.7-1.9x slower. Other bounds (a clamped tail, a task's range) vary. A
+    /// reduction's bounds also decide how gcc splits the sum into lanes and remainder, that is
+    /// the order of the additions: with them as arguments the sums of the mean pools rounded
+    /// differently (se_resnet's logits moved by 2e-8), so they stay literals and a shared
+    /// function computes the numbers of the kernels it replaces, bit for bit.
     static func keepsTripCount(_ lower: IndexExpr, _ upper: IndexExpr, _ schedule: LoopSchedule, innermost: Bool) -> Bool {
-        guard innermost, case .constant = lower, case .constant = upper else { return false }
+        guard innermost else { return false }
         switch schedule {
-        case .vectorized, .vectorizedReduction: return true
+        case .vectorizedReduction: return true
+        case .vectorized: if case .constant = lower, case .constant = upper { return true } else { return false }
         case .serial, .parallel: return false
         }
     }
