@@ -48,10 +48,11 @@ enum CBackendHarness {
     /// Builds and runs `graph` in C on these parameters and inputs; returns outputs by name.
     static func run(_ graph: Graph, parameters: [String: Tensor], inputs: [String: Tensor],
                     flags: [String] = flags, compiler: String? = nil, threads: Int = 2, target: Target = .portable,
-                    strategies: [any KernelStrategy]? = nil) throws -> [String: Tensor] {
+                    strategies: [any KernelStrategy]? = nil, sharingFunctions: Bool = true) throws -> [String: Tensor] {
         let directory = folder()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let program = try strategies.map { try CGenerator.generate(graph, target: target, strategies: $0) } ?? CGenerator.generate(graph, target: target)
+        let program = try CGenerator.generate(graph, target: target, strategies: strategies ?? KernelStrategies.allowed(on: target),
+                                              sharingFunctions: sharingFunctions)
         var build = try CBuild(target: target)
         build.flags = flags + target.compilerFlags
         if let compiler { build.compiler = compiler }

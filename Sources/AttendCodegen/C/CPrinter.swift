@@ -19,6 +19,7 @@ public struct CPrinter: KernelPrinter {
         if !kernel.tasks.isEmpty {
             lines.append("typedef struct {")
             for parameter in kernel.parameters { lines.append("    \(declaration(parameter));") }
+            for scalar in kernel.scalars { lines.append("    \(declaration(scalar));") }
             lines.append("} \(context(kernel));")
             for (number, task) in kernel.tasks.enumerated() { lines += outlined(task, number: number, of: kernel) }
         }
@@ -32,9 +33,10 @@ public struct CPrinter: KernelPrinter {
     /// The declaration of an external kernel, for the file that calls it.
     public func prototype(_ kernel: Kernel) -> String { "ATTEND_KERNEL \(signature(kernel));" }
 
-    /// Its buffers in order (inputs and weights read-only), then the thread pool its tasks run on.
+    /// Its buffers in order (inputs and weights read-only), its scalars, then the thread pool
+    /// its tasks run on.
     public func signature(_ kernel: Kernel) -> String {
-        "void \(kernel.name)(\((kernel.parameters.map(declaration) + ["attend_pool *pool"]).joined(separator: ", ")))"
+        "void \(kernel.name)(\((kernel.parameters.map(declaration) + kernel.scalars.map(declaration) + ["attend_pool *pool"]).joined(separator: ", ")))"
     }
 
     private func taskName(_ number: Int, of kernel: Kernel) -> String { "\(kernel.name)_task\(number)" }
@@ -47,8 +49,11 @@ public struct CPrinter: KernelPrinter {
         for parameter in task.captures {
             lines.append("    \(declaration(parameter)) = context->\(parameter.buffer.name);")
         }
+        for scalar in task.scalars {
+            lines.append("    const \(declaration(scalar)) = context->\(scalar.name);")
+        }
         // A kernel with several parallel loops gives each task every buffer; not all use all.
-        lines.append("    " + task.captures.map { "(void)\($0.buffer.name);" }.joined(separator: " "))
+        lines.append("    " + (task.captures.map(\.buffer.name) + task.scalars.map(\.name)).map { "(void)\($0);" }.joined(separator: " "))
         lines.append("    for (int64_t \(task.variable) = begin; \(task.variable) < end; \(task.variable)++) {")
         lines += statements(task.body, depth: 2, in: kernel)
         lines.append("    }")
@@ -57,13 +62,21 @@ public struct CPrinter: KernelPrinter {
     }
 
     public func runParallel(task number: Int, of kernel: Kernel, lower: String, upper: String) -> [String] {
-        let captured = kernel.tasks[number].captures.map(\.buffer.name).joined(separator: ", ")
+        let task = kernel.tasks[number]
+        let captured = (task.captures.map(\.buffer.name) + task.scalars.map(\.name)).joined(separator: ", ")
         return ["{ \(context(kernel)) context = { \(captured) };",
                 "  attend_parallel_for(pool, \(lower), \(upper), \(taskName(number, of: kernel)), &context); }"]
     }
 
     private func declaration(_ parameter: Kernel.Parameter) -> String {
         parameter.role == .output ? "float *restrict \(parameter.buffer.name)" : "const float *restrict \(parameter.buffer.name)"
+    }
+
+    private func declaration(_ scalar: ScalarParameter) -> String {
+        switch scalar.kind {
+        case .index: "int64_t \(scalar.name)"
+        case .float: "float \(scalar.name)"
+        }
     }
 
     // MARK: Statements
@@ -193,10 +206,18 @@ public struct CPrinter: KernelPrinter {
     /// A line of `run`: a kernel called on its buffers and the model's pool, or an output copied.
     public func runStep(_ step: RunStep) -> String {
         switch step {
-        case .call(let function, let arguments):
-            "    \(function)(\((arguments.map(location) + ["m->pool"]).joined(separator: ", ")));"
+        case .call(let function, let arguments, let scalars):
+            "    \(function)(\((arguments.map(location) + scalars.map(scalar) + ["m->pool"]).joined(separator: ", ")));"
         case .copy(let copy):
             "    memcpy(\(location(.output(copy.output))), \(location(copy.source)), sizeof(float) * \(copy.count));"
+        }
+    }
+
+    /// A number passed to a kernel's scalar parameter: the literal the kernel would have held.
+    public func scalar(_ argument: ScalarArgument) -> String {
+        switch argument {
+        case .index(let value): indexConstant(value)
+        case .float(let value): floatConstant(value)
         }
     }
 

@@ -33,12 +33,16 @@ struct KernelFunctions {
         var named = kernel
         named.name = prefix + kernel.name
         nameByCode[code] = named.name
-        let optimization: CSourceFile.Optimization = switch phase {
-        case .run: .run
-        case .load: kernel.parameters.allSatisfy { $0.count <= Self.smallLoadElements } ? .loadTime : .loadTimeBulk
-        }
-        printed.append((printer.kernel(named, external: true), printer.prototype(named), optimization))
+        printed.append((printer.kernel(named, external: true), printer.prototype(named), Self.optimization(of: kernel, phase: phase)))
         return named.name
+    }
+
+    /// How hard the C compiler works on `kernel`.
+    static func optimization(of kernel: Kernel, phase: Phase) -> CSourceFile.Optimization {
+        switch phase {
+        case .run: .run
+        case .load: kernel.parameters.allSatisfy { $0.count <= smallLoadElements } ? .loadTime : .loadTimeBulk
+        }
     }
 
     /// Load-time kernels on buffers of at most this many floats (the per-channel vectors of a

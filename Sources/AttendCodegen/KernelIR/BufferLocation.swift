@@ -42,9 +42,9 @@ public struct BufferCopy: Hashable, Sendable {
     }
 }
 
-/// One step of a model's run, in order: a kernel function called on buffers, or an output
-/// copied from where its value lives.
+/// One step of a model's run, in order: a kernel function called on buffers (and the numbers
+/// a function shared by several kernels takes), or an output copied from where its value lives.
 public enum RunStep: Hashable, Sendable {
-    case call(function: String, arguments: [BufferLocation])
+    case call(function: String, arguments: [BufferLocation], scalars: [ScalarArgument] = [])
     case copy(BufferCopy)
 }

@@ -236,14 +236,18 @@ public struct Kernel: Hashable, Sendable {
     /// What the kernel computes, e.g. the layers it covers; printed as a comment (sanitized).
     public var comment: String
     public var parameters: [Parameter]
+    /// Numbers the kernel takes after its buffers (empty unless `sharingFunctions` made the
+    /// kernel serve several shapes).
+    public var scalars: [ScalarParameter]
     public var body: [Stmt]
     /// The parallel loops outlined from `body` (empty until `outliningParallelLoops`).
     public var tasks: [ParallelTask]
 
-    public init(name: String, comment: String, parameters: [Parameter], body: [Stmt], tasks: [ParallelTask] = []) {
+    public init(name: String, comment: String, parameters: [Parameter], scalars: [ScalarParameter] = [], body: [Stmt], tasks: [ParallelTask] = []) {
         self.name = name
         self.comment = comment
         self.parameters = parameters
+        self.scalars = scalars
         self.body = body
         self.tasks = tasks
     }
@@ -262,4 +266,24 @@ public struct FinalizedValues: Hashable, Sendable {
 
     /// The value of the region's element `offset`.
     func value(at offset: IndexExpr) -> ValueExpr { .load(buffer, start + offset) }
+}
+
+/// A number a kernel is called with besides its buffers: a size, stride or offset (an index,
+/// which the body reads as `IndexExpr.variable(name)`) or a float32 value (a scale, which the
+/// body reads as `ValueExpr.scalar(name)`). One kernel function then serves kernels that
+/// differ only in these numbers (`Kernel.sharingFunctions`).
+public struct ScalarParameter: Hashable, Sendable {
+    public enum Kind: Hashable, Sendable { case index, float }
+    public var name: String
+    public var kind: Kind
+    public init(_ name: String, _ kind: Kind) {
+        self.name = name
+        self.kind = kind
+    }
+}
+
+/// The value a call passes for a `ScalarParameter`.
+public enum ScalarArgument: Hashable, Sendable {
+    case index(Int)
+    case float(Double)
 }

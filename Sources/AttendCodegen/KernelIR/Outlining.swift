@@ -10,13 +10,16 @@ public struct ParallelTask: Hashable, Sendable {
     /// The kernel parameters the task sees (its context): every one of them, since a kernel's
     /// tasks share one context (not every task uses every buffer).
     public var captures: [Kernel.Parameter]
+    /// The kernel's scalar parameters, which the context carries after the buffers.
+    public var scalars: [ScalarParameter]
 
-    public init(variable: String, lower: IndexExpr, upper: IndexExpr, body: [Stmt], captures: [Kernel.Parameter]) {
+    public init(variable: String, lower: IndexExpr, upper: IndexExpr, body: [Stmt], captures: [Kernel.Parameter], scalars: [ScalarParameter] = []) {
         self.variable = variable
         self.lower = lower
         self.upper = upper
         self.body = body
         self.captures = captures
+        self.scalars = scalars
     }
 }
 
@@ -30,7 +33,7 @@ extension Kernel {
         var outlined = self
         outlined.body = body.map { stmt in
             guard case .loop(let variable, let lower, let upper, .parallel, let loopBody) = stmt else { return stmt }
-            outlined.tasks.append(ParallelTask(variable: variable, lower: lower, upper: upper, body: loopBody, captures: parameters))
+            outlined.tasks.append(ParallelTask(variable: variable, lower: lower, upper: upper, body: loopBody, captures: parameters, scalars: scalars))
             return .runParallel(task: outlined.tasks.count - 1)
         }
         return outlined
