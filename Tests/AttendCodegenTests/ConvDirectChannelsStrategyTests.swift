@@ -26,17 +26,23 @@ struct ConvDirectChannelsStrategyTests {
     /// The strategy for every convolution it can take, cheaper or not.
     static let pinned: [any KernelStrategy] = [ConvDirectChannelsStrategy(onlyWhenCheaper: false)]
 
+    /// The pinned strategy takes the spec's convolution on `target`, and the C agrees with the
+    /// interpreter.
+    static func expectTakenAndAgreeing(_ spec: String, target: Target, _ label: String) throws {
+        let graph = try ConvGEMMStrategyTests.optimized(spec)
+        var planned = graph
+        let selection = try StrategySelection(&planned, target: target, strategies: pinned)
+        #expect(selection.plans.values.contains { $0.strategy == "direct-channels" }, "\(label)")
+        try CBackendHarness.expectAgreement(graph, threads: 3, target: target, strategies: pinned)
+    }
+
     @Test(arguments: cases.map(\.0))
     func agreesWithTheInterpreter(_ name: String) throws {
         let c = try #require(Self.cases.first { $0.0 == name })
         for target in ConvGEMMStrategyTests.targets {
             for epilogue in ["residual", "pool"] {
-                let spec = ConvChannelVectorStrategyTests.spec(c, width: target.vectorWidth, epilogue: epilogue)
-                var graph = try ConvGEMMStrategyTests.optimized(spec)
-                let selection = try StrategySelection(&graph, target: target, strategies: Self.pinned)
-                #expect(selection.plans.values.contains { $0.strategy == "direct-channels" }, "\(name) on \(target)")
-                try CBackendHarness.expectAgreement(try ConvGEMMStrategyTests.optimized(spec), threads: 3, target: target,
-                                                    strategies: Self.pinned)
+                try Self.expectTakenAndAgreeing(ConvChannelVectorStrategyTests.spec(c, width: target.vectorWidth, epilogue: epilogue),
+                                                target: target, "\(name) on \(target)")
             }
         }
     }
@@ -58,11 +64,7 @@ struct ConvDirectChannelsStrategyTests {
                       - act: relu
 
                     """
-                var graph = try ConvGEMMStrategyTests.optimized(spec)
-                let selection = try StrategySelection(&graph, target: target, strategies: Self.pinned)
-                #expect(selection.plans.values.contains { $0.strategy == "direct-channels" }, "\(groups) groups on \(target)")
-                try CBackendHarness.expectAgreement(try ConvGEMMStrategyTests.optimized(spec), threads: 3, target: target,
-                                                    strategies: Self.pinned)
+                try Self.expectTakenAndAgreeing(spec, target: target, "\(groups) groups on \(target)")
             }
         }
     }
