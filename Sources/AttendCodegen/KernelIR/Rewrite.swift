@@ -115,10 +115,12 @@ extension Stmt {
     }
 
     /// This statement with each marker whose values are elsewhere preceded by their copy into
-    /// its buffer (the marker itself kept, without them): where no fused epilogue takes them.
-    func expandingFinalizedValues() -> [Stmt] {
+    /// its buffer (the marker itself kept, without them): where no fused epilogue takes them,
+    /// that is every marker but those of `epilogueBuffer` (so none survives lowering).
+    func expandingFinalizedValues(except epilogueBuffer: BufferRef? = nil) -> [Stmt] {
         KernelWalker(replace: { stmt in
-            guard case .finalized(let buffer, let start, let count, let stride, let alignment, let values?) = stmt else { return nil }
+            guard case .finalized(let buffer, let start, let count, let stride, let alignment, let values?) = stmt,
+                  buffer != epilogueBuffer else { return nil }
             return [
                 .loop(variable: "fcopy", lower: 0, upper: count, schedule: stride == 1 ? .vectorized : .serial, body: [
                     .store(buffer, start + .v("fcopy") * .constant(stride), values.value(at: .v("fcopy"))),

@@ -69,8 +69,9 @@ struct UnitLowering {
         let accumulating = schedule.accumulating.contains(position)
         let members = Array(unit.nodes.dropFirst())
         // Regions whose values a lowering still holds elsewhere are copied into the output
-        // where no epilogue runs on them (the copy's stores then take any scalar epilogue).
-        if !accumulating { body = body.flatMap { $0.expandingFinalizedValues() } }
+        // where no epilogue runs on them (the copy's stores then take any scalar epilogue);
+        // an accumulating unit's epilogue takes those of its first output below.
+        body = body.flatMap { $0.expandingFinalizedValues(except: accumulating ? outputs.first : nil) }
         if !accumulating && !members.isEmpty && body.contains(where: { $0.accessesVectors(of: Set(outputs)) }) {
             // Epilogues rewrite scalar stores; a lowering that stores vectors must finalize regions instead.
             throw .error("internal: the kernel of '\(anchor.op.name)' stores vectors but does not finalize regions for its epilogue",
