@@ -15,16 +15,25 @@ enum Accumulation {
     /// per `sumBlock` elements, then the partials. Loop variables are `prefix` and `prefix`b.
     static func accumulate(into accumulator: String, count: Int, prefix: String,
                            body: (IndexExpr, String) -> [Stmt]) -> [Stmt] {
+        accumulate(into: [accumulator], count: count, prefix: prefix) { t, targets in body(t, targets[0]) }
+    }
+
+    /// `accumulate` of several sums over the same range in one loop (each summed in the same
+    /// order as alone): `body(t, targets)` adds into the scalars named `targets`, one per
+    /// accumulator.
+    static func accumulate(into accumulators: [String], count: Int, prefix: String,
+                           body: (IndexExpr, [String]) -> [Stmt]) -> [Stmt] {
         if count <= sumBlock {
-            return [.loop(variable: prefix, lower: 0, upper: .constant(count), schedule: .vectorizedSum(accumulator), body: body(.v(prefix), accumulator))]
+            return [.loop(variable: prefix, lower: 0, upper: .constant(count), schedule: .vectorizedReduction(sums: accumulators, maxima: []),
+                          body: body(.v(prefix), accumulators))]
         }
-        let block = prefix + "b", partial = accumulator + "_part"
+        let block = prefix + "b", partials = accumulators.map { $0 + "_part" }
         let (lower, upper) = blockRange(.v(block), size: sumBlock, extent: count)
-        return [.loop(variable: block, lower: 0, upper: .constant(ceilDiv(count, sumBlock)), schedule: .serial, body: [
-            .declare(partial, .constant(0)),
-            .loop(variable: prefix, lower: lower, upper: upper, schedule: .vectorizedSum(partial), body: body(.v(prefix), partial)),
-            .assign(accumulator, .scalar(accumulator) + .scalar(partial)),
-        ])]
+        return [.loop(variable: block, lower: 0, upper: .constant(ceilDiv(count, sumBlock)), schedule: .serial,
+                      body: partials.map { .declare($0, .constant(0)) } + [
+            .loop(variable: prefix, lower: lower, upper: upper, schedule: .vectorizedReduction(sums: partials, maxima: []),
+                  body: body(.v(prefix), partials)),
+        ] + zip(accumulators, partials).map { .assign($0, .scalar($0) + .scalar($1)) })]
     }
 
     /// `accumulator += value` as a statement.

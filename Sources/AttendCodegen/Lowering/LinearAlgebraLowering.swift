@@ -8,8 +8,16 @@ enum LinearAlgebraLowering {
     /// row of A streams over it.
     static let columnBlock = 256
 
-    /// y = x W^T + b: parallel over output elements (row, j), each a dot product of a row
-    /// of x with a row of W (weight is [out, in], so both run contiguously over k).
+    /// Output features of one linear task: their dot products share each load of the input
+    /// row and stream that many weight rows at once, so a matrix-vector product (a
+    /// classifier at batch 1) keeps several memory streams in flight rather than one
+    /// (measured on a 2048->1000 classifier at batch 1: 0.64x the time of one row per task).
+    static let linearRows = 4
+
+    /// y = x W^T + b: parallel over groups of `linearRows` output features of one row of x,
+    /// each a dot product of that row with a row of W (weight is [out, in], so both run
+    /// contiguously over k), summed as alone. A short last group repeats the last feature's
+    /// row and does not store it.
     static func linear(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
         let x = context.inputs[0], y = context.outputs[0]
         let weight = try context.weight("weight")
@@ -18,20 +26,30 @@ enum LinearAlgebraLowering {
         let features = inShape.last ?? 1
         let out = context.outputShapes[0].last ?? 1
         let rows = ShapeRules.elementCount(Array(inShape.dropLast()))
-        let element = IndexExpr.v("rj")
-        let column = element % .constant(out)
-        let dot = Accumulation.accumulate(into: "acc", count: features, prefix: "k") { k, target in
-            [Accumulation.add(target, .load(x, .v("xrow") + k) * .load(weight, .v("wrow") + k))]
+        let width = min(linearRows, out), groups = Accumulation.ceilDiv(out, width)
+        let sums = (0..<width).map { "acc\($0)" }
+        let column = { (i: Int) -> IndexExpr in .v("j0") + .constant(i) }
+        let dot = Accumulation.accumulate(into: sums, count: features, prefix: "k") { k, targets in
+            let input = ValueExpr.load(x, .v("xrow") + k)
+            return targets.indices.map { i in Accumulation.add(targets[i], input * .load(weight, .v("wrow\(i)") + k)) }
         }
-        // The bias is added after the products, as the interpreter does.
-        let result: ValueExpr = bias.map { .scalar("acc") + .load($0, column) } ?? .scalar("acc")
-        return [.loop(variable: "rj", lower: 0, upper: .constant(rows * out), schedule: .parallel, body: [
-            .letIndex("xrow", element / .constant(out) * .constant(features)),
-            .letIndex("wrow", column * .constant(features)),
-            .declare("acc", .constant(0)),
-        ] + dot + [
-            .store(y, element, result),
-        ])]
+        var body: [Stmt] = [
+            .letIndex("xrow", .v("rg") / .constant(groups) * .constant(features)),
+            .letIndex("j0", .v("rg") % .constant(groups) * .constant(width)),
+        ]
+        for i in 0..<width {
+            let feature = out % width == 0 || i == 0 ? column(i) : .min(column(i), .constant(out - 1))
+            body += [.letIndex("wrow\(i)", feature * .constant(features)), .declare(sums[i], .constant(0))]
+        }
+        body += dot
+        let yrow = .v("rg") / .constant(groups) * .constant(out)
+        for i in 0..<width {
+            // The bias is added after the products, as the interpreter does.
+            let result: ValueExpr = bias.map { .scalar(sums[i]) + .load($0, column(i)) } ?? .scalar(sums[i])
+            let store = Stmt.store(y, yrow + column(i), result)
+            body.append(out % width == 0 || i == 0 ? store : .when(.less(column(i), .constant(out)), then: [store], otherwise: []))
+        }
+        return [.loop(variable: "rg", lower: 0, upper: .constant(rows * groups), schedule: .parallel, body: body)]
     }
 
     /// torch.matmul with broadcast batch dims. Parallel over (batch, row, column block);
