@@ -47,7 +47,7 @@ struct ConvChannelVectorStrategy: KernelStrategy {
         // copy per element) costs little against the products (outChannels / width FMAs each).
         guard g.groups == 1, g.outChannels % target.vectorWidth == 0, g.outChannels >= 8 * target.vectorWidth,
               let tile = RegisterTile.choose(rows: g.outPixels, columns: g.outChannels, target: target, fewerRows: true),
-              let pixelTile = RegisterTile.choose(rows: g.outChannels, columns: g.gridPixels, target: target) else { return nil }
+              let pixelTile = RegisterTile.choose(rows: g.outChannels, columns: g.gridPixels, target: target, edgeTiles: true) else { return nil }
         // Chosen where the padded work (pixels to whole tiles, channels to whole panels, plus
         // the patch copy) is less than that of pixels along the vectors (channels to whole
         // panels, the grid to whole vectors) by a margin the estimate misses, from
@@ -59,7 +59,7 @@ struct ConvChannelVectorStrategy: KernelStrategy {
         // 1x1 stride 2 to 28x28: 1.25x), so this must be estimated under 0.8x.
         let copyCost = 2.0 * Double(target.vectorWidth) / Double(g.outChannels)
         let work = Double(RegisterTile.roundUp(g.outPixels, tile.rows) * RegisterTile.roundUp(g.outChannels, tile.columns)) * (1 + copyCost)
-        let pixelWork = Double(RegisterTile.roundUp(g.outChannels, pixelTile.rows) * RegisterTile.roundUp(g.gridPixels, pixelTile.columns))
+        let pixelWork = Double(RegisterTile.roundUp(g.outChannels, pixelTile.rows) * pixelTile.paddedColumns(g.gridPixels))
         let windowed = g.kernel != [1, 1] || g.stride != [1, 1]
         let margin = windowed && g.outPixels <= 256 ? 1.0 : 0.8
         guard work < margin * pixelWork || !onlyWhenCheaper else { return nil }

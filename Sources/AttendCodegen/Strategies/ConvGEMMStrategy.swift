@@ -64,7 +64,7 @@ struct ConvGEMMStrategy: KernelStrategy {
         guard g.outHeight * g.outWidth >= target.vectorWidth else { return nil }
         // Grouped: each panel of output channels must lie in one group.
         guard let tile = RegisterTile.choose(rows: g.outChannels, columns: g.gridPixels, target: target,
-                                             rowsDividing: g.groups > 1 ? g.outPerGroup : nil) else { return nil }
+                                             rowsDividing: g.groups > 1 ? g.outPerGroup : nil, edgeTiles: true) else { return nil }
         // A fused reduction over windows of this node's output grid (global pooling of it or
         // of its epilogue's value).
         let wholePlanes = index.fusesWindowReduction(node)
@@ -100,7 +100,7 @@ struct ConvGEMMStrategy: KernelStrategy {
         }
         let tiling = Tiling(tile: tile, operand: operand, kBlock: kBlock, kBlocks: kBlocks, panelsPerGroup: panelsPerGroup,
                             groups: (panels + panelsPerGroup - 1) / panelsPerGroup, wholePlanes: wholePlanes)
-        var detail = "tile \(tile), k-block \(kBlock)"
+        var detail = "tile \(tile)" + (tile.edge(forColumns: g.gridPixels).map { ", edge tile \($0)" } ?? "") + ", k-block \(kBlock)"
         switch operand {
         case .shifted(let copy, _): detail += copy ? ", shifted rows of a padded copy" : ", shifted rows in place"
         case .patches: detail += ", packed patches"
@@ -169,11 +169,6 @@ struct ConvGEMMStrategy: KernelStrategy {
         func guarded(_ i: Int, _ stmts: [Stmt]) -> [Stmt] {
             hasEdgePanel && i > 0 ? [.when(validRow(i), then: stmts, otherwise: [])] : stmts
         }
-        let initial = tile.declareAccumulators { i, _ in
-            guard let bias else { return .broadcast(.constant(0), width: tile.width) }
-            let value = ValueExpr.load(bias, .v("oc") + c(i))
-            return .broadcast(hasEdgePanel && i > 0 ? .select(validRow(i), value, .constant(0)) : value, width: tile.width)
-        }
         // Partial sums (and tiles stored through a buffer): one slot per panel when several
         // reduction blocks keep them, else one slot.
         let kBlocks = tiling.kBlocks
@@ -193,23 +188,50 @@ struct ConvGEMMStrategy: KernelStrategy {
         case .patches:
             packing = g.packPatches(from: x, into: panel, columns: columns)
         }
-        let step = tile.step(a: { i in aRow(.v("k0") + .v("kk"), i) }, b: { v in
-            .load(panel, .v("kk") * c(columns) + c(v * tile.width), width: tile.width, aligned: true)
-        })
-        var panelBody: [Stmt] = [.letIndex("oc", .v("ob") * c(rows))] + initial
-        if kBlocks > 1 {
-            panelBody.append(.when(.less(0, .v("kb")), then: tile.assignAccumulators { i, v in
-                .load(partial, slot(i, v), width: tile.width, aligned: true)
-            }, otherwise: []))
+        // The products of one tile shape over this block of the reduction: accumulators start
+        // from the bias (or, after the first block, from the parked partial sums).
+        func products(_ t: RegisterTile) -> [Stmt] {
+            var stmts = t.declareAccumulators { i, _ in
+                guard let bias else { return .broadcast(.constant(0), width: t.width) }
+                let value = ValueExpr.load(bias, .v("oc") + c(i))
+                return .broadcast(hasEdgePanel && i > 0 ? .select(validRow(i), value, .constant(0)) : value, width: t.width)
+            }
+            if kBlocks > 1 {
+                stmts.append(.when(.less(0, .v("kb")), then: t.assignAccumulators { i, v in
+                    .load(partial, slot(i, v), width: t.width, aligned: true)
+                }, otherwise: []))
+            }
+            let step = t.step(a: { i in aRow(.v("k0") + .v("kk"), i) }, b: { v in
+                .load(panel, .v("kk") * c(columns) + c(v * t.width), width: t.width, aligned: true)
+            })
+            return stmts + [.loop(variable: "kk", lower: 0, upper: .v("kn"), schedule: .serial, body: step)]
         }
-        panelBody.append(.loop(variable: "kk", lower: 0, upper: .v("kn"), schedule: .serial, body: step))
-        if kBlocks > 1 {
+        var panelBody: [Stmt] = [.letIndex("oc", .v("ob") * c(rows))]
+        if let edge = tile.edge(forColumns: g.gridPixels) {
+            // The last tile of each map, narrower than a tile, runs on just the vectors it
+            // needs. Both shapes park their sums in the partial buffer (in the same slots), and
+            // one store (and fused epilogue) serves both; except where whole tiles are stored
+            // straight from their registers (one reduction block, no epilogue per tile).
+            let flush = g.storeTile(tile, to: y, through: partial, slot: slot, keep: [], guarded: guarded,
+                                    finalizing: !tiling.wholePlanes, throughBuffer: true)
+            let edgeProducts = products(edge) + edge.storeAccumulators(to: partial, at: slot)
+            if kBlocks == 1 && tiling.wholePlanes {
+                panelBody.append(.when(.less(c(edge.columns), .v("pcount")),
+                                       then: products(tile) + g.storeTile(tile, to: y, through: partial, slot: slot, keep: keep,
+                                                                          guarded: guarded, finalizing: false),
+                                       otherwise: edgeProducts + flush))
+            } else {
+                panelBody.append(.when(.less(c(edge.columns), .v("pcount")), then: products(tile) + keep, otherwise: edgeProducts))
+                panelBody += kBlocks > 1 ? [.when(.equal(.v("kb"), c(kBlocks - 1)), then: flush, otherwise: [])] : flush
+            }
+        } else if kBlocks > 1 {
             // The partial sums are parked after every block; after the last, the tile is
             // stored from there (one copy of the store code instead of a register path too).
             let flush = g.storeTile(tile, to: y, through: partial, slot: slot, keep: [], guarded: guarded,
                                     finalizing: !tiling.wholePlanes, throughBuffer: true)
-            panelBody += keep + [.when(.equal(.v("kb"), c(kBlocks - 1)), then: flush, otherwise: [])]
+            panelBody += products(tile) + keep + [.when(.equal(.v("kb"), c(kBlocks - 1)), then: flush, otherwise: [])]
         } else {
+            panelBody += products(tile)
             panelBody += g.storeTile(tile, to: y, through: partial, slot: slot, keep: keep, guarded: guarded, finalizing: !tiling.wholePlanes)
         }
         tileBody.append(.loop(variable: "kb", lower: 0, upper: c(kBlocks), schedule: .serial, body: [

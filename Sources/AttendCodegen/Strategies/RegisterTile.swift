@@ -33,9 +33,10 @@ struct RegisterTile: Hashable, Sendable, CustomStringConvertible {
     /// `maxVectors`, only tiles of at most that many vectors of columns. With
     /// `fillingRegisters`, as many accumulators as leave a register for each B vector and
     /// one for the broadcast (28 of 32 in 2 vectors), for steps whose A operand is read in
-    /// place and gains most from fewer loads per FMA.
+    /// place and gains most from fewer loads per FMA. With `edgeTiles`, the product runs its
+    /// last columns on an `edge` tile, and the estimate counts that.
     static func choose(rows: Int, columns: Int, target: Target, rowsDividing: Int? = nil, fewerRows: Bool = false,
-                       maxVectors: Int? = nil, fillingRegisters: Bool = false) -> RegisterTile? {
+                       maxVectors: Int? = nil, fillingRegisters: Bool = false, edgeTiles: Bool = false) -> RegisterTile? {
         let budget = accumulatorBudget(target), width = target.vectorWidth
         var candidates: [(tile: RegisterTile, cost: Double, traffic: Double)] = []
         // At least 3 rows: each B vector loaded feeds several FMAs.
@@ -49,7 +50,7 @@ struct RegisterTile: Hashable, Sendable, CustomStringConvertible {
                 guard tileRows * vectors >= min(8, budget) else { continue }  // fewer cannot hide the FMA latency
                 let tile = RegisterTile(rows: tileRows, vectors: vectors, width: width)
                 let traffic = 4.0 / Double(vectors) + 4.0 * Double(width) / Double(tileRows)
-                let work = Double(roundUp(rows, tileRows) * roundUp(columns, tile.columns))
+                let work = Double(roundUp(rows, tileRows) * (edgeTiles ? tile.paddedColumns(columns) : roundUp(columns, tile.columns)))
                 let loadBound = Double(tileRows + vectors) / loadsPerCycle / (Double(tileRows * vectors) / fmaPipes)
                 candidates.append((tile, work * max(1, traffic / 16, loadBound), traffic))
             }
@@ -62,6 +63,22 @@ struct RegisterTile: Hashable, Sendable, CustomStringConvertible {
     static let fmaPipes = 2.0, loadsPerCycle = 1.7
 
     static func roundUp(_ value: Int, _ multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
+
+    /// The tile for the last `columns % self.columns` columns when they fit in fewer vectors:
+    /// the same rows over just enough vectors (a 196-pixel map in 12x32 tiles computes 208
+    /// columns rather than 224). Nil when the columns split into whole tiles or the rest
+    /// needs every vector.
+    func edge(forColumns columns: Int) -> RegisterTile? {
+        let rest = columns % self.columns
+        let vectors = (rest + width - 1) / width
+        guard rest > 0, vectors < self.vectors else { return nil }
+        return RegisterTile(rows: rows, vectors: vectors, width: width)
+    }
+
+    /// Columns computed for `columns` of output: whole tiles, then the edge tile if any.
+    func paddedColumns(_ columns: Int) -> Int {
+        edge(forColumns: columns).map { columns / self.columns * self.columns + $0.columns } ?? Self.roundUp(columns, self.columns)
+    }
 
     /// The accumulator vector of row `i`, vector `v`.
     func accumulator(_ i: Int, _ v: Int) -> String { "acc\(i)_\(v)" }
