@@ -27,6 +27,7 @@ typedef struct {
     const char **input_paths;  /* per input; NULL: zeros */
     const char **output_paths; /* per output; NULL: summarize */
     int threads, bench;        /* bench 0: one plain run */
+    int profile;               /* with bench: per-kernel medians too */
     int help;
 } options;
 
@@ -114,7 +115,7 @@ static int parse_count(const char *text, int minimum, int maximum, int *value) {
 }
 
 static int parse_options(const attend_model_info *model, int argc, char **argv, options *o, char *error) {
-    int weights_given = 0, threads_given = 0, bench_given = 0;
+    int weights_given = 0, threads_given = 0, bench_given = 0, profile_given = 0;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
@@ -122,6 +123,11 @@ static int parse_options(const attend_model_info *model, int argc, char **argv, 
             return 0;
         }
         if (strncmp(arg, "--", 2) != 0) return attend_fail(error, "unexpected argument '%s' (see --help)", arg);
+        if (strcmp(arg, "--profile") == 0) {
+            if (profile_given++) return attend_fail(error, "--profile given twice");
+            o->profile = 1;
+            continue;
+        }
         /* --flag VALUE or --flag=VALUE */
         char flag[16];
         const char *value = NULL, *equals = strchr(arg, '=');
@@ -168,6 +174,10 @@ static int parse_options(const attend_model_info *model, int argc, char **argv, 
             }
         }
     }
+    if (o->profile && !o->bench) return attend_fail(error, "--profile needs --bench N (the runs to take each kernel's median over)");
+    if (o->profile && (model->kernel_count <= 0 || !model->kernel_names || !model->profile)) {
+        return attend_fail(error, "--profile: this model does not report its kernels");
+    }
     return 0;
 }
 
@@ -191,7 +201,7 @@ static int check_tensors(const attend_tensor_info *infos, int count, const char 
 static void usage(const attend_model_info *model) {
     const char *name = model_name(model);
     printf("usage: %s [--weights W.safetensors] [--input [NAME=]IN.npy]... [--output [NAME=]OUT.npy]...\n"
-           "       %*s [--threads N] [--bench N]\n\n", name, (int)strlen(name), "");
+           "       %*s [--threads N] [--bench N [--profile]]\n\n", name, (int)strlen(name), "");
     printf("Runs the model on float32 .npy inputs (zeros without --input). Outputs without --output\n"
            "are summarized on stdout.\n\n");
     for (int list = 0; list < 2; list++) {
@@ -215,6 +225,7 @@ static void usage(const attend_model_info *model) {
            "  --output [NAME=]PATH   write an output as .npy; a bare PATH is the first output\n"
            "  --threads N            worker threads (default 1)\n"
            "  --bench N              time N runs after a warm-up run\n"
+           "  --profile              with --bench: also each kernel's median time and share\n"
            "  --help                 this text\n");
 }
 
@@ -265,24 +276,75 @@ static int run_model(const attend_model_info *model, void *instance, float **inp
     return 1;
 }
 
-/* Warm-up, then `runs` timed runs; prints min, median and p90. */
-static int bench(const attend_model_info *model, void *instance, float **inputs, float **outputs, int runs, int threads, char *error) {
+static double median_of(int64_t *values, int count) {
+    qsort(values, (size_t)count, sizeof *values, compare_times);
+    return count % 2 ? (double)values[count / 2] : ((double)values[count / 2 - 1] + (double)values[count / 2]) / 2;
+}
+
+/* Each kernel's median over the runs (`samples[run * kernels + k]`, in ns), its share of the
+   kernels' total, and its name, one line per kernel in run order. */
+static void print_profile(const attend_model_info *model, int64_t *samples, int runs) {
+    int kernels = model->kernel_count;
+    double *medians = malloc((size_t)kernels * sizeof *medians);
+    int64_t *column = malloc((size_t)runs * sizeof *column);
+    if (!medians || !column) {
+        free(medians);
+        free(column);
+        printf("kernel profile: out of memory\n");
+        return;
+    }
+    double total = 0;
+    for (int k = 0; k < kernels; k++) {
+        for (int r = 0; r < runs; r++) column[r] = samples[(size_t)r * (size_t)kernels + (size_t)k];
+        medians[k] = median_of(column, runs);
+        total += medians[k];
+    }
+    printf("kernels: median ms per run, share of their sum (%.3f ms)\n", total / 1e6);
+    for (int k = 0; k < kernels; k++) {
+        char name[ATTEND_ERROR_SIZE];
+        attend_message m;
+        attend_message_begin(&m, name);
+        attend_message_text(&m, model->kernel_names[k] ? model->kernel_names[k] : "?");
+        printf("  k%-4d %9.3f %5.1f%%  %s\n", k, medians[k] / 1e6, total > 0 ? 100 * medians[k] / total : 0.0, name);
+    }
+    free(medians);
+    free(column);
+}
+
+/* Warm-up, then `runs` timed runs; prints min, median and p90 (and, with `profile`, each
+   kernel's median: the runs are the same, the kernels timed as they go). */
+static int bench(const attend_model_info *model, void *instance, float **inputs, float **outputs, int runs, int threads, int profile,
+                 char *error) {
     int64_t *times = malloc((size_t)runs * sizeof *times);
-    if (!times) return attend_fail(error, "out of memory");
+    int64_t *samples = NULL;
+    size_t kernels = profile ? (size_t)model->kernel_count : 0;
+    if (profile && (size_t)runs > SIZE_MAX / sizeof(int64_t) / kernels) {
+        free(times);
+        return attend_fail(error, "--profile: %d runs of %zu kernels are too many to keep", runs, kernels);
+    }
+    if (profile) samples = calloc((size_t)runs * kernels, sizeof *samples);
+    if (!times || (profile && !samples)) {
+        free(times);
+        free(samples);
+        return attend_fail(error, "out of memory keeping the times of %d runs", runs);
+    }
     int failed = run_model(model, instance, inputs, outputs, error);
     for (int k = 0; k < runs && !failed; k++) {
+        if (profile) model->profile(instance, samples + (size_t)k * kernels);
         int64_t start = attend_now_ns();
         failed = run_model(model, instance, inputs, outputs, error);
         times[k] = attend_now_ns() - start;
     }
+    if (profile) model->profile(instance, NULL);
     if (!failed) {
-        qsort(times, (size_t)runs, sizeof *times, compare_times);
-        double median = runs % 2 ? (double)times[runs / 2] : ((double)times[runs / 2 - 1] + (double)times[runs / 2]) / 2;
+        double median = median_of(times, runs); /* sorts them */
         double p90 = (double)times[(9 * (int64_t)runs + 9) / 10 - 1]; /* nearest rank */
         printf("latency ms: min %.3f median %.3f p90 %.3f (%d run%s, %d thread%s)\n", (double)times[0] / 1e6, median / 1e6, p90 / 1e6,
                runs, runs == 1 ? "" : "s", threads, threads == 1 ? "" : "s");
+        if (profile) print_profile(model, samples, runs);
     }
     free(times);
+    free(samples);
     return failed;
 }
 
@@ -294,7 +356,7 @@ static int standalone(const attend_model_info *model, int argc, char **argv) {
     }
     int inputs_n = model->input_count, outputs_n = model->output_count, status = 1;
     size_t slots = (size_t)(inputs_n > outputs_n ? inputs_n : outputs_n) + 1;
-    options o = {NULL, calloc(slots, sizeof(char *)), calloc(slots, sizeof(char *)), 1, 0, 0};
+    options o = {NULL, calloc(slots, sizeof(char *)), calloc(slots, sizeof(char *)), 1, 0, 0, 0};
     size_t *input_counts = calloc(slots, sizeof(size_t)), *output_counts = calloc(slots, sizeof(size_t));
     float **inputs = calloc(slots, sizeof(float *)), **outputs = calloc(slots, sizeof(float *));
     void *instance = NULL;
@@ -331,7 +393,7 @@ static int standalone(const attend_model_info *model, int argc, char **argv) {
         if (!error[0]) attend_fail(error, "cannot create the model");
         goto done;
     }
-    if (o.bench > 0 ? bench(model, instance, inputs, outputs, o.bench, o.threads, error) : run_model(model, instance, inputs, outputs, error)) goto done;
+    if (o.bench > 0 ? bench(model, instance, inputs, outputs, o.bench, o.threads, o.profile, error) : run_model(model, instance, inputs, outputs, error)) goto done;
     for (int k = 0; k < outputs_n; k++) {
         if (!o.output_paths[k]) summarize(&model->outputs[k], outputs[k], output_counts[k]);
         else if (attend_npy_write(o.output_paths[k], model->outputs[k].rank, model->outputs[k].shape, outputs[k], error)) goto done;

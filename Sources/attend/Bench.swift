@@ -25,6 +25,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Worker threads (C backend).")
     var threads: Int = 1
 
+    @Flag(help: "Also each kernel's median time and share of the run, named as `attend check --kernels` lists them (C backend).")
+    var profile = false
+
     func run() throws {
         try Attend.reporting { () throws(Diagnostic) in
             guard runs >= 1 else { throw .error("--runs must be at least 1", at: .unknown("--runs")) }
@@ -35,8 +38,10 @@ struct Bench: ParsableCommand {
             let inputs = try Weights.randomInputs(graph)
             switch backend {
             case .c:
-                Attend.show(try CBackend.bench(graph, parameters: parameters, inputs: inputs, runs: runs, threads: threads, target: targetOptions.resolved()))
+                Attend.show(try CBackend.bench(graph, parameters: parameters, inputs: inputs, runs: runs, threads: threads, profile: profile,
+                                               target: targetOptions.resolved()))
             case .interpreter:
+                guard !profile else { throw .error("--profile times the C backend's kernels; the interpreter has none", at: .unknown("--profile")) }
                 let interpreter = Interpreter(graph: graph)
                 // Folded weights are derived once, as a compiled model's `create` does.
                 let parameters = try interpreter.deriveParameters(parameters)

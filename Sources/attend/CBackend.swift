@@ -12,11 +12,16 @@ enum CBackend {
     }
 
     /// The executable's own `--bench` line.
+    /// The latency line of `runs` timed runs; with `profile`, each kernel's median after it.
     static func bench(_ graph: AttendIR.Graph, parameters: [String: Tensor], inputs: [String: Tensor],
-                      runs: Int, threads: Int, target: Target) throws(Diagnostic) -> String {
+                      runs: Int, threads: Int, profile: Bool = false, target: Target) throws(Diagnostic) -> String {
         let result = try execute(graph, parameters: parameters, weightsFile: nil, inputs: inputs,
-                                 extra: ["--threads", String(threads), "--bench", String(runs)], target: target)
-        return result.stdout.split(separator: "\n").first { $0.hasPrefix("latency") }.map(String.init) ?? result.stdout
+                                 extra: ["--threads", String(threads), "--bench", String(runs)] + (profile ? ["--profile"] : []), target: target)
+        let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let latency = lines.firstIndex(where: { $0.hasPrefix("latency") }) else { return result.stdout }
+        // The kernel table follows the latency line; output summaries come after it.
+        let table = profile ? lines[(latency + 1)...].prefix { $0.hasPrefix("kernels:") || $0.hasPrefix("  k") } : []
+        return ([lines[latency]] + table).joined(separator: "\n")
     }
 
     private static func execute(_ graph: AttendIR.Graph, parameters: [String: Tensor], weightsFile: String?,

@@ -40,6 +40,21 @@ struct CompileTests {
         #expect(bench.stdout.contains("latency ms: min"))
     }
 
+    /// `attend bench --profile` times every kernel of the runs, named and ordered as
+    /// `attend check --kernels` lists them.
+    @Test func benchProfilesEveryKernel() throws {
+        let small = ["Models/cbam_bottleneck.yaml", "--set", "width=8", "--set", "size=7"]
+        let check = try CLI.run(["check"] + small + ["--kernels"])
+        #expect(check.status == 0, "\(check.stderr)")
+        let listed = check.stdout.split(separator: "\n").compactMap { line in (try? #/  k\d+: (.*)/#.wholeMatch(in: String(line)))?.map { String($0.1) } }
+        let bench = try CLI.run(["bench"] + small + ["--runs", "3", "--profile"])
+        #expect(bench.status == 0, "\(bench.stderr)")
+        let lines = bench.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("latency ms: min") == true && lines.dropFirst().first?.hasPrefix("kernels: median ms per run") == true)
+        let profiled = lines.dropFirst(2).compactMap { line in (try? #/  k\d+ +\d+\.\d{3} +\d+\.\d%  (.*)/#.wholeMatch(in: line))?.map { String($0.1) } }
+        #expect(listed.count > 3 && profiled == listed, "\(bench.stdout)")
+    }
+
     @Test func runDefaultsToCAndAgreesWithTheInterpreter() throws {
         let folder = CLI.folder().path
         let cache = folder + "/cache"

@@ -12,7 +12,7 @@ enum FakeModel {
     #include <stdlib.h>
     #include "attend_runtime.h"
 
-    typedef struct { attend_weights *weights; const float *scale; attend_pool *pool; } fake_model;
+    typedef struct { attend_weights *weights; const float *scale; attend_pool *pool; int64_t *profile; } fake_model;
     typedef struct { const float *a, *b; float *y; float scale; } fake_context;
 
     static void fake_destroy(void *opaque) {
@@ -55,20 +55,26 @@ enum FakeModel {
     #else
         fake_context c = {inputs[0], NULL, outputs[0], *m->scale};
     #endif
+        int64_t mark = m->profile ? attend_now_ns() : 0;
         attend_parallel_for(m->pool, 0, 6, fake_task, &c);
+        if (m->profile) attend_profile_mark(m->profile + 0, &mark);
         float total = 0;
         for (int i = 0; i < 6; i++) total += outputs[0][i];
         outputs[1][0] = total;
+        if (m->profile) attend_profile_mark(m->profile + 1, &mark);
         return 0;
     }
 
     static const attend_tensor_info fake_outputs[2] = {{"y", 2, {2, 3}}, {"total", 0, {0}}};
     #ifdef TWO_INPUTS
     static const attend_tensor_info fake_inputs[2] = {{"a", 2, {2, 3}}, {"b", 2, {2, 3}}};
-    static const attend_model_info fake_info = {"fake2", 2, fake_inputs, 2, fake_outputs, fake_create, fake_run, fake_destroy};
+    static const attend_model_info fake_info = {"fake2", 2, fake_inputs, 2, fake_outputs, fake_create, fake_run, fake_destroy, 0, NULL, NULL};
     #else
+    static void fake_profile(void *opaque, int64_t *kernel_ns) { ((fake_model *)opaque)->profile = kernel_ns; }
+    static const char *const fake_kernels[2] = {"y: scale", "total: sum\nof y"};
     static const attend_tensor_info fake_inputs[1] = {{"x", 2, {2, 3}}};
-    static const attend_model_info fake_info = {"fake", 1, fake_inputs, 2, fake_outputs, fake_create, fake_run, fake_destroy};
+    static const attend_model_info fake_info = {"fake", 1, fake_inputs, 2, fake_outputs, fake_create, fake_run, fake_destroy,
+                                                2, fake_kernels, fake_profile};
     #endif
 
     int main(int argc, char **argv) { return attend_main(&fake_info, argc, argv); }
@@ -200,6 +206,27 @@ enum FakeModel {
         #expect(single.stdout.split(separator: "\n").first?.hasSuffix("(1 run, 1 thread)") == true)
     }
 
+    /// `--profile`: after the latency line, each kernel's median over the same runs, its share
+    /// of their sum and its name (escaped to one line), in run order.
+    @Test func profilesKernels() throws {
+        let result = run(["--weights", "w.safetensors", "--bench", "7", "--profile", "--threads", "2"])
+        #expect(result.status == 0 && result.stderr.isEmpty)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 6, "\(lines)")
+        #expect(lines.first?.hasSuffix("(7 runs, 2 threads)") == true)
+        let header = try #require(try Regex(#"^kernels: median ms per run, share of their sum \((\d+\.\d{3}) ms\)$"#).wholeMatch(in: lines[1]))
+        #expect(Double(header.output[1].substring ?? "") != nil)
+        let row = try Regex(#"^  k(\d+) +(\d+\.\d{3}) +(\d+\.\d)%  (.*)$"#)
+        var shares: [Double] = []
+        for (k, name) in ["y: scale", "total: sum\\nof y"].enumerated() {
+            let match = try #require(try row.wholeMatch(in: lines[2 + k]), "\(lines[2 + k])")
+            #expect(match.output[1].substring == "\(k)"[...] && match.output[4].substring.map(String.init) == name)
+            shares.append(Double(match.output[3].substring ?? "") ?? -1)
+        }
+        #expect(abs(shares.reduce(0, +) - 100) <= 0.2, "\(shares)")
+        #expect(lines[4] == "y: [2, 3] mean 0 min 0 max 0")
+    }
+
     @Test func help() {
         let result = run(["--help"])
         #expect(result.status == 0 && result.stderr.isEmpty)
@@ -225,6 +252,8 @@ enum FakeModel {
             (w + ["--threads", "2x"], "invalid value '2x' for --threads (expected an integer from 1 to 1024)"),
             (w + ["--threads", "99999999999999999999"], "invalid value '99999999999999999999' for --threads (expected an integer from 1 to 1024)"),
             (w + ["--bench", "-1"], "invalid value '-1' for --bench (expected an integer from 1 to 1000000)"),
+            (w + ["--profile"], "--profile needs --bench N (the runs to take each kernel's median over)"),
+            (w + ["--profile", "--bench", "2", "--profile"], "--profile given twice"),
             (w + ["--threads", "2", "--threads", "2"], "--threads given twice"),
             (w + ["--weights", "w.safetensors"], "--weights given twice"),
             (w + ["--input", "q=x.npy"], "unknown input 'q' (inputs: x)"),
@@ -260,6 +289,8 @@ enum FakeModel {
         #expect(try NPY.read(path: folder + "/y2.npy").data == [2, 4, 6, 8, 10, 12])
         let onlyB = run(["--weights", "w.safetensors", "--input", "b=ones.npy"], program: fake2)
         #expect(onlyB.stdout.hasPrefix("y: [2, 3] mean 2 min 2 max 2\n"))
+        let unprofiled = run(["--weights", "w.safetensors", "--bench", "2", "--profile"], program: fake2)
+        #expect(unprofiled.status == 1 && unprofiled.stderr == "fake2: error: --profile: this model does not report its kernels\n")
         let bare = run(["--weights", "w.safetensors", "--input", "x.npy"], program: fake2)
         #expect(bare.status == 1 && bare.stderr == "fake2: error: --input x.npy needs a NAME= prefix: the model has 2 inputs (a, b)\n")
     }

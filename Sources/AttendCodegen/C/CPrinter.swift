@@ -210,6 +210,8 @@ public struct CPrinter: KernelPrinter {
             "    \(function)(\((arguments.map(location) + scalars.map(scalar) + ["m->pool"]).joined(separator: ", ")));"
         case .copy(let copy):
             "    memcpy(\(location(.output(copy.output))), \(location(copy.source)), sizeof(float) * \(copy.count));"
+        case .profileMark(let kernel):
+            "    if (profile) attend_profile_mark(profile + \(kernel), &mark);"
         }
     }
 

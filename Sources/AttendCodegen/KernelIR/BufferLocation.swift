@@ -43,8 +43,10 @@ public struct BufferCopy: Hashable, Sendable {
 }
 
 /// One step of a model's run, in order: a kernel function called on buffers (and the numbers
-/// a function shared by several kernels takes), or an output copied from where its value lives.
+/// a function shared by several kernels takes), an output copied from where its value lives,
+/// or, after kernel `kernel`'s call, its time added to the run's profile when one is kept.
 public enum RunStep: Hashable, Sendable {
     case call(function: String, arguments: [BufferLocation], scalars: [ScalarArgument] = [])
     case copy(BufferCopy)
+    case profileMark(kernel: Int)
 }

@@ -93,6 +93,9 @@ void attend_pool_destroy(attend_pool *pool);
 /* ---- Time -------------------------------------------------------------------------------- */
 /* A monotonic clock in nanoseconds. */
 int64_t attend_now_ns(void);
+/* Adds the time since `*mark` to `*slot` and moves the mark to now: a profiled run calls it
+   after each kernel. */
+void attend_profile_mark(int64_t *slot, int64_t *mark);
 
 /* ---- The model interface and the standalone executable ---------------------------------- */
 typedef struct {
@@ -112,6 +115,13 @@ typedef struct {
     /* Runs on caller buffers (inputs and outputs in descriptor order); 0 on success. */
     int (*run)(void *model, const float *const *inputs, float *const *outputs, char *error);
     void (*destroy)(void *model);
+    /* The kernels `run` calls, in order, each named after its layer, op and strategy (as
+       `attend check --kernels` lists them). */
+    int kernel_count;
+    const char *const *kernel_names;
+    /* While `kernel_ns` is set (NULL stops it), each run adds each kernel's wall time to
+       `kernel_ns[k]` (`kernel_count` entries). */
+    void (*profile)(void *model, int64_t *kernel_ns);
 } attend_model_info;
 
 /* main() of a compiled model:
