@@ -56,12 +56,15 @@ struct ConvChannelVectorStrategy: KernelStrategy {
         // margin (3x3 at 14x14: estimated 0.95x, took 0.94x; 3x3 at 7x7: 0.79x; 3x3 stride 2
         // to 14x14: 0.85x); elsewhere `gemm` reads its input in place and keeps the larger
         // tile (1x1 at 14x14, estimated 0.9x, took 1.2x and 1.34x; 1x1 at 28x28: 1.34x;
-        // 1x1 stride 2 to 28x28: 1.25x), so this must be estimated under 0.8x.
+        // 1x1 stride 2 to 28x28: 1.25x), so this must be estimated under 0.8x; except on
+        // maps of at most 64 pixels, where `gemm` pays for a mostly empty last tile with a
+        // full pass over the weights (1x1 2048->512 at 7x7 in eca_resnet, estimated 0.81x,
+        // took 0.80-0.87x in the network's own profile, `--bench 20 --profile`).
         let copyCost = 2.0 * Double(target.vectorWidth) / Double(g.outChannels)
         let work = Double(RegisterTile.roundUp(g.outPixels, tile.rows) * RegisterTile.roundUp(g.outChannels, tile.columns)) * (1 + copyCost)
         let pixelWork = Double(RegisterTile.roundUp(g.outChannels, pixelTile.rows) * pixelTile.paddedColumns(g.gridPixels))
         let windowed = g.kernel != [1, 1] || g.stride != [1, 1]
-        let margin = windowed && g.outPixels <= 256 ? 1.0 : 0.8
+        let margin = (windowed && g.outPixels <= 256) || g.outPixels <= 64 ? 1.0 : 0.8
         guard work < margin * pixelWork || !onlyWhenCheaper else { return nil }
         let fromPaddedCopy = g.stride == [1, 1] && g.dilation == [1, 1] && g.outWidth % tile.rows == 0
         let rowLength = RegisterTile.roundUp(g.outPixels, tile.rows)
