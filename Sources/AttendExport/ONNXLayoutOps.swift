@@ -14,6 +14,11 @@ extension DropoutOp: ONNXLowering {
     func lowerToONNX(_ c: ONNXNodeContext, into b: inout ONNXGraphBuilder) throws(Diagnostic) -> [String] { [c.inputs[0]] }
 }
 
+extension ReorderOp: ONNXLowering {
+    /// ONNX tensors are logical (row-major): a storage reorder is the input itself.
+    func lowerToONNX(_ c: ONNXNodeContext, into b: inout ONNXGraphBuilder) throws(Diagnostic) -> [String] { [c.inputs[0]] }
+}
+
 extension ParameterOp: ONNXLowering {
     /// The node's value is its initializer.
     func lowerToONNX(_ c: ONNXNodeContext, into b: inout ONNXGraphBuilder) throws(Diagnostic) -> [String] { [c.parameter("")!] }

@@ -112,6 +112,7 @@ public struct Frontend: Sendable {
             let lastLayer = file.layers[file.layers.count - 1]
             let name = lastLayer.name?.text ?? "output"
             graph.outputs = last.count == 1 ? [(name, last[0])] : last.enumerated().map { ("\(name).\($0.offset)", $0.element) }
+            try Self.checkOutputLayouts(graph, at: lastLayer.location)
             return
         }
         var seen: Set<String> = []
@@ -125,6 +126,15 @@ public struct Frontend: Sendable {
             } else {
                 for (k, value) in values.enumerated() { graph.outputs.append(("\(reference.text).\(k)", value)) }
             }
+            try Self.checkOutputLayouts(graph, at: reference.location)
+        }
+    }
+
+    /// A model's outputs are the caller's row-major buffers: a value `reorder`ed to another
+    /// layout must be reordered back before it is one.
+    private static func checkOutputLayouts(_ graph: Graph, at location: SourceLocation) throws(Diagnostic) {
+        for (name, value) in graph.outputs where graph.layout(of: value) != .rowMajor {
+            throw .error("output '\(name)' is stored as \(graph.layout(of: value)); model outputs are row-major: reorder it to nchw", at: location)
         }
     }
 }

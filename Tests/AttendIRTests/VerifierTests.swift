@@ -14,9 +14,14 @@ private func validGraph() throws -> Graph {
     return b.graph
 }
 
-/// The verifier's message for a graph corrupted by `corrupt`, or nil when it still verifies.
+/// The verifier's message for the valid graph corrupted by `corrupt`, or nil when it still verifies.
 private func verifierError(_ corrupt: (inout Graph) throws -> Void) throws -> String? {
-    var graph = try validGraph()
+    try verifierError(of: try validGraph(), corrupt)
+}
+
+/// The verifier's message for `graph` corrupted by `corrupt`, or nil when it still verifies.
+func verifierError(of graph: Graph, _ corrupt: (inout Graph) throws -> Void) throws -> String? {
+    var graph = graph
     try corrupt(&graph)
     do {
         try Verifier.verify(graph)

@@ -27,6 +27,8 @@ public enum CGenerator {
     /// distinct kernel.
     public static func generate(_ graph: Graph, target: Target, strategies available: [any KernelStrategy],
                                 sharingFunctions: Bool = true) throws(Diagnostic) -> CProgram {
+        // Buffers are sized, and nodes lowered, by the layouts: only those the ops handle.
+        try Verifier.verifyLayouts(graph)
         let stem = Naming.stem(graph.name)
         let printer = CPrinter()
         var graph = graph
@@ -282,6 +284,7 @@ extension CGenerator {
     /// The kernel count, arena plan and kernel strategies `generate` would produce for
     /// `target`, without generating code.
     public static func layout(_ graph: Graph, target: Target) throws(Diagnostic) -> (kernels: Int, plan: ArenaPlan, strategies: [KernelDescription]) {
+        try Verifier.verifyLayouts(graph)
         var graph = graph
         let strategies = try StrategySelection(&graph, target: target, strategies: KernelStrategies.allowed(on: target))
         let schedule = KernelSchedule(graph, strategies: strategies)

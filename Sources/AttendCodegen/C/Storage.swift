@@ -55,7 +55,7 @@ struct Storage {
         let liveness = schedule.liveness
         var values = placing.sorted().map { value in
             let lifetime = liveness.lifetime(of: value) ?? 0...0
-            return (value: value, size: ShapeRules.elementCount(graph.shape(of: value)), first: lifetime.lowerBound, last: lifetime.upperBound)
+            return (value: value, size: graph.storageCount(of: value), first: lifetime.lowerBound, last: lifetime.upperBound)
         }
         // A kernel's scratch lives while that kernel runs.
         for (position, unit) in schedule.units.enumerated() {

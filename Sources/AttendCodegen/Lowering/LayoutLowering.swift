@@ -57,6 +57,20 @@ enum LayoutLowering {
         })
     }
 
+    /// reorder: a loop over the output's storage (rows of its innermost storage axis, the
+    /// block lanes of NCHW[b]c), each position reading its logical element from wherever the
+    /// input's layout keeps it; padding lanes of a blocked tail are stored as zeros (never
+    /// read from the input).
+    static func reorder(_ context: LoweringContext) -> [Stmt] {
+        let shape = context.outputShapes[0]
+        let source = context.inputLayout(0), target = context.outputLayout(0)
+        return Pruning.pruned(RowLoops.rows(target.storageShape(shape)) { storage, flat in
+            let (logical, inside) = target.logicalCoordinates(storage, shape: shape)
+            let load = ValueExpr.load(context.inputs[0], source.offset(logical, shape: shape))
+            return [.store(context.outputs[0], flat, inside.map { ValueExpr.select($0, load, .constant(0)) } ?? load)]
+        })
+    }
+
     /// F.pad: constant (with cropping by negative pads), reflect, replicate or circular, as index maps.
     static func pad(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
         let a = context.attributes
@@ -201,6 +215,10 @@ extension SliceOp: DirectLowering {
 
 extension PadOp: DirectLowering {
     public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { try LayoutLowering.pad(context) }
+}
+
+extension ReorderOp: DirectLowering {
+    public func lowerToLoops(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] { LayoutLowering.reorder(context) }
 }
 
 extension ExpandOp: DirectLowering {

@@ -15,6 +15,13 @@ public struct LoweringContext: Sendable {
     /// Arena space of the kernel's own (`StrategyPlan.scratch` floats), live only while it
     /// runs; nil when the strategy asks for none.
     public var scratch: BufferRef? = nil
+    /// Storage layouts of the inputs and outputs where not row-major (see `Layout`); only
+    /// ops that declare they handle a layout (`Op.handlesLayout`) are given one.
+    public var inputLayouts: [Int: Layout] = [:]
+    public var outputLayouts: [Int: Layout] = [:]
+
+    public func inputLayout(_ k: Int) -> Layout { inputLayouts[k] ?? .rowMajor }
+    public func outputLayout(_ k: Int) -> Layout { outputLayouts[k] ?? .rowMajor }
 
     public func weight(_ slot: String) throws(Diagnostic) -> BufferRef {
         guard let buffer = weights[slot] else { throw .error("'\(op.name)' has no parameter '\(slot)'") }

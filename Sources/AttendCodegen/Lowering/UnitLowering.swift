@@ -46,7 +46,7 @@ struct UnitLowering {
         for (k, input) in anchor.inputs.enumerated() {
             let root = schedule.root(of: input)
             let count = schedule.parameterView[root].flatMap { graph.parameter(named: $0) }.map { ShapeRules.elementCount($0.shape) }
-                ?? ShapeRules.elementCount(graph.shape(of: root))
+                ?? graph.storageCount(of: root)
             _ = buffers.ref(storage.buffer(root), role: .input, count: count, name: "in\(k)")
         }
         var weights: [String: BufferRef] = [:], weightShapes: [String: [Int]] = [:]
@@ -56,11 +56,13 @@ struct UnitLowering {
             weightShapes[slot] = shape
         }
         for (k, output) in anchor.outputs.enumerated() where schedule.materialized.contains(output) {
-            _ = buffers.ref(storage.buffer(output), role: .output, count: ShapeRules.elementCount(graph.shape(of: output)), name: "out\(k)")
+            _ = buffers.ref(storage.buffer(output), role: .output, count: graph.storageCount(of: output), name: "out\(k)")
         }
         var context = LoweringContext(op: anchor.op, attributes: anchor.attributes, inputs: inputs,
                                       inputShapes: anchor.inputs.map(graph.shape(of:)), outputs: outputs,
                                       outputShapes: anchor.outputs.map(graph.shape(of:)), weights: weights, weightShapes: weightShapes)
+        for (k, input) in anchor.inputs.enumerated() where graph.layout(of: input) != .rowMajor { context.inputLayouts[k] = graph.layout(of: input) }
+        for (k, output) in anchor.outputs.enumerated() where graph.layout(of: output) != .rowMajor { context.outputLayouts[k] = graph.layout(of: output) }
         if let location = storage.scratch[position], let size = schedule.strategies?.plans[unit.anchor]?.scratch {
             context.scratch = buffers.ref(location, role: .output, count: size, name: "scratch")
         }
@@ -82,14 +84,14 @@ struct UnitLowering {
         for (k, value) in anchor.inputs.enumerated() { readers[inputs[k]] = value }
         var site = 0
         var emitted: [Stmt] = []
-        let count = anchor.outputs.first.map { ShapeRules.elementCount(graph.shape(of: $0)) } ?? 0
+        let count = anchor.outputs.first.map { graph.storageCount(of: $0) } ?? 0
         // Vector loads and stores of the anchor's output go to its buffer; of its inputs, to the
         // buffer they view (readers other than elementwise kernels only see views that are
         // contiguous runs, so consecutive elements stay consecutive).
         let vectorBuffer = { (buffer: BufferRef, index: IndexExpr, buffers: inout Buffers) -> (BufferRef, IndexExpr) in
             if let k = outputs.firstIndex(of: buffer) {
                 let output = anchor.outputs[k]
-                return (buffers.ref(storage.buffer(output), role: .output, count: ShapeRules.elementCount(graph.shape(of: output))), index)
+                return (buffers.ref(storage.buffer(output), role: .output, count: graph.storageCount(of: output)), index)
             }
             if let value = readers[buffer], case .load(let source, let position) = load(value, at: index, buffers: &buffers) {
                 return (source, position)
@@ -101,7 +103,7 @@ struct UnitLowering {
                 if let k = outputs.firstIndex(of: buffer) {
                     // Only lowerings that accumulate read their output; it is then always stored.
                     let output = anchor.outputs[k]
-                    return .load(buffers.ref(storage.buffer(output), role: .output, count: ShapeRules.elementCount(graph.shape(of: output))), index)
+                    return .load(buffers.ref(storage.buffer(output), role: .output, count: graph.storageCount(of: output)), index)
                 }
                 guard let value = readers[buffer] else { return .load(buffer, index) }
                 return load(value, at: index, buffers: &buffers)
@@ -179,7 +181,7 @@ struct UnitLowering {
         }
         if let known = coordinates { flat = Loops.offset(known, Loops.strides(graph.shape(of: current))) }
         let count = schedule.parameterView[current].flatMap { graph.parameter(named: $0) }.map { ShapeRules.elementCount($0.shape) }
-            ?? ShapeRules.elementCount(graph.shape(of: current))
+            ?? graph.storageCount(of: current)
         return .load(buffers.ref(storage.buffer(current), role: .input, count: count), flat)
     }
 
@@ -212,7 +214,7 @@ struct UnitLowering {
             if op.kind == .max { maxima.append(total) } else { sums.append(total) }
             let result: ValueExpr = op.kind == .mean ? .scalar(total) / .constant(Double(window)) : .scalar(total)
             let output = node.outputs[0]
-            let target = buffers.ref(storage.buffer(output), role: .output, count: ShapeRules.elementCount(graph.shape(of: output)))
+            let target = buffers.ref(storage.buffer(output), role: .output, count: graph.storageCount(of: output))
             after.append(.store(target, start / .constant(window) + .v(outer), result))
         }
         // Sums reassociate (an OpenMP SIMD reduction, as the direct mean lowering's); maxima

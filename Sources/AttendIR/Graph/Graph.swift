@@ -9,7 +9,12 @@ public struct ValueID: Hashable, Comparable, Sendable {
 
 public struct Value: Hashable, Sendable {
     public var shape: [Int]
-    public init(shape: [Int]) { self.shape = shape }
+    /// How code generation stores the value (see `Layout`); the shape stays logical.
+    public var layout: Layout
+    public init(shape: [Int], layout: Layout = .rowMajor) {
+        self.shape = shape
+        self.layout = layout
+    }
 }
 
 /// A learned tensor of the model, named by its PyTorch state_dict key.
@@ -145,9 +150,9 @@ public struct Graph: Sendable {
 
     public func shape(of value: ValueID) -> [Int] { values[value.index].shape }
 
-    /// A new value of this shape.
-    public mutating func makeValue(shape: [Int]) -> ValueID {
-        values.append(Value(shape: shape))
+    /// A new value of this shape (and storage layout).
+    public mutating func makeValue(shape: [Int], layout: Layout = .rowMajor) -> ValueID {
+        values.append(Value(shape: shape, layout: layout))
         return ValueID(values.count - 1)
     }
 
@@ -201,7 +206,18 @@ public struct Graph: Sendable {
         try Self.checkWindowArguments(attributes, op: op.name)
         let outputShapes = try op.outputShapes(inputs: inputShapes, attributes: attributes)
         for shape in outputShapes { try ShapeRules.checkSize(shape, "the output of '\(op.name)'") }
+        for (k, input) in inputs.enumerated() {
+            let layout = layout(of: input)
+            guard op.handlesLayout(layout, at: .operand(k), inputs: inputShapes, attributes: attributes) else {
+                throw .error(Layout.unhandled(layout, at: .operand(k), by: op))
+            }
+        }
         return (inputShapes, outputShapes)
+    }
+
+    /// Fresh values for a node's results, in the layouts the op gives them.
+    private mutating func makeResults(_ op: any Op, shapes: [[Int]], attributes: Attributes) -> [ValueID] {
+        shapes.enumerated().map { k, shape in makeValue(shape: shape, layout: op.resultLayout(k, attributes: attributes)) }
     }
 
     /// The op's parameter slots for these inputs, asked only after arity, argument ranges and
@@ -263,7 +279,7 @@ public struct Graph: Sendable {
             }
             bound.append((slot.name, derived))
         }
-        let outputs = outputShapes.map { makeValue(shape: $0) }
+        let outputs = makeResults(op, shapes: outputShapes, attributes: attributes)
         nodes.append(Node(op: op, inputs: inputs, outputs: outputs, attributes: attributes,
                           parameters: bound, layer: layer, location: location))
         return outputs
@@ -284,7 +300,7 @@ public struct Graph: Sendable {
                 throw .error("parameter '\(name)' has shape \(formatShape(bound.shape)), slot '\(slot.name)' of '\(op.name)' needs \(formatShape(slot.shape))")
             }
         }
-        let outputs = outputShapes.map { makeValue(shape: $0) }
+        let outputs = makeResults(op, shapes: outputShapes, attributes: attributes)
         return Node(op: op, inputs: inputs, outputs: outputs, attributes: attributes,
                     parameters: bindings, layer: layer, location: location)
     }
@@ -305,6 +321,8 @@ public struct Graph: Sendable {
         }
         let outputs = try op.outputShapes(inputs: shapes, attributes: attributes)
         guard outputs.count == 1 else { throw .error("op '\(op.name)' has \(outputs.count) outputs; a derived parameter needs one") }
+        let layout = op.resultLayout(0, attributes: attributes)
+        guard layout == .rowMajor else { throw .error("op '\(op.name)' gives layout \(layout); a derived parameter is row-major") }
         try ShapeRules.checkSize(outputs[0], "derived parameter '\(name)'")
         var unique = name, suffix = 1
         while parameter(named: unique) != nil { unique = "\(name).\(suffix)"; suffix += 1 }

@@ -13,7 +13,8 @@ import AttendBasic
 //     }
 //
 // Derived parameters (`= op(@operands) {attributes}`) are the optimizer's folded weights;
-// `buffer` marks state_dict buffers; `group(N)` after a node marks its fusion group.
+// `buffer` marks state_dict buffers; `group(N)` after a node marks its fusion group; a
+// value's storage layout other than row-major follows its shape (`[1, 20, 4, 4] layout(nchw16c)`).
 // Inputs print by name and node outputs by number (skipping numbers an input is named);
 // names that are not plain identifiers print as escaped strings, so any name round-trips.
 
@@ -137,8 +138,11 @@ struct IRPrinter {
         names[id.index] ?? IRSyntax.valueName("<undefined value \(id.index)>")
     }
 
+    /// The value's shape, then its storage layout unless row-major: `[1, 20, 4, 4] layout(nchw16c)`.
     private func shape(_ id: ValueID) -> String {
-        graph.values.indices.contains(id.index) ? formatShape(graph.values[id.index].shape) : "[]"
+        guard graph.values.indices.contains(id.index) else { return "[]" }
+        let value = graph.values[id.index]
+        return formatShape(value.shape) + (value.layout == .rowMajor ? "" : " layout(\(value.layout))")
     }
 
     func print() -> String {

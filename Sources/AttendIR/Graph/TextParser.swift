@@ -144,7 +144,30 @@ private struct IRTextParser {
         try define(name, at: location)
         try expect(":", "before the input's shape")
         let shape = try parseShape(checked: true)
-        values[name] = (graph.addInput(name: name, shape: shape), location)
+        let id = graph.addInput(name: name, shape: shape)
+        try setLayout(try parseLayout(), of: id)
+        values[name] = (id, location)
+    }
+
+    /// An optional `layout(name)` after a value's shape, and where its name is.
+    mutating func parseLayout() throws(Diagnostic) -> (layout: Layout, location: SourceLocation)? {
+        guard try peek().kind == .word("layout") else { return nil }
+        try next()
+        try expect("(", "after 'layout'")
+        let (name, location) = try parseName("a layout name (nchw, nhwc, nchw16c, ...)")
+        let layout: Layout
+        do { layout = try Layout(name: name) } catch { throw error.located(at: location) }
+        try expect(")", "after the layout name")
+        return (layout, location)
+    }
+
+    /// Gives value `id` its parsed layout (row-major when none is written), checked against its shape.
+    mutating func setLayout(_ parsed: (layout: Layout, location: SourceLocation)?, of id: ValueID) throws(Diagnostic) {
+        guard let parsed else {
+            graph.values[id.index].layout = .rowMajor
+            return
+        }
+        do { try graph.setLayout(parsed.layout, of: id) } catch { throw error.located(at: parsed.location) }
     }
 
     mutating func parseParam() throws(Diagnostic) {
@@ -288,11 +311,12 @@ private struct IRTextParser {
             } while try accept(",")
             try expect(")", "after the parameter bindings")
         }
-        var shapes: [(shape: [Int], location: SourceLocation)] = []
+        var shapes: [(shape: [Int], location: SourceLocation, layout: (layout: Layout, location: SourceLocation)?)] = []
         if try accept(":") {
             repeat {
                 let location = try peek().location
-                shapes.append((try parseShape(checked: false), location))
+                let shape = try parseShape(checked: false)
+                shapes.append((shape, location, try parseLayout()))
             } while try accept(",")
         }
         var layer = ""
@@ -337,6 +361,7 @@ private struct IRTextParser {
         }
         for (index, result) in results.enumerated() {
             values[result.name] = (outputs[index], result.location)
+            try setLayout(shapes[index].layout, of: outputs[index])
         }
     }
 

@@ -15,10 +15,49 @@ public enum Verifier {
     ///   declared shapes; parameter names are unique;
     /// - derived parameters apply a known op to parameters declared before them, with the
     ///   inferred shape;
-    /// - graph inputs and outputs have unique names, and outputs name defined values.
+    /// - graph inputs and outputs have unique names, and outputs name defined values;
+    /// - layouts as `verifyLayouts` checks them.
     public static func verify(_ graph: Graph) throws(Diagnostic) {
         var checker = Checker(graph: graph)
         try checker.run()
+        try verifyLayouts(graph)
+    }
+
+    /// The layout rules (see `Layout`), part of `verify`; code generation checks them before
+    /// it sizes a buffer or lowers a node:
+    /// - each value's layout suits its shape (row-major any rank; others rank 4, with a
+    ///   supported channel block and storage within the size limit);
+    /// - graph inputs and outputs are row-major (the caller's buffers are);
+    /// - each node's op handles the layouts of its operands and results (`Op.handlesLayout`);
+    /// - derived parameters come from ops giving row-major results.
+    /// Value ids out of range are `verify`'s to report; here they are skipped.
+    public static func verifyLayouts(_ graph: Graph) throws(Diagnostic) {
+        func layout(_ id: ValueID) -> Layout { graph.values.indices.contains(id.index) ? graph.layout(of: id) : .rowMajor }
+        for (index, value) in graph.values.enumerated() where value.layout != .rowMajor {
+            do { try value.layout.check(shape: value.shape) } catch {
+                throw .error("graph '\(graph.name)': value \(index) \(formatShape(value.shape)): \(error.message)")
+            }
+        }
+        for (kind, ports) in [("input", graph.inputs), ("output", graph.outputs)] {
+            for (name, id) in ports where layout(id) != .rowMajor {
+                throw .error("graph '\(graph.name)': \(kind) '\(name)' has layout \(layout(id)); graph inputs and outputs are row-major (nchw)")
+            }
+        }
+        for parameter in graph.parameters {
+            guard let definition = parameter.definition else { continue }
+            let result = definition.op.resultLayout(0, attributes: definition.attributes)
+            guard result == .rowMajor else {
+                throw .error("graph '\(graph.name)': derived parameter '\(parameter.name)': op '\(definition.op.name)' gives layout \(result); a derived parameter is row-major")
+            }
+        }
+        for (index, node) in graph.nodes.enumerated() {
+            let shapes = node.inputs.map { graph.values.indices.contains($0.index) ? graph.shape(of: $0) : [] }
+            let ports = node.inputs.enumerated().map { (LayoutPort.operand($0.offset), $0.element) }
+                + node.outputs.enumerated().map { (LayoutPort.result($0.offset), $0.element) }
+            for (port, id) in ports where !node.op.handlesLayout(layout(id), at: port, inputs: shapes, attributes: node.attributes) {
+                throw .error("\(Checker.describe(node, index: index)): \(Layout.unhandled(layout(id), at: port, by: node.op))", at: node.location)
+            }
+        }
     }
 }
 

@@ -121,6 +121,20 @@ public protocol Op: Sendable {
     /// Slots whose state_dict form is other tensors, computed at load time (spectral norm's
     /// `weight_orig`, `weight_u`, `weight_v`); see `Reparametrization`.
     func reparametrizations(inputs: [[Int]], attributes: Attributes) -> [Reparametrization]
+    /// Whether the op's kernels read operand k (`.operand(k)`) or write result k
+    /// (`.result(k)`) stored in `layout` (see `Layout`). Row-major only by default: an op
+    /// that handles another layout declares it here, and the verifier (and `Graph.apply`)
+    /// keep every other layout away from it, so its lowering only ever sees row-major buffers.
+    func handlesLayout(_ layout: Layout, at port: LayoutPort, inputs: [[Int]], attributes: Attributes) -> Bool
+    /// The layout `Graph.apply` gives result `k` (row-major by default; `reorder`'s target).
+    /// A layout pass may then change it to another layout the op handles.
+    func resultLayout(_ result: Int, attributes: Attributes) -> Layout
+}
+
+/// Where a node meets a value: its operand k or its result k.
+public enum LayoutPort: Hashable, Sendable {
+    case operand(Int)
+    case result(Int)
 }
 
 /// Which op an op value is: its type and, for types declaring several ops, its variant.
@@ -136,6 +150,8 @@ extension Op {
     public var identity: OpIdentity { OpIdentity(type: ObjectIdentifier(Self.self), variant: variant) }
 
     public var ignoredStateNames: [String] { [] }
+    public func handlesLayout(_ layout: Layout, at port: LayoutPort, inputs: [[Int]], attributes: Attributes) -> Bool { layout == .rowMajor }
+    public func resultLayout(_ result: Int, attributes: Attributes) -> Layout { .rowMajor }
     public func parameters(inputs: [[Int]], attributes: Attributes) -> [ParameterSlot] { [] }
     public func flops(inputs: [[Int]], outputs: [[Int]], attributes: Attributes) -> Int { 0 }
 

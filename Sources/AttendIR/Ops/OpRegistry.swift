@@ -12,7 +12,7 @@ public enum OpRegistry {
         ops += [PoolOp(.average), PoolOp(.max), PoolOp(.average, spatialRank: 3), PoolOp(.max, spatialRank: 3),
                 AdaptivePool2dOp(.average), AdaptivePool2dOp(.max)]
         ops += [ReshapeOp(), PermuteOp(), TransposeOp(), FlattenOp(), ConcatOp(), SplitOp(), UnbindOp(), SliceOp(), ExpandOp()]
-        ops += [PadOp(), InterpolateOp(), SinePositionEmbeddingOp(), PackPanelsOp(), WinogradFilterOp()]
+        ops += [PadOp(), InterpolateOp(), SinePositionEmbeddingOp(), PackPanelsOp(), WinogradFilterOp(), ReorderOp()]
         return ops.sorted { $0.name < $1.name }
     }()
 

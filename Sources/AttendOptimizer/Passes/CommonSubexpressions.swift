@@ -14,6 +14,8 @@ public struct CommonSubexpressionPass: Pass {
         var attributes: Attributes
         var inputs: [ValueID]
         var parameters: [String]
+        /// The results' storage layouts: the same values stored differently are not interchangeable.
+        var layouts: [Layout]
     }
 
     public func run(on graph: inout Graph) throws(Diagnostic) -> Bool {
@@ -27,7 +29,7 @@ public struct CommonSubexpressionPass: Pass {
             if !renamed.isEmpty { graph.nodes[index].inputs = graph.nodes[index].inputs.map { renamed[$0] ?? $0 } }
             let node = graph.nodes[index]
             let key = Key(op: node.op.identity, attributes: node.attributes, inputs: node.inputs,
-                          parameters: node.parameters.map { $0.slot + "=" + $0.name })
+                          parameters: node.parameters.map { $0.slot + "=" + $0.name }, layouts: node.outputs.map(graph.layout(of:)))
             if let earlier = seen[key] {
                 for (from, to) in zip(node.outputs, earlier) { renamed[from] = to }
                 changed = true

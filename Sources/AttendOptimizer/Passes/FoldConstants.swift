@@ -20,7 +20,9 @@ public struct FoldConstantsPass: Pass {
 struct ConstantNodePattern: RewritePattern {
     func rewrite(at index: Int, in rewriter: inout Rewriter) throws(Diagnostic) -> Bool {
         let node = rewriter.graph.nodes[index]
-        guard !(node.op is ParameterOp), node.outputs.count == 1, node.parameters.isEmpty else { return false }
+        // A parameter is row-major: a node storing its result in another layout stays.
+        guard !(node.op is ParameterOp), node.outputs.count == 1, node.parameters.isEmpty,
+              rewriter.graph.layout(of: node.outputs[0]) == .rowMajor else { return false }
         var operands: [String] = []
         for input in node.inputs {
             guard let producer = rewriter.producerNode(of: input), producer.op is ParameterOp,
