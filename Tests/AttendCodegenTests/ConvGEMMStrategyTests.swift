@@ -129,6 +129,24 @@ struct ConvGEMMStrategyTests {
         }
     }
 
+    /// Weights beyond a quarter of L2 are fetched a panel ahead (the plan says so; the
+    /// numbers are unchanged); small ones are not.
+    @Test func largeWeightsArePrefetched() throws {
+        let avx512 = Target(isa: .avx512, vectorWidth: 16, vectorRegisters: 32, l1Bytes: 48 << 10, l2Bytes: 1 << 20, compilerFlags: [])
+        for (inChannels, prefetched) in [(1024, true), (64, false)] {
+            let graph = try Self.optimized(Self.spec(("", [1, inChannels, 7, 8], 260, 1, 1, 0, 1, true), residual: false))
+            var planned = graph
+            let selection = try StrategySelection(&planned, target: avx512, strategies: Self.pinned)
+            let details = selection.plans.values.map(\.detail)
+            #expect(details.count == 1 && details.allSatisfy { $0.contains("weights prefetched") == prefetched }, "\(details)")
+            if prefetched {
+                for target in Self.targets {
+                    try CBackendHarness.expectAgreement(graph, threads: 2, target: target, strategies: Self.pinned)
+                }
+            }
+        }
+    }
+
     @Test func cleanUnderSanitizers() throws {
         // Edge panels, partial and edge tiles, several reduction blocks, a fused epilogue:
         // every access in bounds.
