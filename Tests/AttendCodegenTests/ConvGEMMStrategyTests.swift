@@ -62,6 +62,10 @@ struct ConvGEMMStrategyTests {
 
     static let pinned: [any KernelStrategy] = [ConvGEMMStrategy()]
 
+    /// An AVX-512 target with this machine's L1 and a 1 MiB L2, for plans that must not
+    /// depend on the machine running the tests.
+    static let avx512 = Target(isa: .avx512, vectorWidth: 16, vectorRegisters: 32, l1Bytes: 48 << 10, l2Bytes: 1 << 20, compilerFlags: [])
+
     @Test(arguments: cases.map(\.0))
     func agreesWithTheInterpreter(_ name: String) throws {
         let c = try #require(Self.cases.first { $0.0 == name })
@@ -107,7 +111,6 @@ struct ConvGEMMStrategyTests {
         #expect(tile.paddedColumns(196) == 208)
         #expect(tile.edge(forColumns: 224) == nil && tile.paddedColumns(224) == 224)
         #expect(tile.edge(forColumns: 49) == nil && tile.paddedColumns(49) == 64)  // 17 left: both vectors
-        let avx512 = Target(isa: .avx512, vectorWidth: 16, vectorRegisters: 32, l1Bytes: 48 << 10, l2Bytes: 1 << 20, compilerFlags: [])
         let graph = try Self.optimized("""
         attend: 1
         name: edge
@@ -121,7 +124,7 @@ struct ConvGEMMStrategyTests {
           - {op: mul, from: [bn, gate]}
         """)
         var planned = graph
-        let selection = try StrategySelection(&planned, target: avx512, strategies: Self.pinned)
+        let selection = try StrategySelection(&planned, target: Self.avx512, strategies: Self.pinned)
         #expect(selection.plans.values.contains { $0.strategy == "gemm" && $0.detail.contains("edge tile") && $0.detail.contains("whole planes") },
                 "\(selection.plans.values.map(\.detail))")
         for target in Self.targets {
@@ -132,11 +135,10 @@ struct ConvGEMMStrategyTests {
     /// Weights beyond a quarter of L2 are fetched a panel ahead (the plan says so; the
     /// numbers are unchanged); small ones are not.
     @Test func largeWeightsArePrefetched() throws {
-        let avx512 = Target(isa: .avx512, vectorWidth: 16, vectorRegisters: 32, l1Bytes: 48 << 10, l2Bytes: 1 << 20, compilerFlags: [])
         for (inChannels, prefetched) in [(1024, true), (64, false)] {
             let graph = try Self.optimized(Self.spec(("", [1, inChannels, 7, 8], 260, 1, 1, 0, 1, true), residual: false))
             var planned = graph
-            let selection = try StrategySelection(&planned, target: avx512, strategies: Self.pinned)
+            let selection = try StrategySelection(&planned, target: Self.avx512, strategies: Self.pinned)
             let details = selection.plans.values.map(\.detail)
             #expect(details.count == 1 && details.allSatisfy { $0.contains("weights prefetched") == prefetched }, "\(details)")
             if prefetched {
@@ -170,8 +172,7 @@ struct ConvGEMMStrategyTests {
           - pool: {op: mean, axes: [2, 3], keepdim: true}
           - fc: {op: conv2d, out: 4, kernel: 1}
         """)
-        let (_, _, strategies) = try CGenerator.layout(grouped, target: Target(isa: .avx512, vectorWidth: 16, vectorRegisters: 32,
-                                                                               l1Bytes: 48 << 10, l2Bytes: 1 << 20, compilerFlags: []))
+        let (_, _, strategies) = try CGenerator.layout(grouped, target: Self.avx512)
         #expect(strategies.allSatisfy { $0.strategy == "direct" }, "\(strategies)")
     }
 
