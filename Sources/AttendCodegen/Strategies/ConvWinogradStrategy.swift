@@ -45,8 +45,11 @@ struct ConvWinogradStrategy: KernelStrategy {
     /// Fewer input or output channels than this leave little to win (the transforms' share
     /// grows as channels shrink), and on deep narrow networks the reassociated sums drift
     /// from the direct order by more than the backends' 1e-5 tolerance (measured: 3e-5 on
-    /// ecaresnet26t at base width 4, 16- and 32-channel layers, 4-lane target).
-    static let minimumChannels = 64
+    /// ecaresnet26t at base width 4 with 16-channel layers, 4-lane target, when this was 16).
+    /// At 32, ResNeSt's deep stem (3x3 32->32 and 32->64 at 112x112) and SK-ResNet's first
+    /// 3x3 paths take 0.56-0.66x the time of `direct-channels` in their networks' profiles,
+    /// and every fixture stays within its tolerance (at 64 they were left to direct loops).
+    static let minimumChannels = 32
 
     /// Floats of a task's transformed tiles at most (positions x channels x pitch): within
     /// L2 beside the filters, and on the stack.
