@@ -282,17 +282,10 @@ static double median_of(int64_t *values, int count) {
 }
 
 /* Each kernel's median over the runs (`samples[run * kernels + k]`, in ns), its share of the
-   kernels' total, and its name, one line per kernel in run order. */
-static void print_profile(const attend_model_info *model, int64_t *samples, int runs) {
+   kernels' total, and its name, one line per kernel in run order. `medians` (a double per
+   kernel) and `column` (an int64_t per run) are work space. */
+static void print_profile(const attend_model_info *model, int64_t *samples, int runs, double *medians, int64_t *column) {
     int kernels = model->kernel_count;
-    double *medians = malloc((size_t)kernels * sizeof *medians);
-    int64_t *column = malloc((size_t)runs * sizeof *column);
-    if (!medians || !column) {
-        free(medians);
-        free(column);
-        printf("kernel profile: out of memory\n");
-        return;
-    }
     double total = 0;
     for (int k = 0; k < kernels; k++) {
         for (int r = 0; r < runs; r++) column[r] = samples[(size_t)r * (size_t)kernels + (size_t)k];
@@ -307,25 +300,29 @@ static void print_profile(const attend_model_info *model, int64_t *samples, int 
         attend_message_text(&m, model->kernel_names[k] ? model->kernel_names[k] : "?");
         printf("  k%-4d %9.3f %5.1f%%  %s\n", k, medians[k] / 1e6, total > 0 ? 100 * medians[k] / total : 0.0, name);
     }
-    free(medians);
-    free(column);
 }
 
 /* Warm-up, then `runs` timed runs; prints min, median and p90 (and, with `profile`, each
    kernel's median: the runs are the same, the kernels timed as they go). */
 static int bench(const attend_model_info *model, void *instance, float **inputs, float **outputs, int runs, int threads, int profile,
                  char *error) {
-    int64_t *times = malloc((size_t)runs * sizeof *times);
-    int64_t *samples = NULL;
+    int64_t *times = malloc((size_t)runs * sizeof *times), *samples = NULL, *column = NULL;
+    double *medians = NULL;
     size_t kernels = profile ? (size_t)model->kernel_count : 0;
     if (profile && (size_t)runs > SIZE_MAX / sizeof(int64_t) / kernels) {
         free(times);
         return attend_fail(error, "--profile: %d runs of %zu kernels are too many to keep", runs, kernels);
     }
-    if (profile) samples = calloc((size_t)runs * kernels, sizeof *samples);
-    if (!times || (profile && !samples)) {
+    if (profile) {
+        samples = calloc((size_t)runs * kernels, sizeof *samples);
+        column = malloc((size_t)runs * sizeof *column);
+        medians = malloc(kernels * sizeof *medians);
+    }
+    if (!times || (profile && (!samples || !column || !medians))) {
         free(times);
         free(samples);
+        free(column);
+        free(medians);
         return attend_fail(error, "out of memory keeping the times of %d runs", runs);
     }
     int failed = run_model(model, instance, inputs, outputs, error);
@@ -341,10 +338,12 @@ static int bench(const attend_model_info *model, void *instance, float **inputs,
         double p90 = (double)times[(9 * (int64_t)runs + 9) / 10 - 1]; /* nearest rank */
         printf("latency ms: min %.3f median %.3f p90 %.3f (%d run%s, %d thread%s)\n", (double)times[0] / 1e6, median / 1e6, p90 / 1e6,
                runs, runs == 1 ? "" : "s", threads, threads == 1 ? "" : "s");
-        if (profile) print_profile(model, samples, runs);
+        if (profile) print_profile(model, samples, runs, medians, column);
     }
     free(times);
     free(samples);
+    free(column);
+    free(medians);
     return failed;
 }
 
