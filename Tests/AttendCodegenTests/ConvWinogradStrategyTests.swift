@@ -6,7 +6,7 @@ import Testing
 /// Winograd F(2x2, 3x3) convolutions against the interpreter: maps of odd and even sides
 /// (partial tiles on the bottom and right), padding 0 to 2, tile rows narrower and wider than
 /// a vector (a vector of tiles overrunning into the next tile row), channel counts that leave
-/// a partial panel, batches, and fused epilogues (a residual add at the store, and a global
+/// a partial panel, batches, grouped convolutions, and fused epilogues (a residual add at the store, and a global
 /// pooling left to its own kernel); for the portable target (4-lane vectors) and the native one.
 struct ConvWinogradStrategyTests {
     /// (name, input [N, C, H, W], out channels, pad)
@@ -19,11 +19,19 @@ struct ConvWinogradStrategyTests {
         ("one tile row", [3, 7, 2, 9], 10, 1),
     ]
 
-    static func spec(_ c: (String, [Int], Int, Int), epilogue: String) -> String {
+    /// Grouped convolutions: (name, input, out channels, pad, groups). Each task transforms
+    /// only its group's input channels and reads its group's filters.
+    static let groupedCases: [(String, [Int], Int, Int, Int)] = [
+        ("2 groups", [1, 8, 9, 11], 16, 1, 2),
+        ("4 groups, batch 2", [2, 12, 10, 7], 24, 1, 4),
+        ("2 groups, wide rows", [1, 6, 6, 45], 12, 0, 2),
+    ]
+
+    static func spec(_ c: (String, [Int], Int, Int), epilogue: String, groups: Int = 1) -> String {
         let (_, shape, out, pad) = c
         var lines = [
             "attend: 1", "name: winograd_case", "inputs:", "  x: [\(shape.map(String.init).joined(separator: ", "))]", "layers:",
-            "  - conv: {op: conv2d, out: \(out), kernel: 3, stride: 1, pad: \(pad), bias: true}",
+            "  - conv: {op: conv2d, out: \(out), kernel: 3, stride: 1, pad: \(pad), groups: \(groups), bias: true}",
             "  - bn: batchnorm",
             "  - act: relu",
         ]
@@ -48,6 +56,25 @@ struct ConvWinogradStrategyTests {
                 let selection = try StrategySelection(&graph, target: target, strategies: Self.pinned)
                 #expect(selection.plans.values.contains { $0.strategy == "winograd" }, "\(name) on \(target)")
                 try CBackendHarness.expectAgreement(try ConvGEMMStrategyTests.optimized(Self.spec(c, epilogue: epilogue)),
+                                                    threads: 3, target: target, strategies: Self.pinned)
+            }
+        }
+    }
+
+    @Test(arguments: groupedCases.map(\.0))
+    func groupedAgreesWithTheInterpreter(_ name: String) throws {
+        let c = try #require(Self.groupedCases.first { $0.0 == name })
+        let plain = (c.0, c.1, c.2, c.3)
+        for target in ConvGEMMStrategyTests.targets {
+            for epilogue in ["residual", "pool"] {
+                var graph = try ConvGEMMStrategyTests.optimized(Self.spec(plain, epilogue: epilogue, groups: c.4))
+                let selection = try StrategySelection(&graph, target: target, strategies: Self.pinned)
+                // Both convolutions (the residual's is not grouped); the grouped one's tasks
+                // each take panels of one group, so it has a task group per convolution group.
+                let chosen = selection.plans.values.filter { $0.strategy == "winograd" }
+                #expect(chosen.count == (epilogue == "residual" ? 2 : 1), "\(name) on \(target)")
+                #expect(chosen.contains { $0.detail.contains("channel groups") }, "\(name) on \(target): \(chosen.map(\.detail))")
+                try CBackendHarness.expectAgreement(try ConvGEMMStrategyTests.optimized(Self.spec(plain, epilogue: epilogue, groups: c.4)),
                                                     threads: 3, target: target, strategies: Self.pinned)
             }
         }
@@ -97,12 +124,17 @@ struct ConvWinogradStrategyTests {
                 let graph = try ConvGEMMStrategyTests.optimized(Self.spec(c, epilogue: "residual"))
                 try CBackendHarness.expectAgreement(graph, threads: 2, flags: flags, compiler: "/usr/bin/gcc", target: target, strategies: Self.pinned)
             }
+            let grouped = Self.groupedCases[1]
+            let graph = try ConvGEMMStrategyTests.optimized(Self.spec((grouped.0, grouped.1, grouped.2, grouped.3), epilogue: "residual", groups: grouped.4))
+            try CBackendHarness.expectAgreement(graph, threads: 2, flags: flags, compiler: "/usr/bin/gcc", target: target, strategies: Self.pinned)
         }
     }
 
     /// Where it is chosen among all strategies: the 3x3 stride-1 layers of ResNet stages 1-2
     /// (56x56 and 28x28 maps), not 14x14 or 7x7 maps (too few tiles per transformed weight:
-    /// the direct channel-vector product is faster there), strides, dilation or groups.
+    /// the direct channel-vector product is faster there), strides or dilation; grouped
+    /// convolutions with at least 32 channels per group in and out (ResNeSt's split
+    /// attention: 2 groups of 64 in, 128 out at 56x56), not narrower groups.
     @Test func chosenForResNetStagesOnly() throws {
         func strategies(_ layer: String, _ shape: [Int]) throws -> [String] {
             let spec = "attend: 1\nname: choice\ninputs:\n  x: [\(shape.map(String.init).joined(separator: ", "))]\nlayers:\n  - conv: \(layer)\n"
@@ -116,6 +148,8 @@ struct ConvWinogradStrategyTests {
         #expect(try !strategies("{op: conv2d, out: 512, kernel: 3, pad: 1, bias: false}", [1, 512, 7, 7]).contains("winograd"))
         #expect(try !strategies("{op: conv2d, out: 64, kernel: 3, stride: 2, pad: 1, bias: false}", [1, 64, 56, 56]).contains("winograd"))
         #expect(try !strategies("{op: conv2d, out: 64, kernel: 3, pad: 2, dilation: 2, bias: false}", [1, 64, 56, 56]).contains("winograd"))
-        #expect(try !strategies("{op: conv2d, out: 64, kernel: 3, pad: 1, groups: 2, bias: false}", [1, 64, 56, 56]).contains("winograd"))
+        #expect(try strategies("{op: conv2d, out: 256, kernel: 3, pad: 1, groups: 2, bias: false}", [1, 128, 56, 56]) == ["winograd"])
+        #expect(try !strategies("{op: conv2d, out: 64, kernel: 3, pad: 1, groups: 4, bias: false}", [1, 64, 56, 56]).contains("winograd"))
+        #expect(try !strategies("{op: conv2d, out: 64, kernel: 3, pad: 1, groups: 64, bias: false}", [1, 64, 56, 56]).contains("winograd"))
     }
 }

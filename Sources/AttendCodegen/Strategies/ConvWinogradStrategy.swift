@@ -57,15 +57,18 @@ struct ConvWinogradStrategy: KernelStrategy {
 
     func plan(_ node: Node, in index: GraphIndex, target: Target) -> StrategyPlan? {
         guard let g = ConvGeometry(strategyNode: node, in: index.graph) else { return nil }
-        guard g.kernel == [3, 3], g.stride == [1, 1], g.dilation == [1, 1], g.groups == 1,
+        guard g.kernel == [3, 3], g.stride == [1, 1], g.dilation == [1, 1],
               let transform = WinogradTransform(m: 2) else { return nil }
         let m = transform.m, positions = transform.alpha * transform.alpha, width = target.vectorWidth
         let tilesHigh = (g.outHeight + m - 1) / m, tilesWide = (g.outWidth + m - 1) / m
         let tiles = tilesHigh * tilesWide
-        // Columns such that the task's transformed tiles fit the local buffer.
-        let maxVectors = Self.transformedLimit / (positions * g.channels * width) - 1
+        // Columns such that the task's transformed tiles (of one convolution group's input
+        // channels) fit the local buffer. Grouped: each panel of output channels lies in one
+        // group, and so does each task's run of panels.
+        let maxVectors = Self.transformedLimit / (positions * g.inPerGroup * width) - 1
         guard maxVectors >= 1,
-              let tile = RegisterTile.choose(rows: g.outChannels, columns: tiles, target: target, maxVectors: maxVectors) else { return nil }
+              let tile = RegisterTile.choose(rows: g.outChannels, columns: tiles, target: target,
+                                             rowsDividing: g.groups > 1 ? g.outPerGroup : nil, maxVectors: maxVectors) else { return nil }
         let paddedTiles = RegisterTile.roundUp(tiles, tile.columns)
         // Chosen where the padded products plus the transforms (about `width / channels` of
         // the products: a few vector operations per element and tile, against `channels`
@@ -76,19 +79,27 @@ struct ConvWinogradStrategy: KernelStrategy {
         // stream from memory slower than the products use them, with every panel group
         // transforming the tiles again (at 256x14x14, 64 padded tiles in 4 groups, it took
         // 1.14x the time of `ConvChannelVectorStrategy`; on 7x7, 16 tiles, longer still).
-        let work = Double(positions * paddedTiles) * (1 + Double(width) / Double(min(g.channels, g.outChannels)))
+        let narrowest = min(g.inPerGroup, g.outPerGroup)
+        let work = Double(positions * paddedTiles) * (1 + Double(width) / Double(narrowest))
         guard !onlyWhenCheaper || (work < 0.8 * Double(9 * g.outPixels) && paddedTiles >= 8 * width
-                                   && min(g.channels, g.outChannels) >= Self.minimumChannels) else { return nil }
+                                   && narrowest >= Self.minimumChannels) else { return nil }
         // A task's output tiles (every panel) within 64 KiB of local buffer; enough tasks to
         // balance two threads (each group of panels transforms the tiles again); a task's
         // transformed filters within half of L2, so its runs reuse them from there.
         let panels = (g.outChannels + tile.rows - 1) / tile.rows
+        let panelsPerConvGroup = panels / g.groups
         func groupsWanted(columnTasks: Int) -> Int {
             let outputBytes = m * m * tile.rows * tile.columns * 4
-            let panelBytes = positions * tile.rows * g.channels * 4
-            let wanted = max(1, (4 + columnTasks - 1) / columnTasks, (panels * outputBytes + 65535) / 65536,
+            let panelBytes = positions * tile.rows * g.inPerGroup * 4
+            let wanted = max(g.groups, (4 + columnTasks - 1) / columnTasks, (panels * outputBytes + 65535) / 65536,
                              (panels * panelBytes + target.l2Bytes / 2 - 1) / (target.l2Bytes / 2))
             return min(panels, wanted)
+        }
+        // Panels per task for `wanted` tasks per run: in one convolution group when grouped.
+        func panelsPerTask(_ wanted: Int) -> Int {
+            var count = (panels + wanted - 1) / wanted
+            if g.groups > 1 { while panelsPerConvGroup % count != 0 { count -= 1 } }
+            return count
         }
         // A fused reduction over windows of the output (global pooling of it or of its
         // epilogue's value) needs whole planes finalized: tasks then cover whole images, and
@@ -96,9 +107,9 @@ struct ConvWinogradStrategy: KernelStrategy {
         // reduction runs as a kernel of its own (one pass over the output, while each group
         // would transform every tile again: 4 groups made layer1 of se_resnet 1.8x slower).
         let runTasks = g.batch * paddedTiles / tile.columns
-        let wholePlanes = index.fusesWindowReduction(node) && groupsWanted(columnTasks: g.batch) <= groupsWanted(columnTasks: runTasks)
-        let wanted = groupsWanted(columnTasks: wholePlanes ? g.batch : runTasks)
-        let panelsPerGroup = (panels + wanted - 1) / wanted
+        let wholePlanes = index.fusesWindowReduction(node)
+            && panelsPerTask(groupsWanted(columnTasks: g.batch)) >= panelsPerTask(groupsWanted(columnTasks: runTasks))
+        let panelsPerGroup = panelsPerTask(groupsWanted(columnTasks: wholePlanes ? g.batch : runTasks))
         let planeHeight = tilesHigh * m + 2, phaseWidth = tilesWide + 1
         let tiling = Tiling(transform: transform, tile: tile, tilesHigh: tilesHigh, tilesWide: tilesWide, paddedTiles: paddedTiles,
                             planeHeight: planeHeight, phaseWidth: phaseWidth, panelsPerGroup: panelsPerGroup,
@@ -159,9 +170,9 @@ struct ConvWinogradStrategy: KernelStrategy {
         // 4 KiB apart: the transform of a vector of tiles stores one vector per position, and
         // 16 stores 4 KiB apart all fall in one set of L1 (12 ways), evicting each other
         // (measured on 64x56x56: the input transform took a third of the kernel's time).
-        let channelRows = g.channels * tiling.transformedPitch
+        let channelRows = g.inPerGroup * tiling.transformedPitch
         let positionPitch = channelRows % 1024 == 0 ? channelRows + 16 : channelRows
-        /// transformed[p, channel, tile of the run]
+        /// transformed[p, channel of the task's convolution group, tile of the run]
         func slot(_ p: IndexExpr, _ channel: IndexExpr, _ lane: IndexExpr) -> IndexExpr {
             p * c(positionPitch) + channel * c(tiling.transformedPitch) + lane
         }
@@ -182,8 +193,11 @@ struct ConvWinogradStrategy: KernelStrategy {
             .localArray(transformed, count: positions * positionPitch),
             .localArray(outputs, count: m * m * tiling.panelsPerGroup * rows * columns),
         ]
+        // The first input channel of the task's convolution group (its panels lie in one).
+        let channelBase: IndexExpr = g.groups == 1 ? c(0) : .v("cbase")
+        if g.groups > 1 { body.append(.letIndex("cbase", .v("obegin") / c(panels / g.groups) * c(g.inPerGroup))) }
         var run: [Stmt] = [.letIndex("t0", (tiling.wholePlanes ? .v("run") : .v("task") % c(runs)) * c(columns))]
-        run += inputTransform(tiling, g, scratch, into: transformed, slot: slot)
+        run += inputTransform(tiling, g, scratch, into: transformed, channelBase: channelBase, slot: slot)
         // The output tiles start as the bias.
         let rowValid = Condition.less(.v("oc") + .v("i"), c(g.outChannels))
         let biasValue: ValueExpr = bias.map { b in
@@ -210,10 +224,10 @@ struct ConvWinogradStrategy: KernelStrategy {
             for q in 0..<alpha { body.append(.store(coefficients, c(a * alpha + q), .constant(t.at[a][q]))) }
         }
         let p = IndexExpr.v("p1") * c(alpha) + .v("p2")
-        let step = tile.step(a: { i in .load(filters, ((p * c(panels) + .v("ob")) * c(g.channels) + .v("ci")) * c(rows) + c(i)) },
+        let step = tile.step(a: { i in .load(filters, ((p * c(panels) + .v("ob")) * c(g.inPerGroup) + .v("ci")) * c(rows) + c(i)) },
                              b: { v in .load(transformed, slot(p, .v("ci"), c(v * width)), width: width, aligned: true) })
         var product: [Stmt] = tile.declareAccumulators { _, _ in .broadcast(.constant(0), width: width) }
-            + [.loop(variable: "ci", lower: 0, upper: c(g.channels), schedule: .serial, body: step)]
+            + [.loop(variable: "ci", lower: 0, upper: c(g.inPerGroup), schedule: .serial, body: step)]
         for a in 0..<m {
             for b in 0..<m {
                 let factor = VectorExpr.broadcast(.load(coefficients, .v("p1") + c(a * alpha)) * .load(coefficients, .v("p2") + c(b * alpha)),
@@ -296,19 +310,20 @@ struct ConvWinogradStrategy: KernelStrategy {
         ] + (tail > 0 ? [.loop(variable: "k", lower: 0, upper: c(tail), schedule: .vectorized, body: [.store(scratch, c(end) + .v("k"), .constant(0))])] : [])
     }
 
-    /// The run's tiles of every input channel, `Bᵀ d B` on vectors of consecutive tiles of
-    /// each tile row the run touches, into `transformed`. A vector that runs past its tile row
+    /// The run's tiles of each input channel of the task's convolution group (from
+    /// `channelBase`), `Bᵀ d B` on vectors of consecutive tiles of each tile row the run
+    /// touches, into `transformed`. A vector that runs past its tile row
     /// writes the next row's first slots, which that row then overwrites (past the run's end,
     /// the pitch's spare columns); slots past the image's last tile are zeroed.
     static func inputTransform(_ tiling: Tiling, _ g: ConvGeometry, _ scratch: BufferRef, into transformed: BufferRef,
-                               slot: (IndexExpr, IndexExpr, IndexExpr) -> IndexExpr) -> [Stmt] {
+                               channelBase: IndexExpr, slot: (IndexExpr, IndexExpr, IndexExpr) -> IndexExpr) -> [Stmt] {
         let t = tiling.transform, m = t.m, alpha = t.alpha, positions = alpha * alpha, width = tiling.tile.width
         let tilesWide = tiling.tilesWide, tiles = tiling.tilesHigh * tilesWide, columns = tiling.tile.columns
         func c(_ v: Int) -> IndexExpr { .constant(v) }
         var vector: [Stmt] = [.letIndex("tx", .v("txs") + .v("vx") * c(width))]
         for i in 0..<alpha {
             for j in 0..<alpha {
-                let row = (((IndexExpr.v("n") * c(g.channels) + .v("ch")) * c(m) + c(j % m)) * c(tiling.planeHeight) + .v("ty") * c(m) + c(i))
+                let row = (((IndexExpr.v("n") * c(g.channels) + channelBase + .v("ch")) * c(m) + c(j % m)) * c(tiling.planeHeight) + .v("ty") * c(m) + c(i))
                     * c(tiling.phaseWidth)
                 vector.append(.declareVector("d\(i)_\(j)", width: width, .load(scratch, row + .v("tx") + c(j / m), width: width, aligned: false)))
             }
@@ -341,7 +356,7 @@ struct ConvWinogradStrategy: KernelStrategy {
                 ]),
             ]))
         }
-        return [.loop(variable: "ch", lower: 0, upper: c(g.channels), schedule: .serial, body: perChannel)]
+        return [.loop(variable: "ch", lower: 0, upper: c(g.inPerGroup), schedule: .serial, body: perChannel)]
     }
 
     /// Row `i` of panel `ob`'s tiles `[t0, t0 + columns)` stored from `outputs` into `y`, each
