@@ -310,13 +310,13 @@ struct ConvWinogradStrategy: KernelStrategy {
         ] + (tail > 0 ? [.loop(variable: "k", lower: 0, upper: c(tail), schedule: .vectorized, body: [.store(scratch, c(end) + .v("k"), .constant(0))])] : [])
     }
 
-    /// The run's tiles of each input channel of the task's convolution group (from
-    /// `channelBase`), `Bᵀ d B` on vectors of consecutive tiles of each tile row the run
-    /// touches, into `transformed`. A vector that runs past its tile row
+    /// The run's tiles of `channels` input channels from `channelBase` (nil: the task's
+    /// convolution group's), `Bᵀ d B` on vectors of consecutive tiles of each tile row the
+    /// run touches, into `transformed`. A vector that runs past its tile row
     /// writes the next row's first slots, which that row then overwrites (past the run's end,
     /// the pitch's spare columns); slots past the image's last tile are zeroed.
     static func inputTransform(_ tiling: Tiling, _ g: ConvGeometry, _ scratch: BufferRef, into transformed: BufferRef,
-                               channelBase: IndexExpr, slot: (IndexExpr, IndexExpr, IndexExpr) -> IndexExpr) -> [Stmt] {
+                               channelBase: IndexExpr, channels: Int? = nil, slot: (IndexExpr, IndexExpr, IndexExpr) -> IndexExpr) -> [Stmt] {
         let t = tiling.transform, m = t.m, alpha = t.alpha, positions = alpha * alpha, width = tiling.tile.width
         let tilesWide = tiling.tilesWide, tiles = tiling.tilesHigh * tilesWide, columns = tiling.tile.columns
         func c(_ v: Int) -> IndexExpr { .constant(v) }
@@ -356,7 +356,7 @@ struct ConvWinogradStrategy: KernelStrategy {
                 ]),
             ]))
         }
-        return [.loop(variable: "ch", lower: 0, upper: c(g.inPerGroup), schedule: .serial, body: perChannel)]
+        return Loops.counted("ch", channels ?? g.inPerGroup, perChannel)
     }
 
     /// Row `i` of panel `ob`'s tiles `[t0, t0 + columns)` stored from `outputs` into `y`, each
