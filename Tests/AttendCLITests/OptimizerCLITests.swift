@@ -62,7 +62,7 @@ struct OptimizerCLITests {
         #expect(gemm.stdout.contains("strategies (") && gemm.stdout.contains("gemm 2") && !gemm.stdout.contains("winograd"), "\(gemm.stdout)")
         let unknown = try CLI.run(["check", "Models/se_resnet_block.yaml", "--strategies", "gemm,wingrad"])
         #expect(unknown.status != 0)
-        #expect(unknown.stderr.contains("unknown kernel strategy 'wingrad' in --strategies; known: winograd, direct-channels, gemm-channels, gemm, separable"),
+        #expect(unknown.stderr.contains("unknown kernel strategy 'wingrad' in --strategies; known: winograd, winograd-channels, direct-channels, gemm-channels, gemm, separable"),
                 "\(unknown.stderr)")
     }
 

@@ -131,8 +131,8 @@ struct ConvWinogradStrategyTests {
     }
 
     /// Where it is chosen among all strategies: the 3x3 stride-1 layers of ResNet stages 1-2
-    /// (56x56 and 28x28 maps), not 14x14 or 7x7 maps (too few tiles per transformed weight:
-    /// the direct channel-vector product is faster there), strides or dilation; grouped
+    /// (56x56 and 28x28 maps), not 14x14 or 7x7 maps (too few tiles for vectors of tiles:
+    /// `winograd-channels` or the direct channel-vector product takes them), strides or dilation; grouped
     /// convolutions with at least 32 channels per group in and out (ResNeSt's split
     /// attention: 2 groups of 64 in, 128 out at 56x56), not narrower groups.
     @Test func chosenForResNetStagesOnly() throws {
@@ -144,7 +144,7 @@ struct ConvWinogradStrategyTests {
         let same = "{op: conv2d, out: 64, kernel: 3, pad: 1, bias: false}"
         #expect(try strategies(same, [1, 64, 56, 56]) == ["winograd"])
         #expect(try strategies("{op: conv2d, out: 128, kernel: 3, pad: 1, bias: false}", [1, 128, 28, 28]) == ["winograd"])
-        #expect(try strategies("{op: conv2d, out: 256, kernel: 3, pad: 1, bias: false}", [1, 256, 14, 14]) == ["direct-channels"])
+        #expect(try strategies("{op: conv2d, out: 256, kernel: 3, pad: 1, bias: false}", [1, 256, 14, 14]) == ["winograd-channels"])
         #expect(try !strategies("{op: conv2d, out: 512, kernel: 3, pad: 1, bias: false}", [1, 512, 7, 7]).contains("winograd"))
         #expect(try !strategies("{op: conv2d, out: 64, kernel: 3, stride: 2, pad: 1, bias: false}", [1, 64, 56, 56]).contains("winograd"))
         #expect(try !strategies("{op: conv2d, out: 64, kernel: 3, pad: 2, dilation: 2, bias: false}", [1, 64, 56, 56]).contains("winograd"))

@@ -83,7 +83,7 @@ public struct StrategyPlan: Sendable {
 
 /// Every strategy besides each op's direct lowering, in order of preference.
 public enum KernelStrategies {
-    public static let all: [any KernelStrategy] = [ConvWinogradStrategy(), ConvDirectChannelsStrategy(), ConvChannelVectorStrategy(), ConvGEMMStrategy(),
+    public static let all: [any KernelStrategy] = [ConvWinogradStrategy(), ConvWinogradChannelsStrategy(), ConvDirectChannelsStrategy(), ConvChannelVectorStrategy(), ConvGEMMStrategy(),
                                                    SeparablePoolStrategy()]
 
     /// The names `--strategies` accepts.
