@@ -101,6 +101,19 @@ import Testing
         try SingleNodeHarness.check("max", [[3, 4]], [("axes", .ints([0]))], inputs: [data])
     }
 
+    /// The float min and max helpers every clamping activation prints to (`attend_maxf`,
+    /// `attend_minf`) keep a NaN from either side and order infinities and signed zeros as
+    /// the interpreter does: ReLU, ReLU6 and hard swish on the special values, over enough
+    /// elements that the C compiler vectorizes them (the maximum's NaN on either side is
+    /// `maxPropagatesNaN`'s and the pooling tests').
+    @Test func clampsPropagateNaNAndOrderInfinities() throws {
+        let specials: [Float] = [.nan, -.nan, .infinity, -.infinity, 0, -0.0, 1, -2, 6.5, 5.5, -3.5, 2.5]
+        let data = (0..<48).map { specials[$0 % specials.count] * ($0 < 24 ? 1 : -1) }
+        for op in ["relu", "relu6", "hardswish"] {
+            try SingleNodeHarness.check(op, [[48]], inputs: [data])
+        }
+    }
+
     // MARK: copies
 
     @Test func copies() throws {

@@ -261,7 +261,12 @@ public struct CPrinter: KernelPrinter {
 
     /// Helpers every generated file defines once: NaN-propagating min/max as the interpreter
     /// computes them, integer min/max for index arithmetic, and vector types and helpers up
-    /// to the target's vector width.
+    /// to the target's vector width. The float min/max return `b` if it is NaN, else the
+    /// ordered comparison's pick, which is `a` when `a` is NaN: both NaN cases then cost one
+    /// compare and blend beside the comparison, and a constant `b` (ReLU's 0) none, where
+    /// testing both operands first took gcc 4 mask operations more per vector (twice the
+    /// instructions of a vectorized 3x3 max pooling's inner loop). Equal operands give `a`
+    /// (only -0 against +0 tells).
     public static func prelude(vectorWidth: Int) -> String { scalarPrelude + vectorPrelude(maxWidth: vectorWidth) }
 
     static let scalarPrelude = """
@@ -272,9 +277,9 @@ public struct CPrinter: KernelPrinter {
     #define ATTEND_HELPER static inline
     #define ATTEND_KERNEL
     #endif
-    ATTEND_HELPER float attend_maxf(float a, float b) { return (a != a || b != b) ? NAN : (a > b ? a : b); }
+    ATTEND_HELPER float attend_maxf(float a, float b) { return (b != b) ? b : (b > a ? b : a); }
     #pragma omp declare reduction(attend_max : float : omp_out = attend_maxf(omp_out, omp_in)) initializer(omp_priv = -INFINITY)
-    ATTEND_HELPER float attend_minf(float a, float b) { return (a != a || b != b) ? NAN : (a < b ? a : b); }
+    ATTEND_HELPER float attend_minf(float a, float b) { return (b != b) ? b : (b < a ? b : a); }
     ATTEND_HELPER int64_t attend_max_i64(int64_t a, int64_t b) { return a > b ? a : b; }
     ATTEND_HELPER int64_t attend_min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
 
