@@ -69,6 +69,11 @@ struct ConvGEMMStrategy: KernelStrategy {
         // Maps smaller than one vector (a 1x1 conv on pooled features: a matrix-vector
         // product) would be mostly padding; the direct loops serve them.
         guard g.outHeight * g.outWidth >= target.vectorWidth else { return nil }
+        // Output channels (per group) fewer than a tile's fewest rows (CBAM's 2 -> 1 spatial
+        // attention convolution) would compute mostly padding rows in a large register tile
+        // and its edge variant (20 KB of C per shape, a sixth of cbam_resnet's kernel C for
+        // under 0.1% of its time); the direct loops serve them.
+        guard g.outPerGroup >= RegisterTile.minimumRows else { return nil }
         // Grouped: each panel of output channels must lie in one group.
         guard let tile = RegisterTile.choose(rows: g.outChannels, columns: g.gridPixels, target: target,
                                              rowsDividing: g.groups > 1 ? g.outPerGroup : nil, edgeTiles: true) else { return nil }

@@ -40,11 +40,12 @@ struct RegisterTile: Hashable, Sendable, CustomStringConvertible {
         let budget = accumulatorBudget(target), width = target.vectorWidth
         var candidates: [(tile: RegisterTile, cost: Double, traffic: Double)] = []
         // At least 3 rows: each B vector loaded feeds several FMAs.
-        for vectors in 1...max(1, min(budget / 3, maxVectors ?? budget)) {
+        for vectors in 1...max(1, min(budget / minimumRows, maxVectors ?? budget)) {
             // The most rows that fit; under a divisibility constraint, the most that divide.
             let most = fillingRegisters ? max(1, (target.vectorRegisters - vectors - 1) / vectors) : budget / vectors
-            guard let largest = rowsDividing.map({ d in (3...max(3, most)).reversed().first { $0 <= most && d % $0 == 0 } }) ?? most else { continue }
-            let fewest = fewerRows ? min(largest, max(3, most / 2)) : largest
+            guard let largest = rowsDividing.map({ d in (minimumRows...max(minimumRows, most)).reversed().first { $0 <= most && d % $0 == 0 } }) ?? most
+            else { continue }
+            let fewest = fewerRows ? min(largest, max(minimumRows, most / 2)) : largest
             for tileRows in fewest...largest {
                 if let d = rowsDividing, d % tileRows != 0 { continue }
                 guard tileRows * vectors >= min(8, budget) else { continue }  // fewer cannot hide the FMA latency
@@ -57,6 +58,9 @@ struct RegisterTile: Hashable, Sendable, CustomStringConvertible {
         }
         return candidates.min { a, b in a.cost != b.cost ? a.cost < b.cost : a.traffic < b.traffic }?.tile
     }
+
+    /// The fewest rows a tile has: each B vector loaded feeds at least this many FMAs.
+    static let minimumRows = 3
 
     /// Two FMA pipes; loads (broadcasts included) issue at somewhat under two per cycle
     /// beside them.
