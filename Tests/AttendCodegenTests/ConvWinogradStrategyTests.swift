@@ -107,14 +107,15 @@ struct ConvWinogradStrategyTests {
     }
 
     /// The output transform's zero coefficients become index conditions on the position
-    /// loops: ranges for F(2x2, 3x3)'s rows of `Aᵀ`, a list otherwise, none for a full row.
-    @Test func zeroTermsAreSkippedByIndexConditions() throws {
-        let p = IndexExpr.v("p")
+    /// loops, one run per row of `Aᵀ` shifting with the row: F(2x2, 3x3)'s rows are nonzero
+    /// on [0, 3) and [1, 4); rows whose runs do not shift alike, or are not runs, give none.
+    @Test func zeroTermsAreSkippedByShiftingRuns() throws {
         let at = try #require(WinogradTransform(m: 2)).at
-        #expect(ConvWinogradStrategy.nonzero(at[0], at: p) == .inRange(p, .constant(0), .constant(3)))
-        #expect(ConvWinogradStrategy.nonzero(at[1], at: p) == .inRange(p, .constant(1), .constant(4)))
-        #expect(ConvWinogradStrategy.nonzero([1, 0, 2], at: p) == .or(.equal(p, .constant(0)), .equal(p, .constant(2))))
-        #expect(ConvWinogradStrategy.nonzero([1, 2, 3], at: p) == nil)
+        let runs = try #require(ConvWinogradStrategy.shiftingRuns(at))
+        #expect(runs.first == 0 && runs.length == 3 && runs.shift == 1)
+        #expect(ConvWinogradStrategy.shiftingRuns([[1, 1, 0, 0], [0, 0, 1, 1], [0, 0, 0, 1]]) == nil)
+        #expect(ConvWinogradStrategy.shiftingRuns([[1, 0, 1], [0, 1, 0]]) == nil)
+        #expect(ConvWinogradStrategy.shiftingRuns([[1, 1, 0, 0, 0], [0, 0, 1, 1, 0]])! == (first: 0, length: 2, shift: 2))
     }
 
     @Test func cleanUnderSanitizers() throws {

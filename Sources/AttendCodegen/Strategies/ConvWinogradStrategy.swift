@@ -58,7 +58,7 @@ struct ConvWinogradStrategy: KernelStrategy {
     func plan(_ node: Node, in index: GraphIndex, target: Target) -> StrategyPlan? {
         guard let g = ConvGeometry(strategyNode: node, in: index.graph) else { return nil }
         guard g.kernel == [3, 3], g.stride == [1, 1], g.dilation == [1, 1],
-              let transform = WinogradTransform(m: 2) else { return nil }
+              let transform = WinogradTransform(m: 2), Self.shiftingRuns(transform.at) != nil else { return nil }
         let m = transform.m, positions = transform.alpha * transform.alpha, width = target.vectorWidth
         let tilesHigh = (g.outHeight + m - 1) / m, tilesWide = (g.outWidth + m - 1) / m
         let tiles = tilesHigh * tilesWide
@@ -127,15 +127,20 @@ struct ConvWinogradStrategy: KernelStrategy {
             lower: { context throws(Diagnostic) in try Self.lower(context, tiling) })
     }
 
-    /// Where `row[position]` is non-zero, as a condition on `position` (nil: everywhere): a
-    /// range where the non-zeros are contiguous (every row of F(2x2, 3x3)'s `Aᵀ`), else a
-    /// list of the positions.
-    static func nonzero(_ row: [Double], at position: IndexExpr) -> Condition? {
-        let positions = row.indices.filter { row[$0] != 0 }
-        guard positions.count < row.count else { return nil }
-        guard let first = positions.first, let last = positions.last else { return .less(position, .constant(0)) }
-        if last - first + 1 == positions.count { return .inRange(position, .constant(first), .constant(last + 1)) }
-        return positions.dropFirst().reduce(Condition.equal(position, .constant(first))) { .or($0, .equal(position, .constant($1))) }
+    /// Where every row's nonzeros are one run of the same length starting `shift` further
+    /// along per row (`first + row * shift`), that run; else nil.
+    static func shiftingRuns(_ rows: [[Double]]) -> (first: Int, length: Int, shift: Int)? {
+        let runs = rows.map { row -> (Int, Int)? in
+            let positions = row.indices.filter { row[$0] != 0 }
+            guard let first = positions.first, let last = positions.last, last - first + 1 == positions.count else { return nil }
+            return (first, positions.count)
+        }
+        guard rows.count >= 2, let first = runs[0], let second = runs[1] else { return nil }
+        let shift = second.0 - first.0
+        for (k, run) in runs.enumerated() {
+            guard let run, run.1 == first.1, run.0 == first.0 + k * shift else { return nil }
+        }
+        return (first.0, first.1, shift)
     }
 
     /// `sum over j of coefficients[j] * terms[j]` on vectors, with coefficients of ±1 as
@@ -177,8 +182,8 @@ struct ConvWinogradStrategy: KernelStrategy {
             p * c(positionPitch) + channel * c(tiling.transformedPitch) + lane
         }
         /// outputs[output tile position, panel of the task, row, column]
-        func outputRow(_ position: Int, _ i: IndexExpr) -> IndexExpr {
-            ((c(position * tiling.panelsPerGroup) + .v("ob") - .v("obegin")) * c(rows) + i) * c(columns)
+        func outputRow(_ position: IndexExpr, _ i: IndexExpr) -> IndexExpr {
+            ((position * c(tiling.panelsPerGroup) + .v("ob") - .v("obegin")) * c(rows) + i) * c(columns)
         }
 
         // Task: image n, panels [obegin, oend), and a run of tiles [t0, t0 + columns) (or,
@@ -208,7 +213,7 @@ struct ConvWinogradStrategy: KernelStrategy {
         ]) + [
             .loop(variable: "i", lower: 0, upper: c(rows), schedule: .serial, body: (0..<m * m).flatMap { position in
                 (0..<tile.vectors).map { v in
-                    Stmt.storeVector(outputs, outputRow(position, .v("i")) + c(v * width), .broadcast(biasValue, width: width), width: width, aligned: true)
+                    Stmt.storeVector(outputs, outputRow(c(position), .v("i")) + c(v * width), .broadcast(biasValue, width: width), width: width, aligned: true)
                 }
             }),
         ]))
@@ -228,23 +233,29 @@ struct ConvWinogradStrategy: KernelStrategy {
                              b: { v in .load(transformed, slot(p, .v("ci"), c(v * width)), width: width, aligned: true) })
         var product: [Stmt] = tile.declareAccumulators { _, _ in .broadcast(.constant(0), width: width) }
             + [.loop(variable: "ci", lower: 0, upper: c(g.inPerGroup), schedule: .serial, body: step)]
-        for a in 0..<m {
-            for b in 0..<m {
-                let factor = VectorExpr.broadcast(.load(coefficients, .v("p1") + c(a * alpha)) * .load(coefficients, .v("p2") + c(b * alpha)),
-                                                  width: width)
-                var terms: [Stmt] = []
-                for i in 0..<rows {
-                    for v in 0..<tile.vectors {
-                        let position = outputRow(a * m + b, c(i)) + c(v * width)
-                        let current = VectorExpr.load(outputs, position, width: width, aligned: true)
-                        terms.append(.storeVector(outputs, position, .fma(factor, .register(tile.accumulator(i, v)), current),
-                                                  width: width, aligned: true))
-                    }
-                }
-                let nonzero = [Self.nonzero(t.at[a], at: .v("p1")), Self.nonzero(t.at[b], at: .v("p2"))].compactMap { $0 }
-                product += nonzero.isEmpty ? terms : [.when(nonzero.dropFirst().reduce(nonzero[0]) { .and($0, $1) }, then: terms, otherwise: [])]
-            }
+        // Output tile (a, b) gains each accumulator times Aᵀ[a, p1] Aᵀ[b, p2].
+        func terms(_ a: IndexExpr, _ b: IndexExpr) -> [Stmt] {
+            let factor = VectorExpr.broadcast(.load(coefficients, .v("p1") + a * c(alpha)) * .load(coefficients, .v("p2") + b * c(alpha)),
+                                              width: width)
+            return (0..<rows).flatMap { i in (0..<tile.vectors).map { v in
+                let position = outputRow(a * c(m) + b, c(i)) + c(v * width)
+                let current = VectorExpr.load(outputs, position, width: width, aligned: true)
+                return Stmt.storeVector(outputs, position, .fma(factor, .register(tile.accumulator(i, v)), current), width: width, aligned: true)
+            } }
         }
+        // Each row of Aᵀ is nonzero on a run of positions that shifts with the row (F(2x2,
+        // 3x3): [a, a + 3)), so a and b are loops, the runs index conditions that skip the
+        // zero terms, and the terms one copy (unrolled, they were half of a Winograd
+        // kernel's C).
+        guard let nonzero = Self.shiftingRuns(t.at) else { throw .error("internal: a Winograd output transform whose nonzeros do not shift by row") }
+        let inRun = { (position: String, row: String) -> Condition in
+            .inRange(.v(position), c(nonzero.first) + .v(row) * c(nonzero.shift), c(nonzero.first + nonzero.length) + .v(row) * c(nonzero.shift))
+        }
+        product.append(.loop(variable: "wa", lower: 0, upper: c(m), schedule: .serial, body: [
+            .loop(variable: "wb", lower: 0, upper: c(m), schedule: .serial, body: [
+                .when(.and(inRun("p1", "wa"), inRun("p2", "wb")), then: terms(.v("wa"), .v("wb")), otherwise: []),
+            ]),
+        ]))
         run.append(.loop(variable: "p1", lower: 0, upper: c(alpha), schedule: .serial, body: [
             .loop(variable: "p2", lower: 0, upper: c(alpha), schedule: .serial, body: [
                 .loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body: product),
