@@ -105,11 +105,8 @@ struct ConvWinogradChannelsStrategy: KernelStrategy {
     static let prefetchSteps = 8
 
     static func lower(_ context: LoweringContext, _ tiling: Tiling) throws(Diagnostic) -> [Stmt] {
-        let g = ConvGeometry(input: context.inputShapes[0], output: context.outputShapes[0], attributes: context.attributes)
-        let y = context.outputs[0]
-        let filters = try context.weight("winograd_weight")
-        let bias = context.weights["bias"]
-        guard let scratch = context.scratch else { throw .error("internal: the Winograd convolution has no scratch buffer") }
+        let operands = try ConvWinogradStrategy.Operands(context)
+        let g = operands.g, y = operands.y, filters = operands.filters, bias = operands.bias, scratch = operands.scratch
         let t = tiling.input.transform, m = t.m, alpha = t.alpha, positions = alpha * alpha
         let tile = tiling.tile, width = tile.width, columns = tile.columns
         let panels = tiling.paddedChannels / columns, pitch = tiling.input.transformedPitch

@@ -160,12 +160,25 @@ struct ConvWinogradStrategy: KernelStrategy {
         return sum ?? .broadcast(.constant(0), width: width)
     }
 
+    /// What a Winograd lowering reads from its context: the geometry, output, transformed
+    /// filters, bias and scratch.
+    struct Operands {
+        let g: ConvGeometry
+        let y: BufferRef, filters: BufferRef, bias: BufferRef?, scratch: BufferRef
+
+        init(_ context: LoweringContext) throws(Diagnostic) {
+            g = ConvGeometry(input: context.inputShapes[0], output: context.outputShapes[0], attributes: context.attributes)
+            y = context.outputs[0]
+            filters = try context.weight("winograd_weight")
+            bias = context.weights["bias"]
+            guard let scratch = context.scratch else { throw .error("internal: the Winograd convolution has no scratch buffer") }
+            self.scratch = scratch
+        }
+    }
+
     static func lower(_ context: LoweringContext, _ tiling: Tiling) throws(Diagnostic) -> [Stmt] {
-        let g = ConvGeometry(input: context.inputShapes[0], output: context.outputShapes[0], attributes: context.attributes)
-        let y = context.outputs[0]
-        let filters = try context.weight("winograd_weight")
-        let bias = context.weights["bias"]
-        guard let scratch = context.scratch else { throw .error("internal: the Winograd convolution has no scratch buffer") }
+        let operands = try Operands(context)
+        let g = operands.g, y = operands.y, filters = operands.filters, bias = operands.bias, scratch = operands.scratch
         let t = tiling.transform, m = t.m, alpha = t.alpha, positions = alpha * alpha
         let tile = tiling.tile, rows = tile.rows, columns = tile.columns, width = tile.width
         let panels = (g.outChannels + rows - 1) / rows
