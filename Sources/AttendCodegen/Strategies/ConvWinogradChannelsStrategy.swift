@@ -41,6 +41,9 @@ struct ConvWinogradChannelsStrategy: KernelStrategy {
         var productTiles: Int
         /// Output channels rounded up to whole panels (columns of `M`).
         var paddedChannels: Int
+        /// Floats from one position's `V` to the next (a channel's row pitch times the
+        /// channels, a cache line more where that is a multiple of 4 KiB).
+        var positionPitch: Int
         /// Where `V` and `M` start in the scratch, after the padded copy.
         var transformedStart: Int
         var productsStart: Int
@@ -78,10 +81,14 @@ struct ConvWinogradChannelsStrategy: KernelStrategy {
             transform: transform, tile: RegisterTile(rows: 1, vectors: run / inputWidth, width: inputWidth), tilesHigh: tilesHigh, tilesWide: tilesWide,
             paddedTiles: run, planeHeight: tilesHigh * m + 2, phaseWidth: tilesWide + 1, panelsPerGroup: 1, groups: 1, wholePlanes: false)
         let copy = g.batch * g.channels * m * input.planeHeight * input.phaseWidth + RegisterTile.roundUp(tilesWide, width) + width
-        let transformed = g.batch * positions * g.channels * input.transformedPitch
+        // The input transform stores one vector per position: 16 stores a multiple of 4 KiB
+        // apart would all fall in one set of L1 (as in `ConvWinogradStrategy`).
+        let channelRows = g.channels * input.transformedPitch
+        let positionPitch = channelRows % 1024 == 0 ? channelRows + 16 : channelRows
+        let transformed = g.batch * positions * positionPitch
         let paddedChannels = panels * tile.columns
         let tiling = Tiling(input: input, tile: tile, tiles: tiles, productTiles: productTiles, paddedChannels: paddedChannels,
-                            transformedStart: copy, productsStart: copy + transformed)
+                            positionPitch: positionPitch, transformedStart: copy, productsStart: copy + transformed)
         let products = g.batch * positions * productTiles * paddedChannels
         return StrategyPlan(
             strategy: name, detail: "F(\(m)x\(m), 3x3), tile \(tile.rows) tiles x \(tile.columns) channels",
@@ -113,7 +120,7 @@ struct ConvWinogradChannelsStrategy: KernelStrategy {
         func c(_ v: Int) -> IndexExpr { .constant(v) }
         /// V[n, p, channel, tile]
         func transformed(_ p: IndexExpr, _ channel: IndexExpr, _ lane: IndexExpr) -> IndexExpr {
-            c(tiling.transformedStart) + ((.v("n") * c(positions) + p) * c(g.channels) + channel) * c(pitch) + lane
+            c(tiling.transformedStart) + (.v("n") * c(positions) + p) * c(tiling.positionPitch) + channel * c(pitch) + lane
         }
         /// M[n, p, tile, channel]
         func product(_ p: IndexExpr, _ tileIndex: IndexExpr, _ channel: IndexExpr) -> IndexExpr {
