@@ -79,12 +79,9 @@ struct ConvWinogradChannelsStrategy: KernelStrategy {
         let run = RegisterTile.roundUp(productTiles, inputWidth)
         let input = ConvWinogradStrategy.Tiling(
             transform: transform, tile: RegisterTile(rows: 1, vectors: run / inputWidth, width: inputWidth), tilesHigh: tilesHigh, tilesWide: tilesWide,
-            paddedTiles: run, planeHeight: tilesHigh * m + 2, phaseWidth: tilesWide + 1, panelsPerGroup: 1, groups: 1, wholePlanes: false)
-        let copy = g.batch * g.channels * m * input.planeHeight * input.phaseWidth + RegisterTile.roundUp(tilesWide, width) + width
-        // The input transform stores one vector per position: 16 stores a multiple of 4 KiB
-        // apart would all fall in one set of L1 (as in `ConvWinogradStrategy`).
-        let channelRows = g.channels * input.transformedPitch
-        let positionPitch = channelRows % 1024 == 0 ? channelRows + 16 : channelRows
+            paddedTiles: run, panelsPerGroup: 1, groups: 1, wholePlanes: false)
+        let copy = input.copyFloats(g)
+        let positionPitch = ConvWinogradStrategy.positionPitch(channelRows: g.channels * input.transformedPitch)
         let transformed = g.batch * positions * positionPitch
         let paddedChannels = panels * tile.columns
         let tiling = Tiling(input: input, tile: tile, tiles: tiles, productTiles: productTiles, paddedChannels: paddedChannels,

@@ -31,8 +31,6 @@ struct ConvWinogradStrategy: KernelStrategy {
         var tile: RegisterTile
         /// Tiles per side, and tiles per image rounded up to whole column tiles.
         var tilesHigh, tilesWide, paddedTiles: Int
-        /// The padded input, split by column phase (`m` planes per channel, see `phaseCopy`).
-        var planeHeight, phaseWidth: Int
         /// Output-channel panels per task and the number of panel groups.
         var panelsPerGroup, groups: Int
         /// Tasks cover every run of tiles and finalize whole planes (a fused reduction).
@@ -40,7 +38,22 @@ struct ConvWinogradStrategy: KernelStrategy {
         /// Floats per channel row of a task's transformed tiles: its columns, and room for a
         /// vector of tiles to overrun them.
         var transformedPitch: Int { tile.columns + tile.width }
+        /// The padded input, split by column phase (`m` planes per channel, see `phaseCopy`):
+        /// rows and columns per plane.
+        var planeHeight: Int { tilesHigh * transform.m + 2 }
+        var phaseWidth: Int { tilesWide + 1 }
+        /// Zeros after the padded copy: a vector's overrun past the last tile row.
+        var copyTail: Int { RegisterTile.roundUp(tilesWide, tile.width) + tile.width }
+        /// Floats of the padded copy and its zero tail.
+        func copyFloats(_ g: ConvGeometry) -> Int { g.batch * g.channels * transform.m * planeHeight * phaseWidth + copyTail }
     }
+
+    /// Floats from one position's transformed tiles to the next: `channelRows`, a cache line
+    /// more where that would start them a multiple of 4 KiB apart (the transform of a vector
+    /// of tiles stores one vector per position, and 16 stores 4 KiB apart all fall in one set
+    /// of L1, 12 ways, evicting each other: measured on 64x56x56, the input transform took a
+    /// third of the kernel's time).
+    static func positionPitch(channelRows: Int) -> Int { channelRows % 1024 == 0 ? channelRows + 16 : channelRows }
 
     /// Fewer input or output channels than this leave little to win (the transforms' share
     /// grows as channels shrink), and on deep narrow networks the reassociated sums drift
@@ -110,15 +123,12 @@ struct ConvWinogradStrategy: KernelStrategy {
         let wholePlanes = index.fusesWindowReduction(node)
             && panelsPerTask(groupsWanted(columnTasks: g.batch)) >= panelsPerTask(groupsWanted(columnTasks: runTasks))
         let panelsPerGroup = panelsPerTask(groupsWanted(columnTasks: wholePlanes ? g.batch : runTasks))
-        let planeHeight = tilesHigh * m + 2, phaseWidth = tilesWide + 1
         let tiling = Tiling(transform: transform, tile: tile, tilesHigh: tilesHigh, tilesWide: tilesWide, paddedTiles: paddedTiles,
-                            planeHeight: planeHeight, phaseWidth: phaseWidth, panelsPerGroup: panelsPerGroup,
-                            groups: (panels + panelsPerGroup - 1) / panelsPerGroup, wholePlanes: wholePlanes)
+                            panelsPerGroup: panelsPerGroup, groups: (panels + panelsPerGroup - 1) / panelsPerGroup, wholePlanes: wholePlanes)
         var detail = "F(\(m)x\(m), 3x3), tile \(tile.rows) channels x \(tile.columns) tiles"
         if tiling.groups > 1 { detail += ", \(tiling.groups) channel groups" }
         if wholePlanes { detail += ", whole planes" }
-        // The padded copy, then a vector's overrun of zeros (the last tile row's last vector).
-        let scratch = g.batch * g.channels * m * planeHeight * phaseWidth + RegisterTile.roundUp(tilesWide, width) + width
+        let scratch = tiling.copyFloats(g)
         return StrategyPlan(
             strategy: name, detail: detail,
             derivations: [.init(slot: "winograd_weight", op: WinogradFilterOp(), operandSlots: ["weight"],
@@ -184,12 +194,7 @@ struct ConvWinogradStrategy: KernelStrategy {
         let panels = (g.outChannels + rows - 1) / rows
         func c(_ v: Int) -> IndexExpr { .constant(v) }
         let transformed = BufferRef("vtiles"), outputs = BufferRef("ytiles")
-        // Positions lie a cache line further apart when their rows would start a multiple of
-        // 4 KiB apart: the transform of a vector of tiles stores one vector per position, and
-        // 16 stores 4 KiB apart all fall in one set of L1 (12 ways), evicting each other
-        // (measured on 64x56x56: the input transform took a third of the kernel's time).
-        let channelRows = g.inPerGroup * tiling.transformedPitch
-        let positionPitch = channelRows % 1024 == 0 ? channelRows + 16 : channelRows
+        let positionPitch = Self.positionPitch(channelRows: g.inPerGroup * tiling.transformedPitch)
         /// transformed[p, channel of the task's convolution group, tile of the run]
         func slot(_ p: IndexExpr, _ channel: IndexExpr, _ lane: IndexExpr) -> IndexExpr {
             p * c(positionPitch) + channel * c(tiling.transformedPitch) + lane
@@ -322,8 +327,7 @@ struct ConvWinogradStrategy: KernelStrategy {
             copyRow += zeros(row, high, phaseWidth)
             zeroRow += zeros(row, 0, phaseWidth)
         }
-        let end = g.batch * g.channels * m * tiling.planeHeight * phaseWidth
-        let tail = RegisterTile.roundUp(tiling.tilesWide, tiling.tile.width) + tiling.tile.width
+        let end = g.batch * g.channels * m * tiling.planeHeight * phaseWidth, tail = tiling.copyTail
         return [
             .loop(variable: "plane", lower: 0, upper: c(g.batch * g.channels), schedule: .parallel, body: [
                 .loop(variable: "r", lower: 0, upper: c(tiling.planeHeight), schedule: .serial, body: [
