@@ -86,4 +86,24 @@ struct KernelPrinterTests {
         // A moved access loses its alignment promise; one left in place keeps it.
         #expect(moved == [.storeVector(BufferRef("z"), .v("i"), .load(Self.x, .v("j"), width: 4, aligned: true), width: 4, aligned: false)])
     }
+
+    @Test func partialVectorStoresAndTransposesAreRedirected() {
+        let stmts: [Stmt] = [
+            .transpose(Self.x, .v("t"), rows: (0..<4).map { .register("r\($0)") }, width: 4),
+            .storeVectorLanes(Self.y, .v("i"), .load(Self.x, .v("j"), width: 4, aligned: true), width: 4, count: .v("n")),
+        ]
+        var order: [String] = []
+        let moved = stmts.flatMap { stmt in
+            stmt.rewritten(load: { .load($0, $1) }, store: { [.store($0, $1, $2)] }, vectorBuffer: { buffer, index in
+                order.append(buffer.name)
+                return (buffer == Self.y ? BufferRef("z") : buffer, buffer == Self.y ? index + .constant(8) : index)
+            })
+        }
+        #expect(order == ["x", "y", "x"])
+        #expect(moved == [.transpose(Self.x, .v("t"), rows: (0..<4).map { .register("r\($0)") }, width: 4),
+                          .storeVectorLanes(BufferRef("z"), .v("i") + .constant(8), .load(Self.x, .v("j"), width: 4, aligned: true), width: 4, count: .v("n"))])
+        let printed = CPrinter().statements(moved, depth: 0, in: Kernel(name: "k", comment: "", parameters: [], body: moved))
+        #expect(printed == ["attend_transpose_f32x4(x + t, (attend_f32x4[4]){r0, r1, r2, r3});",
+                            "attend_storen_f32x4(z + (i + 8), attend_loada_f32x4(x + j), n);"])
+    }
 }

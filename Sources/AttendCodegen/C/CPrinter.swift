@@ -109,6 +109,14 @@ public struct CPrinter: KernelPrinter {
     public func storeVector(_ buffer: BufferRef, at index: String, _ value: String, width: Int, aligned: Bool) -> String {
         "attend_store\(aligned ? "a" : "")_f32x\(width)(\(buffer.name) + \(index), \(value));"
     }
+    public func storeVectorLanes(_ buffer: BufferRef, at index: String, _ value: String, width: Int, count: String) -> String {
+        "attend_storen_f32x\(width)(\(buffer.name) + \(index), \(value), \(count));"
+    }
+    /// The rows as a compound literal array, which the prelude's `attend_transpose_f32x<width>`
+    /// (one out-of-line copy per file) transposes into the buffer.
+    public func transpose(_ buffer: BufferRef, at index: String, rows: [String], width: Int) -> String {
+        "attend_transpose_f32x\(width)(\(buffer.name) + \(index), (\(Self.vectorType(width))[\(width)]){\(rows.joined(separator: ", "))});"
+    }
     /// For reading, kept in every cache level.
     /// Into L2 (`Stmt.prefetch`): locality 2 prints as `prefetcht1` on x86.
     public func prefetch(_ buffer: BufferRef, at index: String) -> String { "__builtin_prefetch(\(buffer.name) + \(index), 0, 2);" }
@@ -241,9 +249,58 @@ public struct CPrinter: KernelPrinter {
         ATTEND_HELPER void attend_storea_f32x\(width)(float *p, \(t) v) { *(\(t)_a *)p = v; }
         ATTEND_HELPER \(t) attend_broadcast_f32x\(width)(float x) { \(t) v = {\(lanes)}; return v; }
         ATTEND_HELPER float attend_hsum_f32x\(width)(\(t) v) { float s = 0.0f; for (int i = 0; i < \(width); i++) s += v[i]; return s; }
-
+        \(storeLanes(width))
+        \(transposeHelper(width))
         """
     }.joined() }
+
+    /// `attend_storen_f32x<width>(p, v, n)`: lanes `0 ..< n` of `v` to `p[0 ..< n]`, as one
+    /// masked store where the ISA has one (AVX-512, or AVX2's `vmaskmovps`), else lane by lane.
+    /// Through the compilers' builtins (the same names in gcc and clang): `immintrin.h`
+    /// doubled gcc's time for a kernel file, mostly in reading it.
+    static func storeLanes(_ width: Int) -> String {
+        let t = vectorType(width), lanes = (0..<width).map(String.init).joined(separator: ", ")
+        // As `void *`: the builtins' pointer types differ by width and compiler.
+        let masked = "__builtin_ia32_storeups\(width * 32)_mask((void *)p, v, (\(width == 16 ? "unsigned short" : "unsigned char"))((1u << (unsigned)n) - 1u));"
+        let avx2 = width == 4 ? "__builtin_ia32_maskstoreps" : "__builtin_ia32_maskstoreps256"
+        let vectorMask = width == 16 ? "" : """
+        #elif defined(__AVX2__)
+            typedef int32_t attend_lanes_i32x\(width) __attribute__((vector_size(\(width * 4))));
+            \(avx2)((void *)p, (attend_lanes_i32x\(width)){\(lanes)} < (int32_t)n, v);
+        """
+        return """
+        ATTEND_HELPER void attend_storen_f32x\(width)(float *p, \(t) v, int64_t n) {
+        #if defined(\(width == 16 ? "__AVX512F__" : "__AVX512VL__"))
+            \(masked)
+        \(vectorMask)
+        #else
+            for (int64_t i = 0; i < n; i++) p[i] = v[i];
+        #endif
+        }
+        """
+    }
+
+    /// `attend_transpose_f32x<width>(out, m)`: the `width x width` tile `m` transposed into
+    /// `out` by `LaneTranspose`'s shuffles (`__builtin_shufflevector` on clang,
+    /// `__builtin_shuffle` on gcc, which has it in every version). Not inlined: inlined at
+    /// each of a network's few dozen tile stores, it took gcc 0.1-0.15 s more per kernel file.
+    static func transposeHelper(_ width: Int) -> String {
+        let t = vectorType(width), macro = "ATTEND_SHUFFLE_F32X\(width)"
+        let stages = LaneTranspose.stages(width: width)
+        var lines = ["#if defined(__clang__)", "#define \(macro)(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)", "#else",
+                     "typedef int32_t attend_i32x\(width) __attribute__((vector_size(\(width * 4))));",
+                     "#define \(macro)(a, b, ...) __builtin_shuffle(a, b, (attend_i32x\(width)){__VA_ARGS__})", "#endif",
+                     "ATTEND_OUTLINED void attend_transpose_f32x\(width)(float *out, const \(t) *m) {"]
+        for (number, stage) in stages.enumerated() {
+            let source = { (slot: Int) in number == 0 ? "m[\(slot)]" : "s\(number - 1)_\(slot)" }
+            for step in stage.sorted(by: { $0.output < $1.output }) {
+                let shuffle = "\(macro)(\(source(step.a)), \(source(step.b)), \(step.lanes.map(String.init).joined(separator: ", ")))"
+                lines.append(number == stages.count - 1 ? "    attend_store_f32x\(width)(out + \(step.output * width), \(shuffle));"
+                                                        : "    \(t) s\(number)_\(step.output) = \(shuffle);")
+            }
+        }
+        return (lines + ["}", ""]).joined(separator: "\n")
+    }
 
     /// A float literal that reads back as the same float32 (`%.9g` digits), or a macro.
     static func floatLiteral(_ v: Double) -> String {
@@ -273,9 +330,11 @@ public struct CPrinter: KernelPrinter {
     #if defined(__GNUC__)
     #define ATTEND_HELPER static inline __attribute__((unused))
     #define ATTEND_KERNEL __attribute__((visibility("hidden")))
+    #define ATTEND_OUTLINED static __attribute__((noinline, unused))
     #else
     #define ATTEND_HELPER static inline
     #define ATTEND_KERNEL
+    #define ATTEND_OUTLINED static
     #endif
     ATTEND_HELPER float attend_maxf(float a, float b) { return (b != b) ? b : (b > a ? b : a); }
     #pragma omp declare reduction(attend_max : float : omp_out = attend_maxf(omp_out, omp_in)) initializer(omp_priv = -INFINITY)

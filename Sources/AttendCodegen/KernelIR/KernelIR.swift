@@ -203,6 +203,14 @@ public indirect enum Stmt: Hashable, Sendable {
     case assignVector(String, VectorExpr)
     /// Stores a vector's lanes to `width` consecutive elements from `buffer[index]`.
     case storeVector(BufferRef, IndexExpr, VectorExpr, width: Int, aligned: Bool)
+    /// Stores the first `count` lanes of a vector (`0 <= count <= width`) to consecutive
+    /// elements from `buffer[index]`; the lanes past `count` are not written.
+    case storeVectorLanes(BufferRef, IndexExpr, VectorExpr, width: Int, count: IndexExpr)
+    /// The transpose of `rows` (`width` vectors of `width` lanes) stored as `width * width`
+    /// consecutive elements from `buffer[index]`: element `j * width + i` is lane `j` of
+    /// `rows[i]`. A register tile with channels along its vectors becomes one run of pixels
+    /// per channel (in a local array), each then stored into its plane.
+    case transpose(BufferRef, IndexExpr, rows: [VectorExpr], width: Int)
     /// A hint that the cache line holding `buffer[index]` is read soon (weights streaming
     /// from memory while the current ones are in use), to be fetched into L2, not L1: the
     /// next block of a register-tiled product's weights is as large as the current one,

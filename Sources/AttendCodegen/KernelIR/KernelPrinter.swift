@@ -63,6 +63,10 @@ public protocol KernelPrinter {
     func declareVector(_ name: String, width: Int, _ value: String) -> String
     func assignVector(_ name: String, _ value: String) -> String
     func storeVector(_ buffer: BufferRef, at index: String, _ value: String, width: Int, aligned: Bool) -> String
+    func storeVectorLanes(_ buffer: BufferRef, at index: String, _ value: String, width: Int, count: String) -> String
+    /// The transpose of `rows` stored from `buffer[index]` (`Stmt.transpose`); a printer may
+    /// use the shuffle steps of `LaneTranspose`.
+    func transpose(_ buffer: BufferRef, at index: String, rows: [String], width: Int) -> String
     func prefetch(_ buffer: BufferRef, at index: String) -> String
     /// Starts task `number` of `kernel` on the thread pool over `lower..<upper` and waits for it.
     func runParallel(task number: Int, of kernel: Kernel, lower: String, upper: String) -> [String]
@@ -123,6 +127,10 @@ extension KernelPrinter {
             case .assignVector(let name, let newValue): add(assignVector(name, vector(newValue)))
             case .storeVector(let buffer, let position, let stored, let width, let aligned):
                 add(storeVector(buffer, at: index(position), vector(stored), width: width, aligned: aligned))
+            case .storeVectorLanes(let buffer, let position, let stored, let width, let count):
+                add(storeVectorLanes(buffer, at: index(position), vector(stored), width: width, count: index(count)))
+            case .transpose(let buffer, let position, let rows, let width):
+                add(transpose(buffer, at: index(position), rows: rows.map(vector), width: width))
             case .prefetch(let buffer, let position): add(prefetch(buffer, at: index(position)))
             case .runParallel(let number):
                 let task = kernel.tasks[number]

@@ -47,6 +47,12 @@ struct KernelWalker {
         case .storeVector(let buffer, let i, let v, let width, let aligned):
             let (target, position) = vectorAccess(buffer, walk(i))
             rebuilt = .storeVector(target, position, walk(v), width: width, aligned: aligned && target == buffer)
+        case .storeVectorLanes(let buffer, let i, let v, let width, let count):
+            let (target, position) = vectorAccess(buffer, walk(i))
+            rebuilt = .storeVectorLanes(target, position, walk(v), width: width, count: walk(count))
+        case .transpose(let buffer, let i, let rows, let width):
+            let (target, position) = vectorAccess(buffer, walk(i))
+            rebuilt = .transpose(target, position, rows: rows.map(walk), width: width)
         case .prefetch(let buffer, let i):
             let (target, position) = vectorAccess(buffer, walk(i))
             rebuilt = .prefetch(target, position)
