@@ -107,4 +107,20 @@ struct ConvDirectChannelsStrategyTests {
             #expect(strategies.contains { $0.strategy == "direct-channels" } == expected, "\(c): \(strategies)")
         }
     }
+
+    /// With several blocks of input channels, the next block's weights are fetched by the
+    /// pass's first tiles in turn (step k by tile k % 7 on a 7x7 map of 7 one-row tiles, by
+    /// tile k % 8 where a pass runs at least 8 tiles), not all during its first tile.
+    @Test func weightFetchesSpreadOverThePassTiles() throws {
+        for (c, condition) in [(("", 512, 7, 32, 3, 1, 1, 1, 1), "if ((k % 7) == rt) {"), (("", 256, 28, 16, 3, 1, 1, 1, 1), "if ((k % 8) == rt) {")] {
+            var graph = try ConvGEMMStrategyTests.optimized(ConvChannelVectorStrategyTests.spec(c, width: 16, epilogue: ""))
+            let selection = try StrategySelection(&graph, target: .native(.avx512), strategies: Self.pinned)
+            #expect(selection.plans.values.contains { $0.strategy == "direct-channels" && $0.detail.contains("per block") }, "\(c)")
+            let program = try CGenerator.generate(try ConvGEMMStrategyTests.optimized(ConvChannelVectorStrategyTests.spec(c, width: 16, epilogue: "")),
+                                                  target: .native(.avx512), strategies: Self.pinned)
+            let kernels = program.kernelFiles.map(\.source).joined()
+            #expect(kernels.contains(condition), "\(c)")
+            #expect(!kernels.contains("if (rt == 0) {"), "\(c)")
+        }
+    }
 }

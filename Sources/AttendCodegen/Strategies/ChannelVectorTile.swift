@@ -90,16 +90,27 @@ struct ChannelVectorTile {
         }
     }
 
-    /// While the first tile of a task runs a block, the next block's weights are fetched (a
-    /// cache line per 16 floats of each step's row of the panel): at batch 1 they stream from
-    /// memory, and the hardware prefetcher alone left the products waiting (measured on a 7x2
-    /// tile with weights beyond L3: 1.2-1.3x faster with the hint). `packed` is the weights
-    /// packed per panel `ob` of `reduction` steps; `k` is the current step.
-    func prefetchNextBlock(_ packed: BufferRef, reduction: Int, blockSteps: Int, firstTile: Condition) -> [Stmt] {
-        [.when(firstTile, then: stride(from: 0, to: tile.columns, by: 16).map { offset in
+    /// While a task runs a block, the next block's weights are fetched (a cache line per 16
+    /// floats of each step's row of the panel): at batch 1 they stream from memory, and the
+    /// hardware prefetcher alone left the products waiting (measured on a 7x2 tile with
+    /// weights beyond L3: 1.2-1.3x faster with the hint). The fetches are spread over the
+    /// block's first `spread` tiles, step `k` fetched by tile `k % spread` (`tileIndex` is
+    /// the tile's index in the block's pass, `fewestTiles` the fewest tiles any pass runs).
+    /// Issued all during the first tile, a block's fetches came faster than memory serves
+    /// them: se_resnet's 7x7 layers (7 tiles a pass) took 1.10-1.16x the time in its profile
+    /// (interleaved, best of 12 rounds), though on a host busy enough to slow everything
+    /// 1.5x, once 0.9x.
+    /// `packed` is the weights packed per panel `ob` of `reduction` steps; `k` is the step.
+    func prefetchNextBlock(_ packed: BufferRef, reduction: Int, blockSteps: Int, tileIndex: IndexExpr, fewestTiles: Int) -> [Stmt] {
+        let spread = max(1, min(fewestTiles, Self.prefetchSpread))
+        let mine: Condition = spread == 1 ? .equal(tileIndex, c(0)) : .equal(.v("k") % c(spread), tileIndex)
+        return [.when(mine, then: stride(from: 0, to: tile.columns, by: 16).map { offset in
             .prefetch(packed, (.v("ob") * c(reduction) + .min(.v("k") + c(blockSteps), c(reduction - 1))) * c(tile.columns) + c(offset))
         }, otherwise: [])]
     }
+
+    /// The most tiles a block's weight fetches are spread over.
+    static let prefetchSpread = 8
 
     private func partialSlot(_ slot: IndexExpr, _ i: Int, _ v: Int) -> IndexExpr {
         slot * c(tile.rows * tile.columns) + c(i * tile.columns + v * tile.width)

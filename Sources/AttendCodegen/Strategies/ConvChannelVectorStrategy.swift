@@ -140,7 +140,7 @@ struct ConvChannelVectorStrategy: KernelStrategy {
         let abase: IndexExpr = c(patchBase) + (.v("n") * c(tiles) + .v("tile")) * c(reduction * tile.rows)
         let kBlocks = tiling.kBlocks
         let prefetch = kBlocks > 1 ? sums.prefetchNextBlock(packed, reduction: reduction, blockSteps: tiling.kBlock,
-                                                            firstTile: .equal(.v("tile"), c(0))) : []
+                                                            tileIndex: .v("tile"), fewestTiles: tiles) : []
         let tileLoop = Stmt.loop(variable: "tile", lower: 0, upper: c(tiles), schedule: .serial, body: [
             .letIndex("p0", .v("tile") * c(tile.rows)),
             .letIndex("pcount", .min(c(tile.rows), c(pixels) - .v("p0"))),

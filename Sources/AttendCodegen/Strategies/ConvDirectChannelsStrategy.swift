@@ -44,6 +44,9 @@ struct ConvDirectChannelsStrategy: KernelStrategy {
         var channelBlocks: Int
         /// Zeros past the padded copy: the farthest a tile of the last row reads beyond it.
         var tail: Int
+
+        /// Tiles in the shortest pass over a block: the last run of rows, which may be shorter.
+        func fewestTiles(_ g: ConvGeometry) -> Int { (g.outHeight - (rowRuns - 1) * rowsPerTask) * tilesPerRow }
     }
 
     func plan(_ node: Node, in index: GraphIndex, target: Target) -> StrategyPlan? {
@@ -113,7 +116,7 @@ struct ConvDirectChannelsStrategy: KernelStrategy {
         let b: (Int) -> VectorExpr = { v in .load(packed, (.v("ob") * c(reduction) + .v("k")) * c(columns) + c(v * width), width: width, aligned: false) }
         let blocks = tiling.channelBlocks
         let prefetch = blocks > 1 ? sums.prefetchNextBlock(packed, reduction: reduction, blockSteps: tiling.channelBlock * g.kernel[0] * g.kernel[1],
-                                                           firstTile: .equal(.v("rt"), c(0))) : []
+                                                           tileIndex: .v("rt"), fewestTiles: tiling.fewestTiles(g)) : []
         let taps: [Stmt] = [
             .loop(variable: "ci", lower: .v("c0"), upper: .v("c0") + .v("cn"), schedule: .serial, body: [
                 .loop(variable: "kh", lower: 0, upper: c(g.kernel[0]), schedule: .serial, body: [
