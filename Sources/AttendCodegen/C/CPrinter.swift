@@ -282,8 +282,8 @@ public struct CPrinter: KernelPrinter {
 
     /// `attend_transpose_f32x<width>(out, m)`: the `width x width` tile `m` transposed into
     /// `out` by `LaneTranspose`'s shuffles (`__builtin_shufflevector` on clang,
-    /// `__builtin_shuffle` on gcc, which has it in every version). Not inlined: inlined at
-    /// each of a network's few dozen tile stores, it took gcc 0.1-0.15 s more per kernel file.
+    /// `__builtin_shuffle` on gcc, which has it in every version). Not inlined: one copy of
+    /// its shuffles per file rather than one at each of a network's few dozen tile stores.
     static func transposeHelper(_ width: Int) -> String {
         let t = vectorType(width), macro = "ATTEND_SHUFFLE_F32X\(width)"
         let stages = LaneTranspose.stages(width: width)
