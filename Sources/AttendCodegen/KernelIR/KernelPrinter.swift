@@ -63,6 +63,7 @@ public protocol KernelPrinter {
     func declareVector(_ name: String, width: Int, _ value: String) -> String
     func assignVector(_ name: String, _ value: String) -> String
     func storeVector(_ buffer: BufferRef, at index: String, _ value: String, width: Int, aligned: Bool) -> String
+    /// The first `count` lanes of `value` stored from `buffer[index]` (`Stmt.storeVectorLanes`).
     func storeVectorLanes(_ buffer: BufferRef, at index: String, _ value: String, width: Int, count: String) -> String
     /// The transpose of `rows` stored from `buffer[index]` (`Stmt.transpose`); a printer may
     /// use the shuffle steps of `LaneTranspose`.

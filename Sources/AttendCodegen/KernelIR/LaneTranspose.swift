@@ -22,7 +22,8 @@ public enum LaneTranspose {
 
     /// The stages for `width` lanes; each writes every slot once.
     public static func stages(width: Int) -> [[Step]] {
-        precondition(width >= 4 && width & (width - 1) == 0, "a lane transpose needs a power-of-two width of at least 4")
+        // Widths come from targets (4, 8 or 16 lanes), never from a spec.
+        precondition(width >= 4 && width & (width - 1) == 0, "a lane transpose needs a power-of-two width of at least 4")  // internal invariant
         func pattern(_ lane: (_ block: Int, _ k: Int) -> Int) -> [Int] { (0..<width).map { lane($0 / 4 * 4, $0 % 4) } }
         // Per 4-lane block starting at `q`: [a0 b0 a1 b1], [a2 b2 a3 b3] (32-bit) and
         // [a0 a1 b0 b1], [a2 a3 b2 b3] (64-bit).
