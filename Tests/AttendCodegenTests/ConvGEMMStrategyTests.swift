@@ -178,7 +178,7 @@ struct ConvGEMMStrategyTests {
 
     @Test func tilesFitTheRegisterFile() {
         for target in [Target.portable, .native(.avx2), .native(.avx512)] {
-            for (rows, columns) in [(64, 3136), (512, 49), (13, 17), (1, 1), (2048, 7)] {
+            for (rows, columns) in [(64, 3136), (512, 49), (13, 17), (1, 1), (2048, 7), (7, 512), (112, 64)] {
                 guard let tile = RegisterTile.choose(rows: rows, columns: columns, target: target) else {
                     Issue.record("no tile for \(rows)x\(columns) on \(target)")
                     continue
@@ -186,6 +186,14 @@ struct ConvGEMMStrategyTests {
                 #expect(tile.rows * tile.vectors <= RegisterTile.accumulatorBudget(target))
                 #expect(tile.rows >= 3 || tile.rows * tile.vectors == RegisterTile.accumulatorBudget(target))
                 #expect(tile.width == target.vectorWidth)
+                // Enough accumulators to hide the FMA latency, and none spilled: the
+                // accumulators, the B vectors and the broadcast all in registers, with or
+                // without filling them.
+                for filled in [tile, RegisterTile.choose(rows: rows, columns: columns, target: target, fewerRows: true, fillingRegisters: true)] {
+                    guard let filled else { Issue.record("no filling tile for \(rows)x\(columns) on \(target)"); continue }
+                    #expect(filled.rows * filled.vectors >= RegisterTile.minimumAccumulators(target), "\(filled) on \(target)")
+                    #expect(filled.rows * filled.vectors + filled.vectors + 1 <= target.vectorRegisters, "\(filled) on \(target)")
+                }
             }
             // Grouped convolutions: rows divide the group's output channels, or no tile.
             for divisor in [64, 48, 20, 9] {

@@ -20,6 +20,17 @@ struct RegisterTile: Hashable, Sendable, CustomStringConvertible {
         target.vectorRegisters >= 32 ? 24 : 12
     }
 
+    /// The fewest accumulators a tile needs to keep both FMA pipes busy. Latency 4 on two
+    /// pipes asks for 8, but on a 16-register target 8 leave the pipes waiting on the
+    /// broadcasts and loads besides. Measured on Zen 3 (AVX2), one layer at a time: the 7x7
+    /// stride-2 stem took 0.68x the time in 6x16 tiles as in 4x16, the stride-2 3x3 layers
+    /// 0.69-0.78x in 6x16 and 5x16, the 3x3 layers on 7x7 maps 0.92x in 4x24; while 1x1
+    /// layers on 7x7 maps ran at 83% of peak in 5x16 tiles (10) and took 1.45x as long in
+    /// 4x24 (12). The AVX-512 figure is the one its tiles were measured at.
+    static func minimumAccumulators(_ target: Target) -> Int {
+        target.vectorRegisters >= 32 ? 8 : 10
+    }
+
     /// The tile for a `rows x columns` product on `target`, by estimated time: the work
     /// including padding (rows and columns rounded up to whole tiles), slowed where the
     /// operand traffic per FMA (`4 / vectors` bytes of A broadcasts plus `4 * width / rows`
@@ -48,7 +59,9 @@ struct RegisterTile: Hashable, Sendable, CustomStringConvertible {
             let fewest = fewerRows ? min(largest, max(minimumRows, most / 2)) : largest
             for tileRows in fewest...largest {
                 if let d = rowsDividing, d % tileRows != 0 { continue }
-                guard tileRows * vectors >= min(8, budget) else { continue }  // fewer cannot hide the FMA latency
+                guard tileRows * vectors >= minimumAccumulators(target) else { continue }
+                // The accumulators, the step's B vectors and its broadcast all in registers.
+                guard tileRows * vectors + vectors + 1 <= target.vectorRegisters else { continue }
                 let tile = RegisterTile(rows: tileRows, vectors: vectors, width: width)
                 let traffic = 4.0 / Double(vectors) + 4.0 * Double(width) / Double(tileRows)
                 let work = Double(roundUp(rows, tileRows) * (edgeTiles ? tile.paddedColumns(columns) : roundUp(columns, tile.columns)))
