@@ -22,11 +22,11 @@ struct RegisterTile: Hashable, Sendable, CustomStringConvertible {
 
     /// The fewest accumulators a tile needs to keep both FMA pipes busy. Latency 4 on two
     /// pipes asks for 8, but on a 16-register target 8 leave the pipes waiting on the
-    /// broadcasts and loads besides. Measured on Zen 3 (AVX2), one layer at a time: the 7x7
-    /// stride-2 stem took 0.68x the time in 6x16 tiles as in 4x16, the stride-2 3x3 layers
-    /// 0.69-0.78x in 6x16 and 5x16, the 3x3 layers on 7x7 maps 0.92x in 4x24; while 1x1
-    /// layers on 7x7 maps ran at 83% of peak in 5x16 tiles (10) and took 1.45x as long in
-    /// 4x24 (12). The AVX-512 figure is the one its tiles were measured at.
+    /// broadcasts and loads besides: on Zen 3 (AVX2) the 7x7 stride-2 stem took 0.68x the
+    /// time in 6x16 tiles (12) as in 4x16 (8), the stride-2 3x3 layers 0.69-0.78x in 6x16 and
+    /// 5x16. Ten keeps 5x16 tiles, which fit 7-pixel rows and 49-pixel maps with little waste
+    /// (1x1 layers on 7x7 maps ran at 83% of peak in them). The AVX-512 figure is the one its
+    /// tiles were measured at.
     static func minimumAccumulators(_ target: Target) -> Int {
         target.vectorRegisters >= 32 ? 8 : 10
     }
@@ -49,27 +49,36 @@ struct RegisterTile: Hashable, Sendable, CustomStringConvertible {
     static func choose(rows: Int, columns: Int, target: Target, rowsDividing: Int? = nil, fewerRows: Bool = false,
                        maxVectors: Int? = nil, fillingRegisters: Bool = false, edgeTiles: Bool = false) -> RegisterTile? {
         let budget = accumulatorBudget(target), width = target.vectorWidth
-        var candidates: [(tile: RegisterTile, cost: Double, traffic: Double)] = []
-        // At least 3 rows: each B vector loaded feeds several FMAs.
-        for vectors in 1...max(1, min(budget / minimumRows, maxVectors ?? budget)) {
-            // The most rows that fit; under a divisibility constraint, the most that divide.
-            let most = fillingRegisters ? max(1, (target.vectorRegisters - vectors - 1) / vectors) : budget / vectors
-            guard let largest = rowsDividing.map({ d in (minimumRows...max(minimumRows, most)).reversed().first { $0 <= most && d % $0 == 0 } }) ?? most
-            else { continue }
-            let fewest = fewerRows ? min(largest, max(minimumRows, most / 2)) : largest
-            for tileRows in fewest...largest {
-                if let d = rowsDividing, d % tileRows != 0 { continue }
-                guard tileRows * vectors >= minimumAccumulators(target) else { continue }
-                // The accumulators, the step's B vectors and its broadcast all in registers.
-                guard tileRows * vectors + vectors + 1 <= target.vectorRegisters else { continue }
-                let tile = RegisterTile(rows: tileRows, vectors: vectors, width: width)
-                let traffic = 4.0 / Double(vectors) + 4.0 * Double(width) / Double(tileRows)
-                let work = Double(roundUp(rows, tileRows) * (edgeTiles ? tile.paddedColumns(columns) : roundUp(columns, tile.columns)))
-                let loadBound = Double(tileRows + vectors) / loadsPerCycle / (Double(tileRows * vectors) / fmaPipes)
-                candidates.append((tile, work * max(1, traffic / 16, loadBound), traffic))
+        // Tiles of at least `fewestAccumulators`, by estimated cost.
+        func best(fewestAccumulators: Int) -> RegisterTile? {
+            var candidates: [(tile: RegisterTile, cost: Double, traffic: Double)] = []
+            // At least 3 rows: each B vector loaded feeds several FMAs.
+            for vectors in 1...max(1, min(budget / minimumRows, maxVectors ?? budget)) {
+                // The most rows that fit; under a divisibility constraint, the most that divide.
+                let most = fillingRegisters ? max(1, (target.vectorRegisters - vectors - 1) / vectors) : budget / vectors
+                guard let largest = rowsDividing.map({ d in (minimumRows...max(minimumRows, most)).reversed().first { $0 <= most && d % $0 == 0 } }) ?? most
+                else { continue }
+                let fewest = fewerRows ? min(largest, max(minimumRows, most / 2)) : largest
+                for tileRows in fewest...largest {
+                    if let d = rowsDividing, d % tileRows != 0 { continue }
+                    guard tileRows * vectors >= fewestAccumulators else { continue }
+                    // The accumulators, the step's B vectors and its broadcast all in registers,
+                    // with one to spare: where they take all 16 of AVX2's, gcc reads B from memory
+                    // at every FMA and clang spills accumulators (Zen 3: 1x1 layers and the
+                    // 1024x784x1024 GEMM took 0.74-0.78x the time in 6x16 tiles as in 4x24).
+                    guard tileRows * vectors + vectors + 1 < target.vectorRegisters else { continue }
+                    let tile = RegisterTile(rows: tileRows, vectors: vectors, width: width)
+                    let traffic = 4.0 / Double(vectors) + 4.0 * Double(width) / Double(tileRows)
+                    let work = Double(roundUp(rows, tileRows) * (edgeTiles ? tile.paddedColumns(columns) : roundUp(columns, tile.columns)))
+                    let loadBound = Double(tileRows + vectors) / loadsPerCycle / (Double(tileRows * vectors) / fmaPipes)
+                    candidates.append((tile, work * max(1, traffic / 16, loadBound), traffic))
+                }
             }
+            return candidates.min { a, b in a.cost != b.cost ? a.cost < b.cost : a.traffic < b.traffic }?.tile
         }
-        return candidates.min { a, b in a.cost != b.cost ? a.cost < b.cost : a.traffic < b.traffic }?.tile
+        // Where divisibility leaves no tile that large (16 output channels per group on AVX2:
+        // 8x8 or 4x16), the latency's bare 8 rather than no tile at all.
+        return best(fewestAccumulators: minimumAccumulators(target)) ?? best(fewestAccumulators: min(8, budget))
     }
 
     /// The fewest rows a tile has: each B vector loaded feeds at least this many FMAs.
