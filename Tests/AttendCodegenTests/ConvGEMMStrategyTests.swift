@@ -22,6 +22,10 @@ struct ConvGEMMStrategyTests {
         ("3x3 odd channels", [1, 5, 9, 11], 13, 3, 1, 1, 1, false),
         ("1x1", [2, 24, 7, 7], 40, 1, 1, 0, 1, true),
         ("1x1 stride 2", [1, 8, 9, 10], 20, 1, 2, 0, 1, true),
+        ("1x1 stride 2, batch and odd sizes", [2, 20, 15, 13], 24, 1, 2, 0, 1, true),
+        ("1x1 stride 3", [1, 8, 10, 11], 16, 1, 3, 0, 1, false),
+        ("grouped 1x1 stride 2", [1, 16, 9, 9], 32, 1, 2, 0, 1, true),
+        ("1x1 stride 2 padded", [1, 8, 9, 10], 20, 1, 2, 1, 1, true),
         ("3x3 stride 2", [1, 12, 15, 14], 24, 3, 2, 1, 1, true),
         ("stem 7x7 stride 2 pad 3", [1, 3, 33, 30], 16, 7, 2, 3, 1, false),
         ("dilated", [1, 6, 13, 13], 10, 3, 1, 2, 2, true),
@@ -78,6 +82,21 @@ struct ConvGEMMStrategyTests {
             let selection = try StrategySelection(&planned, target: target, strategies: Self.pinned)
             #expect(selection.plans.values.contains { $0.strategy == "gemm" }, "\(name) on \(target)")
             try CBackendHarness.expectAgreement(graph, threads: 2, target: target, strategies: Self.pinned)
+        }
+    }
+
+    /// A 1x1 convolution at stride 2 or 3 without padding reads a compact copy of the pixels
+    /// it uses (the cases above check its numbers); with padding, the pixels it reads include
+    /// zeros, and it packs patches.
+    @Test func strided1x1ConvolutionsReadASubsampledCopy() throws {
+        for (stride, pad, expected) in [(2, 0, "rows of a subsampled copy"), (3, 0, "rows of a subsampled copy"), (2, 1, "packed patches")] {
+            let graph = try Self.optimized(Self.spec(("strided", [1, 8, 9, 10], 24, 1, stride, pad, 1, true), residual: false))
+            for target in Self.targets {
+                var planned = graph
+                let selection = try StrategySelection(&planned, target: target, strategies: Self.pinned)
+                let details = selection.plans.values.map(\.detail)
+                #expect(details.contains { $0.contains(expected) }, "stride \(stride) pad \(pad) on \(target): \(details)")
+            }
         }
     }
 

@@ -42,6 +42,18 @@ struct ConvGeometry {
     /// Grid positions up to the last output pixel.
     var gridPixels: Int { (outHeight - 1) * gridWidth + outWidth }
 
+    /// A 1x1 convolution without padding at a stride above 1 (ResNet's downsampling
+    /// shortcut) reads every `stride`-th pixel and nothing else: it is the stride-1
+    /// convolution `overSubsampledInput` of a compact copy of those pixels (`subsampledCopy`).
+    var subsamplesInput: Bool { kernel == [1, 1] && pad == [0, 0] && stride != [1, 1] }
+
+    /// The same convolution at stride 1 over the `outHeight x outWidth` pixels it reads.
+    var overSubsampledInput: ConvGeometry {
+        var g = self
+        (g.height, g.width, g.stride) = (outHeight, outWidth, [1, 1])
+        return g
+    }
+
     private func c(_ v: Int) -> IndexExpr { .constant(v) }
 
     /// `buffer[start + j] = 0` for `j` in `low..<high` (nothing when that is empty).
@@ -71,6 +83,22 @@ struct ConvGeometry {
                 .loop(variable: "r", lower: 0, upper: c(rows), schedule: .serial, body: copy),
             ]),
         ] + zeros(scratch, c(batch * channels * rows * columns), 0, c(tail))
+    }
+
+    /// The pixels a 1x1 convolution at `stride` reads (`subsamplesInput`), copied into
+    /// `scratch` as planes of `outHeight x outWidth`, then `tail` zeros (a tile of the last
+    /// plane may read that far past its end).
+    func subsampledCopy(from x: BufferRef, to scratch: BufferRef, tail: Int) -> [Stmt] {
+        [
+            .loop(variable: "plane", lower: 0, upper: c(batch * channels), schedule: .parallel, body: [
+                .loop(variable: "r", lower: 0, upper: c(outHeight), schedule: .serial, body: [
+                    .loop(variable: "j", lower: 0, upper: c(outWidth), schedule: .vectorized, body: [
+                        .store(scratch, (.v("plane") * c(outHeight) + .v("r")) * c(outWidth) + .v("j"),
+                               .load(x, (.v("plane") * c(height) + .v("r") * c(stride[0])) * c(width) + .v("j") * c(stride[1]))),
+                    ]),
+                ]),
+            ]),
+        ] + zeros(scratch, c(batch * channels * outPixels), 0, c(tail))
     }
 
     /// Row `kk` of a B panel for stride 1: reduction index `k = k0 + kk` is (ci, kh, kw) of
