@@ -5,7 +5,7 @@ import Testing
 
 /// Direct convolutions with output channels along the vectors, against the interpreter:
 /// a stem-like 7x7 stride-2 convolution on three channels, stride 1 and 2, dilation, no
-/// padding, whole tiles and tiles running past the end of their output row, a last panel
+/// padding, whole tiles and tiles running across the ends of output rows, a last panel
 /// past the channel count, batches, the reduction in several blocks of input channels, and fused epilogues
 /// (a residual add, with tasks over runs of rows; global pooling, with tasks over whole
 /// planes); for the portable target (4-lane vectors) and the native one.

@@ -2,8 +2,8 @@ import AttendBasic
 import AttendIR
 
 /// 2-D convolution as a register-tiled direct convolution with output channels along the
-/// vectors: each step broadcasts `tile.rows` neighbouring pixels of one output row straight
-/// from a zero-padded copy of the input (`stride` apart) and loads `tile.vectors` vectors of
+/// vectors: each step broadcasts the inputs under `tile.rows` consecutive output pixels
+/// straight from a zero-padded copy of the input and loads `tile.vectors` vectors of
 /// weights packed per panel of `tile.columns` channels (`pack_panels`), so no patch matrix is
 /// built.
 ///
@@ -18,8 +18,11 @@ import AttendIR
 ///   with the accumulators in registers, in the interpreter's order (bias, then input
 ///   channel, kernel row, kernel column; FMA rounding only), parking partial sums between
 ///   blocks, and stores each finished tile transposed into the channel planes.
-/// - A tile may run past its row's last pixel: those lanes read the padding, the next
-///   padded row or the copy's zero tail, and are never stored.
+/// - Tiles are runs of consecutive output pixels of a task's rows, across row ends, so
+///   narrow maps waste no lanes: a 7x7 map in 5-pixel tiles computes 50 pixels, not the
+///   70 of 5-pixel tiles per 7-pixel row (on Zen 3, 3x3 layers on 7x7 maps took 0.75-0.8x
+///   the time). Each tile finds its pixels' rows and columns once; lanes past the task's
+///   last pixel read that pixel again and are never stored.
 /// - Each task finalizes its rows of the panel's planes for the fused epilogue (a vectorized
 ///   pass while they are in cache: applied at the transposed, element-by-element store it
 ///   measured 1.15x slower on the stem); where a reduction over whole planes (global
@@ -34,36 +37,33 @@ struct ConvDirectChannelsStrategy: KernelStrategy {
 
     struct Tiling: Sendable {
         var tile: RegisterTile
-        /// Tiles per output row (the last may run past the row's end).
-        var tilesPerRow: Int
         /// Output rows per task, and tasks per plane.
         var rowsPerTask: Int
         var rowRuns: Int
         /// Input channels per block of the reduction, and blocks.
         var channelBlock: Int
         var channelBlocks: Int
-        /// Zeros past the padded copy: the farthest a tile of the last row reads beyond it.
-        var tail: Int
 
+        /// Tiles over `rows` output rows of `width` pixels (the last may run past their end).
+        func tiles(rows: Int, width: Int) -> Int { (rows * width + tile.rows - 1) / tile.rows }
         /// Tiles in the shortest pass over a block: the last run of rows, which may be shorter.
-        func fewestTiles(_ g: ConvGeometry) -> Int { (g.outHeight - (rowRuns - 1) * rowsPerTask) * tilesPerRow }
+        func fewestTiles(_ g: ConvGeometry) -> Int { tiles(rows: g.outHeight - (rowRuns - 1) * rowsPerTask, width: g.outWidth) }
     }
 
     func plan(_ node: Node, in index: GraphIndex, target: Target) -> StrategyPlan? {
         guard let g = ConvGeometry(strategyNode: node, in: index.graph) else { return nil }
         // Whole vectors of channels per group; with several groups, panels within a group.
         guard g.outPerGroup % target.vectorWidth == 0, g.outPerGroup >= 2 * target.vectorWidth,
-              let tile = RegisterTile.choose(rows: g.outWidth, columns: g.outPerGroup, target: target, fewerRows: true,
+              let tile = RegisterTile.choose(rows: g.outPixels, columns: g.outPerGroup, target: target, fewerRows: true,
                                                fillingRegisters: true),
               g.groups == 1 || g.outPerGroup % tile.columns == 0 else { return nil }
         // Where the patch matrix would cost much: many patch values per output channel
         // (the stem's 147 against 64 channels).
         let taps = g.kernel[0] * g.kernel[1]
         guard !onlyWhenCheaper || (taps > 1 && g.reduction >= 2 * g.outPerGroup) else { return nil }
-        let tilesPerRow = (g.outWidth + tile.rows - 1) / tile.rows
-        // Rows narrower than the tile (a map of a few pixels) would compute mostly lanes that
-        // are never stored; the other strategies or the direct loops serve them.
-        guard !onlyWhenCheaper || 2 * tilesPerRow * tile.rows <= 3 * g.outWidth else { return nil }
+        // Maps of fewer pixels than about a tile would compute mostly lanes that are never
+        // stored; the other strategies or the direct loops serve them.
+        guard !onlyWhenCheaper || 2 * RegisterTile.roundUp(g.outPixels, tile.rows) <= 3 * g.outPixels else { return nil }
         // Input channels whose weight panel fills at most half of L1, in balanced blocks.
         let most = max(1, target.l1Bytes / 2 / (taps * tile.columns * 4))
         let channelBlocks = (g.inPerGroup + most - 1) / most
@@ -73,7 +73,7 @@ struct ConvDirectChannelsStrategy: KernelStrategy {
         // parked partial sums stay within 64 KiB; whole planes when a fused reduction needs
         // them, if those sums then fit the limit below.
         let panels = (g.outChannels + tile.columns - 1) / tile.columns
-        let rowPartialBytes = tilesPerRow * tile.rows * tile.columns * 4
+        let rowPartialBytes = g.outWidth * tile.columns * 4
         var rowRuns = 1
         if !index.fusesWindowReduction(node) {
             rowRuns = min(g.outHeight, max(1, (8 + panels - 1) / panels))
@@ -81,19 +81,16 @@ struct ConvDirectChannelsStrategy: KernelStrategy {
         }
         let rowsPerTask = (g.outHeight + rowRuns - 1) / rowRuns
         rowRuns = (g.outHeight + rowsPerTask - 1) / rowsPerTask
-        let partialBytes = rowsPerTask * rowPartialBytes
+        let partialBytes = RegisterTile.roundUp(rowsPerTask * g.outWidth, tile.rows) * tile.columns * 4
         guard channelBlocks == 1 || partialBytes <= min(target.l2Bytes / 4, 256 << 10) else { return nil }
-        let lastColumn = (tilesPerRow * tile.rows - 1) * g.stride[1] + (g.kernel[1] - 1) * g.dilation[1]
-        let tail = max(0, lastColumn - (g.paddedWidth - 1))
-        let tiling = Tiling(tile: tile, tilesPerRow: tilesPerRow, rowsPerTask: rowsPerTask, rowRuns: rowRuns,
-                            channelBlock: channelBlock, channelBlocks: channelBlocks, tail: tail)
+        let tiling = Tiling(tile: tile, rowsPerTask: rowsPerTask, rowRuns: rowRuns, channelBlock: channelBlock, channelBlocks: channelBlocks)
         return StrategyPlan(
             strategy: name, detail: "tile \(tile.rows) pixels x \(tile.columns) channels"
                 + (channelBlocks > 1 ? ", \(channelBlock) input channels per block" : "")
                 + (rowRuns > 1 ? ", \(rowsPerTask) rows per task" : ", whole planes"),
             derivations: [.init(slot: "packed_weight", op: PackPanelsOp(), operandSlots: ["weight"],
                                 attributes: Attributes([("rows", .int(tile.columns))]))],
-            finalizesRegions: true, scratch: g.batch * g.channels * g.paddedPlane + tail,
+            finalizesRegions: true, scratch: g.batch * g.channels * g.paddedPlane,
             lower: { context throws(Diagnostic) in try Self.lower(context, tiling) })
     }
 
@@ -108,11 +105,12 @@ struct ConvDirectChannelsStrategy: KernelStrategy {
         guard let padded = context.scratch else { throw .error("internal: the direct convolution has no scratch buffer") }
         func c(_ v: Int) -> IndexExpr { .constant(v) }
 
-        var stmts = g.paddedCopy(from: x, to: padded, tail: tiling.tail)
+        var stmts = g.paddedCopy(from: x, to: padded, tail: 0)
         let sums = ChannelVectorTile(tile: tile, output: y, bias: context.weights["bias"], outChannels: g.outChannels, pixels: pixels,
                                      blockVariable: "cb")
-        // Pixel i of the tile for input channel ci, kernel row kh and column kw.
-        let a: (Int) -> ValueExpr = { i in .load(padded, .v("arow") + .v("kw") * c(g.dilation[1]) + c(i * g.stride[1])) }
+        // Pixel i of the tile for input channel ci, kernel row kh and column kw: its offset
+        // in the padded plane (`poff<i>`, per tile) past the row of (ci, kh).
+        let a: (Int) -> ValueExpr = { i in .load(padded, .v("arow") + .v("poff\(i)") + .v("kw") * c(g.dilation[1])) }
         let b: (Int) -> VectorExpr = { v in .load(packed, (.v("ob") * c(reduction) + .v("k")) * c(columns) + c(v * width), width: width, aligned: false) }
         let blocks = tiling.channelBlocks
         let prefetch = blocks > 1 ? sums.prefetchNextBlock(packed, reduction: reduction, blockSteps: tiling.channelBlock * g.kernel[0] * g.kernel[1],
@@ -120,20 +118,24 @@ struct ConvDirectChannelsStrategy: KernelStrategy {
         let taps: [Stmt] = [
             .loop(variable: "ci", lower: .v("c0"), upper: .v("c0") + .v("cn"), schedule: .serial, body: [
                 .loop(variable: "kh", lower: 0, upper: c(g.kernel[0]), schedule: .serial, body: [
-                    .letIndex("arow", ((.v("n") * c(g.channels) + .v("cbase") + .v("ci")) * c(g.paddedHeight) + .v("oh") * c(g.stride[0])
-                                       + .v("kh") * c(g.dilation[0])) * c(g.paddedWidth) + .v("ow") * c(g.stride[1])),
+                    .letIndex("arow", ((.v("n") * c(g.channels) + .v("cbase") + .v("ci")) * c(g.paddedHeight)
+                                       + .v("kh") * c(g.dilation[0])) * c(g.paddedWidth)),
                     .loop(variable: "kw", lower: 0, upper: c(g.kernel[1]), schedule: .serial, body: [
                         .letIndex("k", (.v("ci") * c(g.kernel[0]) + .v("kh")) * c(g.kernel[1]) + .v("kw")),
                     ] + prefetch + tile.step(a: a, b: b)),
                 ]),
             ]),
         ]
-        let tileLoop = Stmt.loop(variable: "rt", lower: 0, upper: .v("rn") * c(tiling.tilesPerRow), schedule: .serial, body: [
-            .letIndex("oh", .v("r0") + .v("rt") / c(tiling.tilesPerRow)),
-            .letIndex("ow", (.v("rt") % c(tiling.tilesPerRow)) * c(tile.rows)),
-            .letIndex("p0", .v("oh") * c(g.outWidth) + .v("ow")),
-            .letIndex("pcount", .min(c(tile.rows), c(g.outWidth) - .v("ow"))),
-        ] + sums.start(slot: .v("rt"), blocks: blocks) + taps + sums.finish(slot: .v("rt"), blocks: blocks))
+        // The task's pixels are [pbegin, pend); tile rt starts at pbegin + rt * rows.
+        let pixelOffsets: [Stmt] = (0..<tile.rows).flatMap { i -> [Stmt] in
+            let p = IndexExpr.min(.v("p0") + c(i), .v("pend") - c(1))
+            return [.letIndex("poff\(i)", (p / c(g.outWidth)) * c(g.stride[0] * g.paddedWidth) + (p % c(g.outWidth)) * c(g.stride[1]))]
+        }
+        let tileLoop = Stmt.loop(variable: "rt", lower: 0, upper: (.v("pend") - .v("pbegin") + c(tile.rows - 1)) / c(tile.rows),
+                                 schedule: .serial, body: [
+            .letIndex("p0", .v("pbegin") + .v("rt") * c(tile.rows)),
+            .letIndex("pcount", .min(c(tile.rows), .v("pend") - .v("p0"))),
+        ] + pixelOffsets + sums.start(slot: .v("rt"), blocks: blocks) + taps + sums.finish(slot: .v("rt"), blocks: blocks))
         stmts.append(.loop(variable: "t", lower: 0, upper: c(g.batch * tasksPerImage), schedule: .parallel, body: [
             .letIndex("n", .v("t") / c(tasksPerImage)),
             .letIndex("ob", (.v("t") % c(tasksPerImage)) / c(tiling.rowRuns)),
@@ -143,7 +145,9 @@ struct ConvDirectChannelsStrategy: KernelStrategy {
             .letIndex("cbase", (.v("oc") / c(g.outPerGroup)) * c(g.inPerGroup)),
             .letIndex("r0", (.v("t") % c(tiling.rowRuns)) * c(tiling.rowsPerTask)),
             .letIndex("rn", .min(c(tiling.rowsPerTask), c(g.outHeight) - .v("r0"))),
-        ] + sums.locals(slots: tiling.rowsPerTask * tiling.tilesPerRow, blocks: blocks) + [
+            .letIndex("pbegin", .v("r0") * c(g.outWidth)),
+            .letIndex("pend", (.v("r0") + .v("rn")) * c(g.outWidth)),
+        ] + sums.locals(slots: tiling.tiles(rows: tiling.rowsPerTask, width: g.outWidth), blocks: blocks) + [
             .loop(variable: "cb", lower: 0, upper: c(blocks), schedule: .serial, body: [
                 .letIndex("c0", .v("cb") * c(tiling.channelBlock)),
                 .letIndex("cn", .min(c(tiling.channelBlock), c(g.inPerGroup) - .v("c0"))),

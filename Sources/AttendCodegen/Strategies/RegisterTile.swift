@@ -32,7 +32,8 @@ struct RegisterTile: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The tile for a `rows x columns` product on `target`, by estimated time: the work
-    /// including padding (rows and columns rounded up to whole tiles), slowed where the
+    /// including padding (rows and columns rounded up to whole tiles) and each step's
+    /// overhead (`stepOverheadCycles`), slowed where the
     /// operand traffic per FMA (`4 / vectors` bytes of A broadcasts plus `4 * width / rows`
     /// of B vectors) exceeds what L2 feeds two FMA pipes (about 16 bytes per FMA), or where
     /// the step's loads (`rows` broadcasts and `vectors` vectors) take longer to issue than
@@ -70,8 +71,10 @@ struct RegisterTile: Hashable, Sendable, CustomStringConvertible {
                     let tile = RegisterTile(rows: tileRows, vectors: vectors, width: width)
                     let traffic = 4.0 / Double(vectors) + 4.0 * Double(width) / Double(tileRows)
                     let work = Double(roundUp(rows, tileRows) * (edgeTiles ? tile.paddedColumns(columns) : roundUp(columns, tile.columns)))
-                    let loadBound = Double(tileRows + vectors) / loadsPerCycle / (Double(tileRows * vectors) / fmaPipes)
-                    candidates.append((tile, work * max(1, traffic / 16, loadBound), traffic))
+                    let fmaCycles = Double(tileRows * vectors) / fmaPipes
+                    let loadBound = Double(tileRows + vectors) / loadsPerCycle / fmaCycles
+                    let overhead = 1 + stepOverheadCycles(target) / fmaCycles
+                    candidates.append((tile, work * max(1, traffic / 16, loadBound) * overhead, traffic))
                 }
             }
             return candidates.min { a, b in a.cost != b.cost ? a.cost < b.cost : a.traffic < b.traffic }?.tile
@@ -87,6 +90,16 @@ struct RegisterTile: Hashable, Sendable, CustomStringConvertible {
     /// Two FMA pipes; loads (broadcasts included) issue at somewhat under two per cycle
     /// beside them.
     static let fmaPipes = 2.0, loadsPerCycle = 1.7
+
+    /// What a step costs besides its FMAs and loads (the loop's count and branch, address
+    /// arithmetic, a prefetch test), in cycles: it weighs smaller tiles down where the work
+    /// is about even (the stem's rows in 5x16 tiles compute a pixel fewer than in 6x16, but
+    /// on Zen 3 took 1.05-1.14x the time, as did the 28x28 stride-2 layers). Counted on
+    /// 16-register targets, where tiles are small enough for it to matter; the AVX-512
+    /// tiles (twice the accumulators) were chosen and measured without it.
+    static func stepOverheadCycles(_ target: Target) -> Double {
+        target.vectorRegisters >= 32 ? 0 : 1
+    }
 
     static func roundUp(_ value: Int, _ multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
 
