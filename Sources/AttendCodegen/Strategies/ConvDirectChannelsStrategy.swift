@@ -20,8 +20,8 @@ import AttendIR
 ///   blocks, and stores each finished tile transposed into the channel planes.
 /// - Tiles are runs of consecutive output pixels of a task's rows, across row ends, so
 ///   narrow maps waste no lanes: a 7x7 map in 5-pixel tiles computes 50 pixels, not the
-///   70 of 5-pixel tiles per 7-pixel row (on Zen 3, 3x3 layers on 7x7 maps took 0.75-0.8x
-///   the time). Each tile finds its pixels' rows and columns once; lanes past the task's
+///   70 of 5-pixel tiles per 7-pixel row (on Zen 3, 3x3 layers on 7x7 maps took 0.8x the
+///   time). Each tile finds its pixels' rows and columns once; lanes past the task's
 ///   last pixel read that pixel again and are never stored.
 /// - Each task finalizes its rows of the panel's planes for the fused epilogue (a vectorized
 ///   pass while they are in cache: applied at the transposed, element-by-element store it
