@@ -202,15 +202,15 @@ struct ConvGEMMStrategyTests {
                     Issue.record("no tile for \(rows)x\(columns) on \(target)")
                     continue
                 }
-                #expect(tile.rows * tile.vectors <= RegisterTile.accumulatorBudget(target))
-                #expect(tile.rows >= 3 || tile.rows * tile.vectors == RegisterTile.accumulatorBudget(target))
+                #expect(tile.rows * tile.vectors <= RegisterTile.RegisterFileRules(target).accumulatorBudget)
+                #expect(tile.rows >= 3 || tile.rows * tile.vectors == RegisterTile.RegisterFileRules(target).accumulatorBudget)
                 #expect(tile.width == target.vectorWidth)
                 // Enough accumulators to hide the FMA latency, and none spilled: the
                 // accumulators, the B vectors and the broadcast all in registers with one to
                 // spare, with or without filling them.
                 for filled in [tile, RegisterTile.choose(rows: rows, columns: columns, target: target, fewerRows: true, fillingRegisters: true)] {
                     guard let filled else { Issue.record("no filling tile for \(rows)x\(columns) on \(target)"); continue }
-                    #expect(filled.rows * filled.vectors >= RegisterTile.minimumAccumulators(target), "\(filled) on \(target)")
+                    #expect(filled.rows * filled.vectors >= RegisterTile.RegisterFileRules(target).minimumAccumulators, "\(filled) on \(target)")
                     #expect(filled.rows * filled.vectors + filled.vectors + 1 < target.vectorRegisters, "\(filled) on \(target)")
                 }
             }

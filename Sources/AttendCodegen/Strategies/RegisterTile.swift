@@ -14,26 +14,41 @@ struct RegisterTile: Hashable, Sendable, CustomStringConvertible {
     var columns: Int { vectors * width }
     var description: String { "\(rows)x\(columns)" }
 
-    /// Accumulators a target can hold while keeping registers for the B vectors and a
-    /// broadcast operand.
-    static func accumulatorBudget(_ target: Target) -> Int {
-        target.vectorRegisters >= 32 ? 24 : 12
-    }
+    /// How tiles are sized on a target's register file, decided in one place for the two
+    /// register files the kernels are measured on (32 registers: AVX-512; 16: AVX2 and the
+    /// portable target).
+    struct RegisterFileRules {
+        /// Accumulators a target can hold while keeping registers for the B vectors and a
+        /// broadcast operand.
+        var accumulatorBudget: Int
+        /// The fewest accumulators a tile needs to keep both FMA pipes busy. Latency 4 on two
+        /// pipes asks for 8, but on 16 registers 8 leave the pipes waiting on the broadcasts
+        /// and loads besides: on Zen 3 (AVX2) the 7x7 stride-2 stem took 0.68x the time in
+        /// 6x16 tiles (12) as in 4x16 (8), the stride-2 3x3 layers 0.69-0.78x in 6x16 and
+        /// 5x16. Ten keeps 5x16 tiles, which fit 7-pixel rows and 49-pixel maps with little
+        /// waste (1x1 layers on 7x7 maps ran at 83% of peak in them). The AVX-512 figure is
+        /// the one its tiles were measured at.
+        var minimumAccumulators: Int
+        /// What a step costs besides its FMAs and loads (the loop's count and branch, address
+        /// arithmetic, a prefetch test), in cycles: it weighs smaller tiles down where the
+        /// work is about even (the stem's rows in 5x16 tiles compute a pixel fewer than in
+        /// 6x16, but on Zen 3 took 1.05-1.14x the time, as did the 28x28 stride-2 layers).
+        /// Counted on 16 registers, where tiles are small enough for it to matter; the
+        /// AVX-512 tiles (twice the accumulators) were chosen and measured without it.
+        var stepOverheadCycles: Double
 
-    /// The fewest accumulators a tile needs to keep both FMA pipes busy. Latency 4 on two
-    /// pipes asks for 8, but on a 16-register target 8 leave the pipes waiting on the
-    /// broadcasts and loads besides: on Zen 3 (AVX2) the 7x7 stride-2 stem took 0.68x the
-    /// time in 6x16 tiles (12) as in 4x16 (8), the stride-2 3x3 layers 0.69-0.78x in 6x16 and
-    /// 5x16. Ten keeps 5x16 tiles, which fit 7-pixel rows and 49-pixel maps with little waste
-    /// (1x1 layers on 7x7 maps ran at 83% of peak in them). The AVX-512 figure is the one its
-    /// tiles were measured at.
-    static func minimumAccumulators(_ target: Target) -> Int {
-        target.vectorRegisters >= 32 ? 8 : 10
+        init(_ target: Target) {
+            if target.vectorRegisters >= 32 {
+                (accumulatorBudget, minimumAccumulators, stepOverheadCycles) = (24, 8, 0)
+            } else {
+                (accumulatorBudget, minimumAccumulators, stepOverheadCycles) = (12, 10, 1)
+            }
+        }
     }
 
     /// The tile for a `rows x columns` product on `target`, by estimated time: the work
     /// including padding (rows and columns rounded up to whole tiles) and each step's
-    /// overhead (`stepOverheadCycles`), slowed where the
+    /// overhead (`RegisterFileRules`), slowed where the
     /// operand traffic per FMA (`4 / vectors` bytes of A broadcasts plus `4 * width / rows`
     /// of B vectors) exceeds what L2 feeds two FMA pipes (about 16 bytes per FMA), or where
     /// the step's loads (`rows` broadcasts and `vectors` vectors) take longer to issue than
@@ -49,7 +64,7 @@ struct RegisterTile: Hashable, Sendable, CustomStringConvertible {
     /// last columns on an `edge` tile, and the estimate counts that.
     static func choose(rows: Int, columns: Int, target: Target, rowsDividing: Int? = nil, fewerRows: Bool = false,
                        maxVectors: Int? = nil, fillingRegisters: Bool = false, edgeTiles: Bool = false) -> RegisterTile? {
-        let budget = accumulatorBudget(target), width = target.vectorWidth
+        let rules = RegisterFileRules(target), budget = rules.accumulatorBudget, width = target.vectorWidth
         // Tiles of at least `fewestAccumulators`, by estimated cost.
         func best(fewestAccumulators: Int) -> RegisterTile? {
             var candidates: [(tile: RegisterTile, cost: Double, traffic: Double)] = []
@@ -73,7 +88,7 @@ struct RegisterTile: Hashable, Sendable, CustomStringConvertible {
                     let work = Double(roundUp(rows, tileRows) * (edgeTiles ? tile.paddedColumns(columns) : roundUp(columns, tile.columns)))
                     let fmaCycles = Double(tileRows * vectors) / fmaPipes
                     let loadBound = Double(tileRows + vectors) / loadsPerCycle / fmaCycles
-                    let overhead = 1 + stepOverheadCycles(target) / fmaCycles
+                    let overhead = 1 + rules.stepOverheadCycles / fmaCycles
                     candidates.append((tile, work * max(1, traffic / 16, loadBound) * overhead, traffic))
                 }
             }
@@ -81,7 +96,7 @@ struct RegisterTile: Hashable, Sendable, CustomStringConvertible {
         }
         // Where divisibility leaves no tile that large (16 output channels per group on AVX2:
         // 8x8 or 4x16), the latency's bare 8 rather than no tile at all.
-        return best(fewestAccumulators: minimumAccumulators(target)) ?? best(fewestAccumulators: min(8, budget))
+        return best(fewestAccumulators: rules.minimumAccumulators) ?? best(fewestAccumulators: min(8, budget))
     }
 
     /// The fewest rows a tile has: each B vector loaded feeds at least this many FMAs.
@@ -90,16 +105,6 @@ struct RegisterTile: Hashable, Sendable, CustomStringConvertible {
     /// Two FMA pipes; loads (broadcasts included) issue at somewhat under two per cycle
     /// beside them.
     static let fmaPipes = 2.0, loadsPerCycle = 1.7
-
-    /// What a step costs besides its FMAs and loads (the loop's count and branch, address
-    /// arithmetic, a prefetch test), in cycles: it weighs smaller tiles down where the work
-    /// is about even (the stem's rows in 5x16 tiles compute a pixel fewer than in 6x16, but
-    /// on Zen 3 took 1.05-1.14x the time, as did the 28x28 stride-2 layers). Counted on
-    /// 16-register targets, where tiles are small enough for it to matter; the AVX-512
-    /// tiles (twice the accumulators) were chosen and measured without it.
-    static func stepOverheadCycles(_ target: Target) -> Double {
-        target.vectorRegisters >= 32 ? 0 : 1
-    }
 
     static func roundUp(_ value: Int, _ multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
 
