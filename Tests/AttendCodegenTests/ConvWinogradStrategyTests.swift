@@ -6,7 +6,7 @@ import Testing
 /// Winograd F(2x2, 3x3) convolutions against the interpreter: maps of odd and even sides
 /// (partial tiles on the bottom and right), padding 0 to 2, tile rows narrower and wider than
 /// a vector (a vector of tiles overrunning into the next tile row), channel counts that leave
-/// a partial panel, batches, grouped convolutions, and fused epilogues (a residual add at the store, and a global
+/// a partial panel, batches, grouped and dilated convolutions, and fused epilogues (a residual add at the store, and a global
 /// pooling left to its own kernel); for the portable target (4-lane vectors) and the native one.
 struct ConvWinogradStrategyTests {
     /// (name, input [N, C, H, W], out channels, pad)
@@ -27,16 +27,29 @@ struct ConvWinogradStrategyTests {
         ("2 groups, wide rows", [1, 6, 6, 45], 12, 0, 2),
     ]
 
+    /// Dilated convolutions, as undilated ones over the dilation's phases: (name, input, out
+    /// channels, pad, dilation). Batches, phases of odd sides (partial tiles), a partial
+    /// panel, no padding, and a dilation along one axis only.
+    static let dilatedCases: [(String, [Int], Int, String, String)] = [
+        ("dilation 2, batch 2", [2, 8, 12, 10], 13, "2", "2"),
+        ("dilation 3, odd phases", [1, 6, 9, 15], 8, "3", "3"),
+        ("dilation 2, no padding", [1, 5, 8, 12], 9, "0", "2"),
+        ("dilation along rows", [1, 4, 6, 9], 8, "[2, 1]", "[2, 1]"),
+    ]
+
     static func spec(_ c: (String, [Int], Int, Int), epilogue: String, groups: Int = 1) -> String {
-        let (_, shape, out, pad) = c
+        spec(shape: c.1, out: c.2, pad: "\(c.3)", dilation: "1", epilogue: epilogue, groups: groups)
+    }
+
+    static func spec(shape: [Int], out: Int, pad: String, dilation: String, epilogue: String, groups: Int = 1) -> String {
         var lines = [
             "attend: 1", "name: winograd_case", "inputs:", "  x: [\(shape.map(String.init).joined(separator: ", "))]", "layers:",
-            "  - conv: {op: conv2d, out: \(out), kernel: 3, stride: 1, pad: \(pad), groups: \(groups), bias: true}",
+            "  - conv: {op: conv2d, out: \(out), kernel: 3, stride: 1, pad: \(pad), dilation: \(dilation), groups: \(groups), bias: true}",
             "  - bn: batchnorm",
             "  - act: relu",
         ]
         switch epilogue {
-        case "residual": lines += ["  - other: {op: conv2d, out: \(out), kernel: 3, pad: \(pad), bias: false, from: x}",
+        case "residual": lines += ["  - other: {op: conv2d, out: \(out), kernel: 3, pad: \(pad), dilation: \(dilation), bias: false, from: x}",
                                    "  - {op: add, from: [act, _]}"]
         case "pool": lines.append("  - pool: {op: mean, axes: [2, 3], keepdim: true}")
         default: break
@@ -57,6 +70,25 @@ struct ConvWinogradStrategyTests {
                 #expect(selection.plans.values.contains { $0.strategy == "winograd" }, "\(name) on \(target)")
                 try CBackendHarness.expectAgreement(try ConvGEMMStrategyTests.optimized(Self.spec(c, epilogue: epilogue)),
                                                     threads: 3, target: target, strategies: Self.pinned)
+            }
+        }
+    }
+
+    /// Each phase's pixels are read from and written to their places in the image: a wrong
+    /// phase or stride puts values in the wrong pixels, which the interpreter catches. A fused
+    /// global pooling gets a kernel of its own (a task holds one phase of its planes).
+    @Test(arguments: dilatedCases.map(\.0))
+    func dilatedAgreesWithTheInterpreter(_ name: String) throws {
+        let c = try #require(Self.dilatedCases.first { $0.0 == name })
+        for target in ConvGEMMStrategyTests.targets {
+            for epilogue in ["residual", "pool"] {
+                let spec = Self.spec(shape: c.1, out: c.2, pad: c.3, dilation: c.4, epilogue: epilogue)
+                var graph = try ConvGEMMStrategyTests.optimized(spec)
+                let selection = try StrategySelection(&graph, target: target, strategies: Self.pinned)
+                let chosen = selection.plans.values.filter { $0.strategy == "winograd" }
+                #expect(!chosen.isEmpty && chosen.allSatisfy { $0.detail.contains("phases") && !$0.detail.contains("whole planes") },
+                        "\(name) on \(target): \(chosen.map(\.detail))")
+                try CBackendHarness.expectAgreement(try ConvGEMMStrategyTests.optimized(spec), threads: 3, target: target, strategies: Self.pinned)
             }
         }
     }
@@ -125,6 +157,10 @@ struct ConvWinogradStrategyTests {
                 let graph = try ConvGEMMStrategyTests.optimized(Self.spec(c, epilogue: "residual"))
                 try CBackendHarness.expectAgreement(graph, threads: 2, flags: flags, compiler: "/usr/bin/gcc", target: target, strategies: Self.pinned)
             }
+            let dilated = Self.dilatedCases[1]
+            try CBackendHarness.expectAgreement(try ConvGEMMStrategyTests.optimized(Self.spec(shape: dilated.1, out: dilated.2, pad: dilated.3,
+                                                                                                dilation: dilated.4, epilogue: "residual")),
+                                                threads: 2, flags: flags, compiler: "/usr/bin/gcc", target: target, strategies: Self.pinned)
             let grouped = Self.groupedCases[1]
             let graph = try ConvGEMMStrategyTests.optimized(Self.spec((grouped.0, grouped.1, grouped.2, grouped.3), epilogue: "residual", groups: grouped.4))
             try CBackendHarness.expectAgreement(graph, threads: 2, flags: flags, compiler: "/usr/bin/gcc", target: target, strategies: Self.pinned)
@@ -133,7 +169,8 @@ struct ConvWinogradStrategyTests {
 
     /// Where it is chosen among all strategies: the 3x3 stride-1 layers of ResNet stages 1-2
     /// (56x56 and 28x28 maps), not 14x14 or 7x7 maps (too few tiles for vectors of tiles:
-    /// `winograd-channels` or the direct channel-vector product takes them), strides or dilation; grouped
+    /// `winograd-channels` or the direct channel-vector product takes them), strides, or
+    /// dilations whose phases do not split the map and padding evenly; grouped
     /// convolutions with at least 32 channels per group in and out (ResNeSt's split
     /// attention: 2 groups of 64 in, 128 out at 56x56), not narrower groups.
     @Test func chosenForResNetStagesOnly() throws {
@@ -148,7 +185,10 @@ struct ConvWinogradStrategyTests {
         #expect(try strategies("{op: conv2d, out: 256, kernel: 3, pad: 1, bias: false}", [1, 256, 14, 14]) == ["winograd-channels"])
         #expect(try !strategies("{op: conv2d, out: 512, kernel: 3, pad: 1, bias: false}", [1, 512, 7, 7]).contains("winograd"))
         #expect(try !strategies("{op: conv2d, out: 64, kernel: 3, stride: 2, pad: 1, bias: false}", [1, 64, 56, 56]).contains("winograd"))
-        #expect(try !strategies("{op: conv2d, out: 64, kernel: 3, pad: 2, dilation: 2, bias: false}", [1, 64, 56, 56]).contains("winograd"))
+        // Dilated: over the dilation's phases, where the map and padding split into them.
+        #expect(try strategies("{op: conv2d, out: 64, kernel: 3, pad: 2, dilation: 2, bias: false}", [1, 64, 56, 56]) == ["winograd"])
+        #expect(try !strategies("{op: conv2d, out: 64, kernel: 3, pad: 2, dilation: 2, bias: false}", [1, 64, 57, 57]).contains("winograd"))
+        #expect(try !strategies("{op: conv2d, out: 64, kernel: 3, pad: 1, dilation: 2, bias: false}", [1, 64, 56, 56]).contains("winograd"))
         #expect(try strategies("{op: conv2d, out: 256, kernel: 3, pad: 1, groups: 2, bias: false}", [1, 128, 56, 56]) == ["winograd"])
         #expect(try !strategies("{op: conv2d, out: 64, kernel: 3, pad: 1, groups: 4, bias: false}", [1, 64, 56, 56]).contains("winograd"))
         #expect(try !strategies("{op: conv2d, out: 64, kernel: 3, pad: 1, groups: 64, bias: false}", [1, 64, 56, 56]).contains("winograd"))

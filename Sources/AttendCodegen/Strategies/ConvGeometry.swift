@@ -12,6 +12,10 @@ struct ConvGeometry {
     var outChannels, outHeight, outWidth: Int
     var kernel, stride, pad, dilation: [Int]
     var groups: Int
+    /// `[1, 1]`, or for the geometry `overDilationPhases` returns, the dilation it undid: each
+    /// of its images is then one phase of an image of the tensors the kernel reads and
+    /// writes (`inputOffset`, `outputOffset`).
+    var phases = [1, 1]
 
     init(input: [Int], output: [Int], attributes a: Attributes) {
         (batch, channels, height, width) = (input[0], input[1], input[2], input[3])
@@ -52,6 +56,47 @@ struct ConvGeometry {
         var g = self
         (g.height, g.width, g.stride) = (outHeight, outWidth, [1, 1])
         return g
+    }
+
+    /// A stride-1 convolution dilated by `d` reads, for output pixels whose row is `a` modulo
+    /// `d[0]` and column `b` modulo `d[1]`, only input pixels of the same phase `(a, b)`: on
+    /// each phase it is the undilated convolution of that phase's pixels (padding `pad / d`).
+    /// Where the sizes and padding split evenly into phases, that is this geometry over
+    /// `d[0] * d[1]` times the images, each one phase of an image (`phases`): kernels for
+    /// undilated convolutions (Winograd) then run dilated ones, reading and writing the
+    /// tensors through `inputOffset` and `outputOffset`.
+    var overDilationPhases: ConvGeometry? {
+        let d = dilation
+        guard d != [1, 1], phases == [1, 1], stride == [1, 1], d.allSatisfy({ $0 >= 1 }), height % d[0] == 0, width % d[1] == 0,
+              pad[0] % d[0] == 0, pad[1] % d[1] == 0, outHeight % d[0] == 0, outWidth % d[1] == 0 else { return nil }
+        var g = self
+        g.batch = batch * d[0] * d[1]
+        (g.height, g.width, g.outHeight, g.outWidth) = (height / d[0], width / d[1], outHeight / d[0], outWidth / d[1])
+        (g.pad, g.dilation, g.phases) = ([pad[0] / d[0], pad[1] / d[1]], [1, 1], d)
+        return g
+    }
+
+    /// Where image `image`'s (of this geometry: a phase of an image where `phases` says so)
+    /// `row`, `column` of `plane` lies in a tensor of `planes` channels of `rows x columns`.
+    private func offset(image: IndexExpr, plane: IndexExpr, planes: Int, row: IndexExpr, column: IndexExpr, rows: Int, columns: Int) -> IndexExpr {
+        guard phases != [1, 1] else { return ((image * c(planes) + plane) * c(rows) + row) * c(columns) + column }
+        let perImage = phases[0] * phases[1]
+        let phaseRow = (image % c(perImage)) / c(phases[1]), phaseColumn = image % c(phases[1])
+        return ((image / c(perImage) * c(planes) + plane) * c(rows * phases[0]) + row * c(phases[0]) + phaseRow) * c(columns * phases[1])
+            + column * c(phases[1]) + phaseColumn
+    }
+
+    /// The input element at `row`, `column` of channel plane `plane` (image times channels
+    /// plus channel), in the input tensor.
+    func inputOffset(plane: IndexExpr, row: IndexExpr, column: IndexExpr) -> IndexExpr {
+        guard phases != [1, 1] else { return (plane * c(height) + row) * c(width) + column }
+        return offset(image: plane / c(channels), plane: plane % c(channels), planes: channels, row: row, column: column, rows: height, columns: width)
+    }
+
+    /// The output element at `row`, `column` of output channel `channel` of image `image`, in
+    /// the output tensor.
+    func outputOffset(image: IndexExpr, channel: IndexExpr, row: IndexExpr, column: IndexExpr) -> IndexExpr {
+        offset(image: image, plane: channel, planes: outChannels, row: row, column: column, rows: outHeight, columns: outWidth)
     }
 
     private func c(_ v: Int) -> IndexExpr { .constant(v) }

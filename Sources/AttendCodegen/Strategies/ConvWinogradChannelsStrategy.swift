@@ -204,6 +204,6 @@ struct ConvWinogradChannelsStrategy: KernelStrategy {
                            alignment: g.outPixels),
             ]),
         ])
-        return ConvWinogradStrategy.phaseCopy(context, tiling.input) + [transform, products, store]
+        return ConvWinogradStrategy.phaseCopy(context, g, tiling.input) + [transform, products, store]
     }
 }

@@ -69,7 +69,7 @@ struct ConvWinogradStrategy: KernelStrategy {
     static let transformedLimit = 16 * 8192
 
     func plan(_ node: Node, in index: GraphIndex, target: Target) -> StrategyPlan? {
-        guard let g = ConvGeometry(strategyNode: node, in: index.graph) else { return nil }
+        guard let g = ConvGeometry(strategyNode: node, in: index.graph).flatMap(Self.undilated) else { return nil }
         guard g.kernel == [3, 3], g.stride == [1, 1], g.dilation == [1, 1],
               let transform = WinogradTransform(m: 2), Self.shiftingRuns(transform.at) != nil else { return nil }
         let m = transform.m, positions = transform.alpha * transform.alpha, width = target.vectorWidth
@@ -120,7 +120,7 @@ struct ConvWinogradStrategy: KernelStrategy {
         // reduction runs as a kernel of its own (one pass over the output, while each group
         // would transform every tile again: 4 groups made layer1 of se_resnet 1.8x slower).
         let runTasks = g.batch * paddedTiles / tile.columns
-        let wholePlanes = index.fusesWindowReduction(node)
+        let wholePlanes = index.fusesWindowReduction(node) && g.phases == [1, 1]
             && panelsPerTask(groupsWanted(columnTasks: g.batch)) >= panelsPerTask(groupsWanted(columnTasks: runTasks))
         let panelsPerGroup = panelsPerTask(groupsWanted(columnTasks: wholePlanes ? g.batch : runTasks))
         let tiling = Tiling(transform: transform, tile: tile, tilesHigh: tilesHigh, tilesWide: tilesWide, paddedTiles: paddedTiles,
@@ -128,6 +128,7 @@ struct ConvWinogradStrategy: KernelStrategy {
         var detail = "F(\(m)x\(m), 3x3), tile \(tile.rows) channels x \(tile.columns) tiles"
         if tiling.groups > 1 { detail += ", \(tiling.groups) channel groups" }
         if wholePlanes { detail += ", whole planes" }
+        if g.phases != [1, 1] { detail += ", dilation \(g.phases.map(String.init).joined(separator: "x")) as \(g.phases[0] * g.phases[1]) phases" }
         let scratch = tiling.copyFloats(g)
         return StrategyPlan(
             strategy: name, detail: detail,
@@ -135,6 +136,14 @@ struct ConvWinogradStrategy: KernelStrategy {
                                 attributes: Attributes([("tile", .int(m)), ("rows", .int(tile.rows))]))],
             finalizesRegions: wholePlanes, scratch: scratch,
             lower: { context throws(Diagnostic) in try Self.lower(context, tiling) })
+    }
+
+    /// The geometry the kernel runs: the convolution's own, or for a dilated one, its
+    /// undilated convolutions over the dilation's phases (`ConvGeometry.overDilationPhases`:
+    /// sizes and padding that split evenly; else nil). The phases' images are a quarter of
+    /// the size at dilation 2, so the same rules (enough tiles per image) decide.
+    static func undilated(_ g: ConvGeometry) -> ConvGeometry? {
+        g.dilation == [1, 1] ? g : g.overDilationPhases
     }
 
     /// Where every row's nonzeros are one run of the same length starting `shift` further
@@ -177,7 +186,9 @@ struct ConvWinogradStrategy: KernelStrategy {
         let y: BufferRef, filters: BufferRef, bias: BufferRef?, scratch: BufferRef
 
         init(_ context: LoweringContext) throws(Diagnostic) {
-            g = ConvGeometry(input: context.inputShapes[0], output: context.outputShapes[0], attributes: context.attributes)
+            let own = ConvGeometry(input: context.inputShapes[0], output: context.outputShapes[0], attributes: context.attributes)
+            guard let g = ConvWinogradStrategy.undilated(own) else { throw .error("internal: a Winograd convolution whose dilation does not split into phases") }
+            self.g = g
             y = context.outputs[0]
             filters = try context.weight("winograd_weight")
             bias = context.weights["bias"]
@@ -295,7 +306,7 @@ struct ConvWinogradStrategy: KernelStrategy {
         } else {
             body += run
         }
-        return phaseCopy(context, tiling) + [
+        return phaseCopy(context, g, tiling) + [
             .loop(variable: "task", lower: 0, upper: c(perGroup * tiling.groups), schedule: .parallel, body: Pruning.pruned(body)),
         ]
     }
@@ -304,8 +315,7 @@ struct ConvWinogradStrategy: KernelStrategy {
     /// `planeHeight` rows of `phaseWidth` columns, column `k` holding padded column
     /// `k * m + q`. Input tile `tx`'s column `j` is then column `tx + j / m` of phase `j % m`,
     /// so a vector of consecutive tiles is one contiguous load.
-    static func phaseCopy(_ context: LoweringContext, _ tiling: Tiling) -> [Stmt] {
-        let g = ConvGeometry(input: context.inputShapes[0], output: context.outputShapes[0], attributes: context.attributes)
+    static func phaseCopy(_ context: LoweringContext, _ g: ConvGeometry, _ tiling: Tiling) -> [Stmt] {
         let x = context.inputs[0], scratch = context.scratch ?? BufferRef("scratch")
         let m = tiling.transform.m, phaseWidth = tiling.phaseWidth, pad = g.pad
         func c(_ v: Int) -> IndexExpr { .constant(v) }
@@ -321,7 +331,7 @@ struct ConvWinogradStrategy: KernelStrategy {
             copyRow += zeros(row, 0, low)
             if low < high {
                 copyRow.append(.loop(variable: "k", lower: c(low), upper: c(high), schedule: .vectorized, body: [
-                    .store(scratch, row + .v("k"), .load(x, (.v("plane") * c(g.height) + .v("ih")) * c(g.width) + .v("k") * c(m) + c(q - pad[1]))),
+                    .store(scratch, row + .v("k"), .load(x, g.inputOffset(plane: .v("plane"), row: .v("ih"), column: .v("k") * c(m) + c(q - pad[1])))),
                 ]))
             }
             copyRow += zeros(row, high, phaseWidth)
@@ -399,7 +409,7 @@ struct ConvWinogradStrategy: KernelStrategy {
             var pixels: [Stmt] = []
             for b in 0..<m {
                 let ox = IndexExpr.v("tx") * c(m) + c(b)
-                let store = Stmt.store(y, ((.v("n") * c(g.outChannels) + .v("oc") + .v("i")) * c(g.outHeight) + .v("oy\(a)")) * c(g.outWidth) + ox,
+                let store = Stmt.store(y, g.outputOffset(image: .v("n"), channel: .v("oc") + .v("i"), row: .v("oy\(a)"), column: ox),
                                        .load(outputs, ((c(a * m + b) * c(tiling.panelsPerGroup) + .v("ob") - .v("obegin")) * c(rows) + .v("i")) * c(columns)
                                              + .v("rowStart") + .v("tx")))
                 pixels.append(g.outWidth % m != 0 && b > 0 ? .when(.less(ox, c(g.outWidth)), then: [store], otherwise: []) : store)
