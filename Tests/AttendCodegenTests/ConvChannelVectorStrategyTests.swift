@@ -22,6 +22,10 @@ struct ConvChannelVectorStrategyTests {
         ("1x1 on a 1x1 map", 48, 1, 8, 1, 1, 0, 1, 1),
         // 648 reduction steps: several k-blocks (partial sums kept between them) on both targets.
         ("3x3 on 7x7, reduction in blocks", 72, 7, 8, 3, 1, 1, 1, 2),
+        // Blocks and at least 16 panels: tasks of several panels, each block run by every
+        // panel of the task in turn (a partial last group; a partial last panel).
+        ("1x1 on 7x7, panels sharing tasks", 600, 7, 34, 1, 1, 0, 1, 1),
+        ("3x3 on 5x5, panels sharing tasks, partial panel", 72, 5, 35, 3, 1, 1, 1, 2),
     ]
 
     static func spec(_ c: (String, Int, Int, Int, Int, Int, Int, Int, Int), width: Int, epilogue: String) -> String {
@@ -69,22 +73,26 @@ struct ConvChannelVectorStrategyTests {
         #expect(strategies.contains { $0.strategy == "gemm-channels" }, "\(strategies)")
     }
 
-    /// The blocked-reduction case really runs in several k-blocks on every target (its
-    /// weight panel per block stays in L1 while all pixel tiles use it).
+    /// The blocked-reduction cases really run in several k-blocks on every target (its
+    /// weight panel per block stays in L1 while all pixel tiles use it), and the last two
+    /// with several panels per task.
     @Test func longReductionsRunInBlocks() throws {
-        let c = Self.cases[8]
-        for target in ConvGEMMStrategyTests.targets {
-            var graph = try ConvGEMMStrategyTests.optimized(Self.spec(c, width: target.vectorWidth, epilogue: "pool"))
-            let selection = try StrategySelection(&graph, target: target, strategies: Self.pinned)
-            let details = selection.plans.values.map(\.detail)
-            #expect(details.count == 1 && details.allSatisfy { $0.contains("k-block") }, "\(details) on \(target)")
+        for (index, shared) in [(8, false), (9, true), (10, true)] {
+            let c = Self.cases[index]
+            for target in ConvGEMMStrategyTests.targets {
+                var graph = try ConvGEMMStrategyTests.optimized(Self.spec(c, width: target.vectorWidth, epilogue: "pool"))
+                let selection = try StrategySelection(&graph, target: target, strategies: Self.pinned)
+                let details = selection.plans.values.map(\.detail)
+                #expect(details.count == 1 && details.allSatisfy { $0.contains("k-block") && $0.contains("panels per task") == shared },
+                        "\(details) on \(target)")
+            }
         }
     }
 
     @Test func cleanUnderSanitizers() throws {
         let flags = ["-O1", "-g"] + CBuild.languageFlags + ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
         for target in ConvGEMMStrategyTests.targets {
-            for c in [Self.cases[1], Self.cases[4], Self.cases[5], Self.cases[8]] {
+            for c in [Self.cases[1], Self.cases[4], Self.cases[5], Self.cases[8], Self.cases[10]] {
                 let graph = try ConvGEMMStrategyTests.optimized(Self.spec(c, width: target.vectorWidth, epilogue: "pool"))
                 try CBackendHarness.expectAgreement(graph, threads: 2, flags: flags, compiler: "/usr/bin/gcc", target: target, strategies: Self.pinned)
             }

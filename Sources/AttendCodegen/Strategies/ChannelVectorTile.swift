@@ -101,11 +101,15 @@ struct ChannelVectorTile {
     /// (interleaved, best of 12 rounds), though on a host busy enough to slow everything
     /// 1.5x, once 0.9x.
     /// `packed` is the weights packed per panel `ob` of `reduction` steps; `k` is the step.
-    func prefetchNextBlock(_ packed: BufferRef, reduction: Int, blockSteps: Int, tileIndex: IndexExpr, fewestTiles: Int) -> [Stmt] {
+    /// The next block is, by default, the panel's next block of steps; `nextRow` (a packed
+    /// row: panel times `reduction` plus step) names another for step `k`'s row.
+    func prefetchNextBlock(_ packed: BufferRef, reduction: Int, blockSteps: Int, tileIndex: IndexExpr, fewestTiles: Int,
+                           nextRow: IndexExpr? = nil) -> [Stmt] {
         let spread = max(1, min(fewestTiles, Self.prefetchSpread))
         let mine: Condition = spread == 1 ? .equal(tileIndex, c(0)) : .equal(.v("k") % c(spread), tileIndex)
+        let row = nextRow ?? .v("ob") * c(reduction) + .min(.v("k") + c(blockSteps), c(reduction - 1))
         return [.when(mine, then: stride(from: 0, to: tile.columns, by: 16).map { offset in
-            .prefetch(packed, (.v("ob") * c(reduction) + .min(.v("k") + c(blockSteps), c(reduction - 1))) * c(tile.columns) + c(offset))
+            .prefetch(packed, row * c(tile.columns) + c(offset))
         }, otherwise: [])]
     }
 

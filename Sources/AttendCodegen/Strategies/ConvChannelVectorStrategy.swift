@@ -16,12 +16,16 @@ import AttendIR
 ///   by tile (`[N, tiles, K, rows]`, zeros past the last pixel), so the product reads it as
 ///   one stream (1x1 convolutions too: reading the input in place, a plane apart per step,
 ///   measured 1.1x slower than the copy at 14x14 and 7x7).
-/// - Tasks are (image, panel of output channels); each runs every pixel tile of its panel
-///   over each k-block of the reduction with the accumulators in registers, in the
-///   interpreter's order (bias, then input channel, kernel row, kernel column; FMA rounding
-///   only), parking partial sums between blocks, stores each finished tile
+/// - Tasks are (image, group of panels of output channels); per k-block of the reduction,
+///   each runs every pixel tile of each of its panels with the accumulators in registers, in
+///   the interpreter's order (bias, then input channel, kernel row, kernel column; FMA
+///   rounding only), parking partial sums between blocks, stores each finished tile
 ///   transposed into the channel planes through a small local buffer, and finalizes its
 ///   planes at the end, so fused epilogues, global pooling included, run on whole planes.
+/// - Panels share a task so that the patch matrix's block stays in cache while they use
+///   it: with a task per panel, each panel read the whole patch matrix (400 KiB for a 1x1
+///   2048->512 at 7x7) between two reads of a block, while its weights streamed through L2
+///   beside it, so the matrix came from L3 for every panel.
 struct ConvChannelVectorStrategy: KernelStrategy {
     var name: String { "gemm-channels" }
     /// Only where it is estimated cheaper than `ConvGEMMStrategy` (tests turn this off to
@@ -39,7 +43,12 @@ struct ConvChannelVectorStrategy: KernelStrategy {
         /// the task uses it; partial sums wait in a local buffer between blocks.
         var kBlock: Int
         var kBlocks: Int
+        /// Output-channel panels per task, which run each k-block in turn.
+        var panelsPerTask: Int
     }
+
+    /// Tasks per image to aim for: enough to balance two threads (the pool's chunks).
+    static let tasksPerImage = 8
 
     func plan(_ node: Node, in index: GraphIndex, target: Target) -> StrategyPlan? {
         guard let g = ConvGeometry(strategyNode: node, in: index.graph) else { return nil }
@@ -71,14 +80,19 @@ struct ConvChannelVectorStrategy: KernelStrategy {
         // A weight block of at most half the L1 cache, in balanced blocks, when the task's
         // partial sums (every pixel of a panel, on the task's stack) fit in a quarter of L2
         // and 256 KiB; else one block, each tile streaming the whole panel.
-        let fitsPartials = rowLength * tile.columns * 4 <= min(target.l2Bytes / 4, 256 << 10)
+        let partialLimit = min(target.l2Bytes / 4, 256 << 10), panelPartials = rowLength * tile.columns * 4
+        let fitsPartials = panelPartials <= partialLimit
         let (kBlock, kBlocks) = fitsPartials ? RegisterTile.reductionBlocks(g.reduction, columns: tile.columns, target: target) : (g.reduction, 1)
+        // Panels per task: as many as leave `tasksPerImage` tasks and keep their partial sums
+        // within the limit (with one block, nothing is shared between panels).
+        let panels = (g.outChannels + tile.columns - 1) / tile.columns
+        let panelsPerTask = kBlocks > 1 ? max(1, min(panels / Self.tasksPerImage, partialLimit / panelPartials)) : 1
         let tiling = Tiling(tile: tile, rowLength: rowLength, fromPaddedCopy: fromPaddedCopy,
-                            kBlock: kBlock, kBlocks: kBlocks)
+                            kBlock: kBlock, kBlocks: kBlocks, panelsPerTask: panelsPerTask)
         let scratch = g.batch * g.reduction * tiling.rowLength + (fromPaddedCopy ? g.batch * g.channels * g.paddedPlane : 0)
         return StrategyPlan(
             strategy: name, detail: "tile \(tile.rows) pixels x \(tile.columns) channels, "
-                + (kBlocks > 1 ? "k-block \(kBlock), " : "") + "patch matrix",
+                + (kBlocks > 1 ? "k-block \(kBlock), " : "") + (panelsPerTask > 1 ? "\(panelsPerTask) panels per task, " : "") + "patch matrix",
             derivations: [.init(slot: "packed_weight", op: PackPanelsOp(), operandSlots: ["weight"],
                                 attributes: Attributes([("rows", .int(tile.columns))]))],
             finalizesRegions: true, scratch: scratch,
@@ -138,30 +152,44 @@ struct ConvChannelVectorStrategy: KernelStrategy {
         let step = tile.step(a: { i in .load(patches, .v("abase") + .v("k") * c(tile.rows) + c(i)) },
                              b: { v in .load(packed, (.v("ob") * c(reduction) + .v("k")) * c(columns) + c(v * width), width: width, aligned: false) })
         let abase: IndexExpr = c(patchBase) + (.v("n") * c(tiles) + .v("tile")) * c(reduction * tile.rows)
-        let kBlocks = tiling.kBlocks
+        let kBlocks = tiling.kBlocks, panelsPerTask = tiling.panelsPerTask
+        let groups = (panels + panelsPerTask - 1) / panelsPerTask
+        // The block the task runs next: the next panel's, after the last panel (`lastPanel`
+        // is 1) the first panel's next block.
+        let nextPanel = IndexExpr.v("ob") + 1 - .v("lastPanel") * (.v("oend") - .v("obegin"))
+        let nextRow: IndexExpr? = panelsPerTask == 1 ? nil
+            : nextPanel * c(reduction) + .min(.v("k") + .v("lastPanel") * c(tiling.kBlock), c(reduction - 1))
         let prefetch = kBlocks > 1 ? sums.prefetchNextBlock(packed, reduction: reduction, blockSteps: tiling.kBlock,
-                                                            tileIndex: .v("tile"), fewestTiles: tiles) : []
+                                                            tileIndex: .v("tile"), fewestTiles: tiles, nextRow: nextRow) : []
+        // Partial sums of tile `tile` of the task's panel `ob`.
+        let slot = (IndexExpr.v("ob") - .v("obegin")) * c(tiles) + .v("tile")
         let tileLoop = Stmt.loop(variable: "tile", lower: 0, upper: c(tiles), schedule: .serial, body: [
             .letIndex("p0", .v("tile") * c(tile.rows)),
             .letIndex("pcount", .min(c(tile.rows), c(pixels) - .v("p0"))),
             .letIndex("abase", abase),
-        ] + sums.start(slot: .v("tile"), blocks: kBlocks) + [
+        ] + sums.start(slot: slot, blocks: kBlocks) + [
             .loop(variable: "kk", lower: 0, upper: .v("kn"), schedule: .serial, body: [.letIndex("k", .v("k0") + .v("kk"))] + prefetch + step),
-        ] + sums.finish(slot: .v("tile"), blocks: kBlocks))
-        stmts.append(.loop(variable: "t", lower: 0, upper: c(g.batch * panels), schedule: .parallel, body: [
-            .letIndex("n", .v("t") / c(panels)),
-            .letIndex("ob", .v("t") % c(panels)),
-            .letIndex("oc", .v("ob") * c(columns)),
-            .letIndex("jn", .min(c(columns), c(g.outChannels) - .v("oc"))),
-        ] + sums.locals(slots: tiles, blocks: kBlocks) + [
+        ] + sums.finish(slot: slot, blocks: kBlocks))
+        // The panel's first channel, and its channels that exist (which the products read
+        // only for a partial last panel).
+        let panelStart = Stmt.letIndex("oc", .v("ob") * c(columns)), panelChannels = Stmt.letIndex("jn", .min(c(columns), c(g.outChannels) - .v("oc")))
+        let panel: [Stmt] = g.outChannels % columns == 0 ? [panelStart] : [panelStart, panelChannels]
+        let lastPanel: [Stmt] = panelsPerTask == 1 ? [] : [.letIndex("lastPanel", (.v("ob") + 1) / .v("oend"))]
+        stmts.append(.loop(variable: "t", lower: 0, upper: c(g.batch * groups), schedule: .parallel, body: [
+            .letIndex("n", .v("t") / c(groups)),
+            .letIndex("obegin", (.v("t") % c(groups)) * c(panelsPerTask)),
+            .letIndex("oend", .min(.v("obegin") + c(panelsPerTask), c(panels))),
+        ] + sums.locals(slots: tiles * panelsPerTask, blocks: kBlocks) + [
             .loop(variable: "kb", lower: 0, upper: c(kBlocks), schedule: .serial, body: [
                 .letIndex("k0", .v("kb") * c(tiling.kBlock)),
                 .letIndex("kn", .min(c(tiling.kBlock), c(reduction) - .v("k0"))),
-                tileLoop,
+                .loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body: panel + lastPanel + [tileLoop]),
             ]),
-            // The panel's planes are complete.
-            .loop(variable: "j", lower: 0, upper: .v("jn"), schedule: .serial, body: [
-                .finalized(y, start: (.v("n") * c(g.outChannels) + .v("oc") + .v("j")) * c(pixels), count: c(pixels), stride: 1, alignment: pixels),
+            // The panels' planes are complete.
+            .loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body: [panelStart, panelChannels,
+                .loop(variable: "j", lower: 0, upper: .v("jn"), schedule: .serial, body: [
+                    .finalized(y, start: (.v("n") * c(g.outChannels) + .v("oc") + .v("j")) * c(pixels), count: c(pixels), stride: 1, alignment: pixels),
+                ]),
             ]),
         ]))
         return stmts
