@@ -21,6 +21,10 @@ struct ConvDirectChannelsStrategyTests {
         ("3x3 on 7x7, reduction in blocks", 72, 7, 8, 3, 1, 1, 1, 2),
         // Rows of 30 pixels: whole tiles (stored unrolled) and a partial one on both targets.
         ("3x3 on 30x30, whole tiles", 16, 30, 2, 3, 1, 1, 1, 1),
+        // Blocks and at least 16 panels: tasks of several panels, each block run by every
+        // panel of the task in turn (a partial last group; a partial last panel).
+        ("3x3 on 7x7, panels sharing tasks", 72, 7, 34, 3, 1, 1, 1, 1),
+        ("3x3 stride 2, panels sharing tasks, partial panel", 72, 9, 35, 3, 2, 1, 1, 2),
     ]
 
     /// The strategy for every convolution it can take, cheaper or not.
@@ -51,13 +55,15 @@ struct ConvDirectChannelsStrategyTests {
     /// group's input channels.
     @Test func groupedConvolutionsAgreeWithTheInterpreter() throws {
         for target in ConvGEMMStrategyTests.targets {
-            for (groups, stride, batch) in [(2, 1, 1), (4, 2, 2)] {
-                let out = 2 * target.vectorWidth * groups
+            // The last: blocks of input channels and panels sharing tasks across the groups'
+            // boundary.
+            for (groups, stride, batch, inPerGroup, outPerLane) in [(2, 1, 1, 8, 4), (4, 2, 2, 8, 8), (2, 1, 1, 40, 36)] {
+                let out = outPerLane * target.vectorWidth
                 let spec = """
                     attend: 1
                     name: grouped_case
                     inputs:
-                      x: [\(batch), \(8 * groups), 9, 9]
+                      x: [\(batch), \(inPerGroup * groups), 9, 9]
                     layers:
                       - conv: {op: conv2d, out: \(out), kernel: 3, stride: \(stride), pad: 1, groups: \(groups), bias: true}
                       - bn: batchnorm
@@ -69,17 +75,20 @@ struct ConvDirectChannelsStrategyTests {
         }
     }
 
-    /// The blocked case runs in several blocks of input channels on every target; without a
-    /// fused pooling, tasks cover runs of rows, with one, whole planes.
+    /// The blocked cases run in several blocks of input channels on every target; without a
+    /// fused pooling, tasks cover runs of rows (where there are fewer than 8 tasks of
+    /// panels), with one, whole planes; the cases of many panels put several in a task.
     @Test func tilingFollowsTheReductionAndTheEpilogue() throws {
-        let c = Self.cases[5]
-        for target in ConvGEMMStrategyTests.targets {
-            for (epilogue, rows) in [("residual", "rows per task"), ("pool", "whole planes")] {
-                var graph = try ConvGEMMStrategyTests.optimized(ConvChannelVectorStrategyTests.spec(c, width: target.vectorWidth, epilogue: epilogue))
-                let selection = try StrategySelection(&graph, target: target, strategies: Self.pinned)
-                let details = selection.plans.values.map(\.detail)
-                #expect(!details.isEmpty && details.allSatisfy { $0.contains("input channels per block") && $0.contains(rows) },
-                        "\(details) on \(target) with \(epilogue)")
+        for (index, shared) in [(5, false), (7, true), (8, true)] {
+            let c = Self.cases[index]
+            for target in ConvGEMMStrategyTests.targets {
+                for (epilogue, rows) in [("residual", shared ? nil : "rows per task"), ("pool", "whole planes")] {
+                    var graph = try ConvGEMMStrategyTests.optimized(ConvChannelVectorStrategyTests.spec(c, width: target.vectorWidth, epilogue: epilogue))
+                    let selection = try StrategySelection(&graph, target: target, strategies: Self.pinned)
+                    let details = selection.plans.values.filter { $0.strategy == "direct-channels" }.map(\.detail)
+                    #expect(!details.isEmpty && details.allSatisfy { $0.contains("input channels per block") && rows.map($0.contains) != false }
+                            && details.contains { $0.contains("panels per task") == shared }, "\(details) on \(target) with \(epilogue)")
+                }
             }
         }
     }
@@ -87,7 +96,7 @@ struct ConvDirectChannelsStrategyTests {
     @Test func cleanUnderSanitizers() throws {
         let flags = ["-O1", "-g"] + CBuild.languageFlags + ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
         for target in ConvGEMMStrategyTests.targets {
-            for c in [Self.cases[0], Self.cases[3], Self.cases[5]] {
+            for c in [Self.cases[0], Self.cases[3], Self.cases[5], Self.cases[8]] {
                 for epilogue in ["residual", "pool"] {
                     let graph = try ConvGEMMStrategyTests.optimized(ConvChannelVectorStrategyTests.spec(c, width: target.vectorWidth, epilogue: epilogue))
                     try CBackendHarness.expectAgreement(graph, threads: 2, flags: flags, compiler: "/usr/bin/gcc", target: target,

@@ -101,17 +101,32 @@ struct ChannelVectorTile {
     /// (interleaved, best of 12 rounds), though on a host busy enough to slow everything
     /// 1.5x, once 0.9x.
     /// `packed` is the weights packed per panel `ob` of `reduction` steps; `k` is the step.
-    /// The next block is, by default, the panel's next block of steps; `nextRow` (a packed
-    /// row: panel times `reduction` plus step) names another for step `k`'s row.
+    /// The next block is the panel's next block of steps; with several panels per task
+    /// (`sharedPanels`: panels `obegin..<oend` run each block in turn), the next panel's
+    /// block, and after the last panel (`lastPanel`, see `panelsOfTask`) the first
+    /// panel's next one.
     func prefetchNextBlock(_ packed: BufferRef, reduction: Int, blockSteps: Int, tileIndex: IndexExpr, fewestTiles: Int,
-                           nextRow: IndexExpr? = nil) -> [Stmt] {
+                           sharedPanels: Bool = false) -> [Stmt] {
         let spread = max(1, min(fewestTiles, Self.prefetchSpread))
         let mine: Condition = spread == 1 ? .equal(tileIndex, c(0)) : .equal(.v("k") % c(spread), tileIndex)
-        let row = nextRow ?? .v("ob") * c(reduction) + .min(.v("k") + c(blockSteps), c(reduction - 1))
+        let row = sharedPanels
+            ? (.v("ob") + 1 - .v("lastPanel") * (.v("oend") - .v("obegin"))) * c(reduction)
+                + .min(.v("k") + .v("lastPanel") * c(blockSteps), c(reduction - 1))
+            : .v("ob") * c(reduction) + .min(.v("k") + c(blockSteps), c(reduction - 1))
         return [.when(mine, then: stride(from: 0, to: tile.columns, by: 16).map { offset in
             .prefetch(packed, row * c(tile.columns) + c(offset))
         }, otherwise: [])]
     }
+
+    /// Task `task`'s panels of output channels: `obegin..<oend`, `perTask` of them (fewer in
+    /// the last group of `panels`), with `groups` groups per image (`n`).
+    static func panelsOfTask(_ task: IndexExpr, perTask: Int, groups: Int, panels: Int) -> [Stmt] {
+        [.letIndex("obegin", (task % .constant(groups)) * .constant(perTask)),
+         .letIndex("oend", .min(.v("obegin") + .constant(perTask), .constant(panels)))]
+    }
+
+    /// Per panel `ob` of a task of several: 1 for its last panel, else 0 (for the prefetch).
+    static let lastPanel = Stmt.letIndex("lastPanel", (.v("ob") + 1) / .v("oend"))
 
     /// The most tiles a block's weight fetches are spread over.
     static let prefetchSpread = 8

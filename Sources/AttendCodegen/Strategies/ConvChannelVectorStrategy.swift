@@ -154,13 +154,8 @@ struct ConvChannelVectorStrategy: KernelStrategy {
         let abase: IndexExpr = c(patchBase) + (.v("n") * c(tiles) + .v("tile")) * c(reduction * tile.rows)
         let kBlocks = tiling.kBlocks, panelsPerTask = tiling.panelsPerTask
         let groups = (panels + panelsPerTask - 1) / panelsPerTask
-        // The block the task runs next: the next panel's, after the last panel (`lastPanel`
-        // is 1) the first panel's next block.
-        let nextPanel = IndexExpr.v("ob") + 1 - .v("lastPanel") * (.v("oend") - .v("obegin"))
-        let nextRow: IndexExpr? = panelsPerTask == 1 ? nil
-            : nextPanel * c(reduction) + .min(.v("k") + .v("lastPanel") * c(tiling.kBlock), c(reduction - 1))
         let prefetch = kBlocks > 1 ? sums.prefetchNextBlock(packed, reduction: reduction, blockSteps: tiling.kBlock,
-                                                            tileIndex: .v("tile"), fewestTiles: tiles, nextRow: nextRow) : []
+                                                            tileIndex: .v("tile"), fewestTiles: tiles, sharedPanels: panelsPerTask > 1) : []
         // Partial sums of tile `tile` of the task's panel `ob`.
         let slot = (IndexExpr.v("ob") - .v("obegin")) * c(tiles) + .v("tile")
         let tileLoop = Stmt.loop(variable: "tile", lower: 0, upper: c(tiles), schedule: .serial, body: [
@@ -174,12 +169,10 @@ struct ConvChannelVectorStrategy: KernelStrategy {
         // only for a partial last panel).
         let panelStart = Stmt.letIndex("oc", .v("ob") * c(columns)), panelChannels = Stmt.letIndex("jn", .min(c(columns), c(g.outChannels) - .v("oc")))
         let panel: [Stmt] = g.outChannels % columns == 0 ? [panelStart] : [panelStart, panelChannels]
-        let lastPanel: [Stmt] = panelsPerTask == 1 ? [] : [.letIndex("lastPanel", (.v("ob") + 1) / .v("oend"))]
+        let lastPanel: [Stmt] = panelsPerTask == 1 ? [] : [ChannelVectorTile.lastPanel]
         stmts.append(.loop(variable: "t", lower: 0, upper: c(g.batch * groups), schedule: .parallel, body: [
             .letIndex("n", .v("t") / c(groups)),
-            .letIndex("obegin", (.v("t") % c(groups)) * c(panelsPerTask)),
-            .letIndex("oend", .min(.v("obegin") + c(panelsPerTask), c(panels))),
-        ] + sums.locals(slots: tiles * panelsPerTask, blocks: kBlocks) + [
+        ] + ChannelVectorTile.panelsOfTask(.v("t"), perTask: panelsPerTask, groups: groups, panels: panels) + sums.locals(slots: tiles * panelsPerTask, blocks: kBlocks) + [
             .loop(variable: "kb", lower: 0, upper: c(kBlocks), schedule: .serial, body: [
                 .letIndex("k0", .v("kb") * c(tiling.kBlock)),
                 .letIndex("kn", .min(c(tiling.kBlock), c(reduction) - .v("k0"))),

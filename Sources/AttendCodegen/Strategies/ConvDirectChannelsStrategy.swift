@@ -13,11 +13,13 @@ import AttendIR
 /// strided gather, costs as much as the products. Here the only copy is the padded input
 /// (each input element once):
 ///
-/// - Tasks are (image, panel of output channels, run of output rows); each runs every tile
-///   of its rows over each block of input channels (whose weights fill at most half of L1)
-///   with the accumulators in registers, in the interpreter's order (bias, then input
-///   channel, kernel row, kernel column; FMA rounding only), parking partial sums between
-///   blocks, and stores each finished tile transposed into the channel planes.
+/// - Tasks are (image, group of panels of output channels, run of output rows); per block of
+///   input channels (whose weights fill at most half of L1), each runs every tile of its
+///   rows for each of its panels in turn with the accumulators in registers, in the
+///   interpreter's order (bias, then input channel, kernel row, kernel column; FMA rounding
+///   only), parking partial sums between blocks, and stores each finished tile transposed
+///   into the channel planes. Panels share a task, as in `ConvChannelVectorStrategy`, so the
+///   block's input rows stay in cache while every panel reads them.
 /// - Tiles are runs of consecutive output pixels of a task's rows, across row ends, so
 ///   narrow maps waste no lanes: a 7x7 map in 5-pixel tiles computes 50 pixels, not the
 ///   70 of 5-pixel tiles per 7-pixel row (on Zen 3, 3x3 layers on 7x7 maps took 0.8x the
@@ -43,6 +45,8 @@ struct ConvDirectChannelsStrategy: KernelStrategy {
         /// Input channels per block of the reduction, and blocks.
         var channelBlock: Int
         var channelBlocks: Int
+        /// Output-channel panels per task, which run each block in turn.
+        var panelsPerTask: Int
 
         /// Tiles over `rows` output rows of `width` pixels (the last may run past their end).
         func tiles(rows: Int, width: Int) -> Int { (rows * width + tile.rows - 1) / tile.rows }
@@ -73,20 +77,29 @@ struct ConvDirectChannelsStrategy: KernelStrategy {
         // parked partial sums stay within 64 KiB; whole planes when a fused reduction needs
         // them, if those sums then fit the limit below.
         let panels = (g.outChannels + tile.columns - 1) / tile.columns
-        let rowPartialBytes = g.outWidth * tile.columns * 4
+        let partialLimit = min(target.l2Bytes / 4, 256 << 10)
+        // With several blocks, panels per task as in `ConvChannelVectorStrategy`: as many as
+        // leave `tasksPerImage` of them, with their partial sums (whole planes) within the limit.
+        let planePartialBytes = RegisterTile.roundUp(g.outPixels, tile.rows) * tile.columns * 4
+        let panelsPerTask = channelBlocks > 1
+            ? max(1, min(panels / ConvChannelVectorStrategy.tasksPerImage, partialLimit / planePartialBytes)) : 1
+        let groups = (panels + panelsPerTask - 1) / panelsPerTask
+        let rowPartialBytes = g.outWidth * tile.columns * 4 * panelsPerTask
         var rowRuns = 1
         if !index.fusesWindowReduction(node) {
-            rowRuns = min(g.outHeight, max(1, (8 + panels - 1) / panels))
+            rowRuns = min(g.outHeight, max(1, (ConvChannelVectorStrategy.tasksPerImage + groups - 1) / groups))
             if channelBlocks > 1 { rowRuns = max(rowRuns, min(g.outHeight, (g.outHeight * rowPartialBytes + 65535) / 65536)) }
         }
         let rowsPerTask = (g.outHeight + rowRuns - 1) / rowRuns
         rowRuns = (g.outHeight + rowsPerTask - 1) / rowsPerTask
-        let partialBytes = RegisterTile.roundUp(rowsPerTask * g.outWidth, tile.rows) * tile.columns * 4
-        guard channelBlocks == 1 || partialBytes <= min(target.l2Bytes / 4, 256 << 10) else { return nil }
-        let tiling = Tiling(tile: tile, rowsPerTask: rowsPerTask, rowRuns: rowRuns, channelBlock: channelBlock, channelBlocks: channelBlocks)
+        let partialBytes = RegisterTile.roundUp(rowsPerTask * g.outWidth, tile.rows) * tile.columns * 4 * panelsPerTask
+        guard channelBlocks == 1 || partialBytes <= partialLimit else { return nil }
+        let tiling = Tiling(tile: tile, rowsPerTask: rowsPerTask, rowRuns: rowRuns, channelBlock: channelBlock, channelBlocks: channelBlocks,
+                            panelsPerTask: panelsPerTask)
         return StrategyPlan(
             strategy: name, detail: "tile \(tile.rows) pixels x \(tile.columns) channels"
                 + (channelBlocks > 1 ? ", \(channelBlock) input channels per block" : "")
+                + (panelsPerTask > 1 ? ", \(panelsPerTask) panels per task" : "")
                 + (rowRuns > 1 ? ", \(rowsPerTask) rows per task" : ", whole planes"),
             derivations: [.init(slot: "packed_weight", op: PackPanelsOp(), operandSlots: ["weight"],
                                 attributes: Attributes([("rows", .int(tile.columns))]))],
@@ -100,8 +113,9 @@ struct ConvDirectChannelsStrategy: KernelStrategy {
         let packed = try context.weight("packed_weight")
         let tile = tiling.tile, width = tile.width, columns = tile.columns
         let pixels = g.outPixels, reduction = g.reduction
-        let panels = (g.outChannels + columns - 1) / columns
-        let tasksPerImage = panels * tiling.rowRuns
+        let panels = (g.outChannels + columns - 1) / columns, panelsPerTask = tiling.panelsPerTask
+        let groups = (panels + panelsPerTask - 1) / panelsPerTask
+        let tasksPerImage = groups * tiling.rowRuns
         guard let padded = context.scratch else { throw .error("internal: the direct convolution has no scratch buffer") }
         func c(_ v: Int) -> IndexExpr { .constant(v) }
 
@@ -114,7 +128,8 @@ struct ConvDirectChannelsStrategy: KernelStrategy {
         let b: (Int) -> VectorExpr = { v in .load(packed, (.v("ob") * c(reduction) + .v("k")) * c(columns) + c(v * width), width: width, aligned: false) }
         let blocks = tiling.channelBlocks
         let prefetch = blocks > 1 ? sums.prefetchNextBlock(packed, reduction: reduction, blockSteps: tiling.channelBlock * g.kernel[0] * g.kernel[1],
-                                                           tileIndex: .v("rt"), fewestTiles: tiling.fewestTiles(g)) : []
+                                                           tileIndex: .v("rt"), fewestTiles: tiling.fewestTiles(g),
+                                                           sharedPanels: panelsPerTask > 1) : []
         let taps: [Stmt] = [
             .loop(variable: "ci", lower: .v("c0"), upper: .v("c0") + .v("cn"), schedule: .serial, body: [
                 .loop(variable: "kh", lower: 0, upper: c(g.kernel[0]), schedule: .serial, body: [
@@ -126,6 +141,9 @@ struct ConvDirectChannelsStrategy: KernelStrategy {
                 ]),
             ]),
         ]
+        // Partial sums of tile `rt` of the task's panel `ob`.
+        let tilesPerRun = tiling.tiles(rows: tiling.rowsPerTask, width: g.outWidth)
+        let slot = (IndexExpr.v("ob") - .v("obegin")) * c(tilesPerRun) + .v("rt")
         // The task's pixels are [pbegin, pend); tile rt starts at pbegin + rt * rows.
         let pixelOffsets: [Stmt] = (0..<tile.rows).flatMap { i -> [Stmt] in
             let p = IndexExpr.min(.v("p0") + c(i), .v("pend") - c(1))
@@ -135,29 +153,33 @@ struct ConvDirectChannelsStrategy: KernelStrategy {
                                  schedule: .serial, body: [
             .letIndex("p0", .v("pbegin") + .v("rt") * c(tile.rows)),
             .letIndex("pcount", .min(c(tile.rows), .v("pend") - .v("p0"))),
-        ] + pixelOffsets + sums.start(slot: .v("rt"), blocks: blocks) + taps + sums.finish(slot: .v("rt"), blocks: blocks))
+        ] + pixelOffsets + sums.start(slot: slot, blocks: blocks) + taps + sums.finish(slot: slot, blocks: blocks))
+        // The panel's first channel, its channels that exist (the products read them only for a
+        // partial last panel), and its convolution group's first input channel.
+        let panelStart = Stmt.letIndex("oc", .v("ob") * c(columns)), panelChannels = Stmt.letIndex("jn", .min(c(columns), c(g.outChannels) - .v("oc")))
+        let groupStart = Stmt.letIndex("cbase", (.v("oc") / c(g.outPerGroup)) * c(g.inPerGroup))
+        let panel: [Stmt] = (g.outChannels % columns == 0 ? [panelStart] : [panelStart, panelChannels]) + [groupStart]
+            + (panelsPerTask > 1 ? [ChannelVectorTile.lastPanel] : [])
         stmts.append(.loop(variable: "t", lower: 0, upper: c(g.batch * tasksPerImage), schedule: .parallel, body: [
             .letIndex("n", .v("t") / c(tasksPerImage)),
-            .letIndex("ob", (.v("t") % c(tasksPerImage)) / c(tiling.rowRuns)),
-            .letIndex("oc", .v("ob") * c(columns)),
-            .letIndex("jn", .min(c(columns), c(g.outChannels) - .v("oc"))),
-            // The panel's group's first input channel.
-            .letIndex("cbase", (.v("oc") / c(g.outPerGroup)) * c(g.inPerGroup)),
+        ] + ChannelVectorTile.panelsOfTask(.v("t") / c(tiling.rowRuns), perTask: panelsPerTask, groups: groups, panels: panels) + [
             .letIndex("r0", (.v("t") % c(tiling.rowRuns)) * c(tiling.rowsPerTask)),
             .letIndex("rn", .min(c(tiling.rowsPerTask), c(g.outHeight) - .v("r0"))),
             .letIndex("pbegin", .v("r0") * c(g.outWidth)),
             .letIndex("pend", (.v("r0") + .v("rn")) * c(g.outWidth)),
-        ] + sums.locals(slots: tiling.tiles(rows: tiling.rowsPerTask, width: g.outWidth), blocks: blocks) + [
+        ] + sums.locals(slots: tilesPerRun * panelsPerTask, blocks: blocks) + [
             .loop(variable: "cb", lower: 0, upper: c(blocks), schedule: .serial, body: [
                 .letIndex("c0", .v("cb") * c(tiling.channelBlock)),
                 .letIndex("cn", .min(c(tiling.channelBlock), c(g.inPerGroup) - .v("c0"))),
-                tileLoop,
+                .loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body: panel + [tileLoop]),
             ]),
-            // The task's rows of the panel's planes are complete.
-            .loop(variable: "j", lower: 0, upper: .v("jn"), schedule: .serial, body: [
-                .finalized(y, start: (.v("n") * c(g.outChannels) + .v("oc") + .v("j")) * c(pixels) + .v("r0") * c(g.outWidth),
-                           count: .v("rn") * c(g.outWidth), stride: 1,
-                           alignment: tiling.rowRuns > 1 ? g.outWidth : pixels),
+            // The task's rows of its panels' planes are complete.
+            .loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body: [panelStart, panelChannels,
+                .loop(variable: "j", lower: 0, upper: .v("jn"), schedule: .serial, body: [
+                    .finalized(y, start: (.v("n") * c(g.outChannels) + .v("oc") + .v("j")) * c(pixels) + .v("r0") * c(g.outWidth),
+                               count: .v("rn") * c(g.outWidth), stride: 1,
+                               alignment: tiling.rowRuns > 1 ? g.outWidth : pixels),
+                ]),
             ]),
         ]))
         return stmts
