@@ -71,7 +71,7 @@ struct ConvWinogradChannelsStrategy: KernelStrategy {
         let narrowest = min(g.channels, g.outChannels)
         let work = Double(positions * productTiles * panels * tile.columns) * (1 + Double(width) / Double(narrowest))
         guard !onlyWhenCheaper || (work < 0.7 * Double(9 * g.outPixels * g.outChannels) && narrowest >= Self.minimumChannels
-                                   && tiles >= Self.minimumTiles) else { return nil }
+                                   && tiles >= Self.minimumTilesPerLane * width) else { return nil }
         // One run of every tile, transformed on vectors as narrow as a row of tiles allows (a
         // 14x14 map's rows of 7 tiles in 8 lanes, not 16). They run up to a vector past the
         // product's last tile, within the row pitch.
@@ -99,10 +99,14 @@ struct ConvWinogradChannelsStrategy: KernelStrategy {
     /// sums drift further from the direct order, see `ConvWinogradStrategy.minimumChannels`).
     static let minimumChannels = 64
 
-    /// On a 7x7 map (16 tiles) the transformed weights stream from memory slower than the
-    /// products use them: 1.36-1.42x the time of `direct-channels` on se_resnet's 512-channel
-    /// layers in its profile, where 14x14 maps (49 tiles) took 0.87-0.92x.
-    static let minimumTiles = 32
+    /// Tiles per vector lane at least: each transformed weight (streamed from memory at batch
+    /// 1) feeds a product per tile, and the wider the vectors, the faster the products use
+    /// them. With 16 lanes (AVX-512) a 7x7 map's 16 tiles are too few: the weights stream
+    /// slower than the products use them, 1.36-1.42x the time of `direct-channels` on
+    /// se_resnet's 512-channel layers in its profile, where 14x14 maps (49 tiles) took
+    /// 0.87-0.92x. With 8 (AVX2, Zen 3) 16 tiles are enough: eight 3x3 512->512 layers on
+    /// 7x7 took 0.73x the time of `direct-channels` at best, 0.5x in medians.
+    static let minimumTilesPerLane = 2
 
     /// How many reduction steps ahead the weights are fetched (measured on se_resnet's 14x14
     /// layers: 0.92-0.97x the time without).
