@@ -93,6 +93,31 @@ struct ConvDirectChannelsStrategyTests {
         }
     }
 
+    /// Tasks are cut where the least is read again: a stride-2 layer at 56x56 (861 KiB of
+    /// padded input against 295 KiB of weights) into runs of rows of several panels, a 3x3
+    /// 512->512 layer at 7x7 (166 KiB against 9.4 MiB) into groups of panels over whole
+    /// planes; each with at least eight tasks.
+    @Test func tasksReadTheLeastAgain() throws {
+        for (c, rows) in [(("", 64, 56, 8, 3, 2, 1, 1, 1), true), (("", 512, 7, 32, 3, 1, 1, 1, 1), false)] {
+            var graph = try ConvGEMMStrategyTests.optimized(ConvChannelVectorStrategyTests.spec(c, width: 16, epilogue: ""))
+            let selection = try StrategySelection(&graph, target: .native(.avx512), strategies: Self.pinned)
+            let details = selection.plans.values.map(\.detail)
+            #expect(details.count == 1 && details.allSatisfy { $0.contains("panels per task") && $0.contains("rows per task") == rows },
+                    "\(c): \(details)")
+        }
+        // The cut itself: reading the input again per group of panels against the weights per
+        // run of rows, on the stride-2 layer (4 panels of 32 channels on AVX-512).
+        let g = ConvGeometry(input: [1, 64, 56, 56], output: [1, 128, 28, 28],
+                             attributes: Attributes([("kernel", .ints([3, 3])), ("stride", .ints([2, 2])), ("pad", .ints([1, 1])),
+                                                     ("dilation", .ints([1, 1])), ("groups", .int(1))]))
+        let tile = RegisterTile(rows: 14, vectors: 2, width: 16)
+        let split = try #require(ConvDirectChannelsStrategy.split(g, tile: tile, panels: 4, channelBlocks: 5, wholePlanes: false,
+                                                                  target: .native(.avx512)))
+        let tasks = (4 + split.panelsPerTask - 1) / split.panelsPerTask * ((28 + split.rowsPerTask - 1) / split.rowsPerTask)
+        #expect(split.panelsPerTask > 1 && split.rowsPerTask < 28 && tasks >= 8, "\(split)")
+        #expect(ConvDirectChannelsStrategy.split(g, tile: tile, panels: 4, channelBlocks: 5, wholePlanes: true, target: .native(.avx512))?.rowsPerTask == 28)
+    }
+
     @Test func cleanUnderSanitizers() throws {
         let flags = ["-O1", "-g"] + CBuild.languageFlags + ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
         for target in ConvGEMMStrategyTests.targets {

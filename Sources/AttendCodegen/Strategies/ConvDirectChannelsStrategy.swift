@@ -72,28 +72,11 @@ struct ConvDirectChannelsStrategy: KernelStrategy {
         let most = max(1, target.l1Bytes / 2 / (taps * tile.columns * 4))
         let channelBlocks = (g.inPerGroup + most - 1) / most
         let channelBlock = (g.inPerGroup + channelBlocks - 1) / channelBlocks
-        // Runs of rows: at least 8 tasks per image to balance threads (at most one per
-        // output row), and with several channel blocks few enough rows per task that their
-        // parked partial sums stay within 64 KiB; whole planes when a fused reduction needs
-        // them, if those sums then fit the limit below.
         let panels = (g.outChannels + tile.columns - 1) / tile.columns
-        let partialLimit = min(target.l2Bytes / 4, 256 << 10)
-        // With several blocks, panels per task as in `ConvChannelVectorStrategy`: as many as
-        // leave `tasksPerImage` of them, with their partial sums (whole planes) within the limit.
-        let planePartialBytes = RegisterTile.roundUp(g.outPixels, tile.rows) * tile.columns * 4
-        let panelsPerTask = channelBlocks > 1
-            ? max(1, min(panels / ConvChannelVectorStrategy.tasksPerImage, partialLimit / planePartialBytes)) : 1
-        let groups = (panels + panelsPerTask - 1) / panelsPerTask
-        let rowPartialBytes = g.outWidth * tile.columns * 4 * panelsPerTask
-        var rowRuns = 1
-        if !index.fusesWindowReduction(node) {
-            rowRuns = min(g.outHeight, max(1, (ConvChannelVectorStrategy.tasksPerImage + groups - 1) / groups))
-            if channelBlocks > 1 { rowRuns = max(rowRuns, min(g.outHeight, (g.outHeight * rowPartialBytes + 65535) / 65536)) }
-        }
-        let rowsPerTask = (g.outHeight + rowRuns - 1) / rowRuns
-        rowRuns = (g.outHeight + rowsPerTask - 1) / rowsPerTask
-        let partialBytes = RegisterTile.roundUp(rowsPerTask * g.outWidth, tile.rows) * tile.columns * 4 * panelsPerTask
-        guard channelBlocks == 1 || partialBytes <= partialLimit else { return nil }
+        guard let split = Self.split(g, tile: tile, panels: panels, channelBlocks: channelBlocks, wholePlanes: index.fusesWindowReduction(node),
+                                     target: target) else { return nil }
+        let (panelsPerTask, rowsPerTask) = split
+        let rowRuns = (g.outHeight + rowsPerTask - 1) / rowsPerTask
         let tiling = Tiling(tile: tile, rowsPerTask: rowsPerTask, rowRuns: rowRuns, channelBlock: channelBlock, channelBlocks: channelBlocks,
                             panelsPerTask: panelsPerTask)
         return StrategyPlan(
@@ -105,6 +88,43 @@ struct ConvDirectChannelsStrategy: KernelStrategy {
                                 attributes: Attributes([("rows", .int(tile.columns))]))],
             finalizesRegions: true, scratch: g.batch * g.channels * g.paddedPlane,
             lower: { context throws(Diagnostic) in try Self.lower(context, tiling) })
+    }
+
+    /// How a task's work is cut: panels per task and output rows per task. Every group of
+    /// panels reads the input (its run's rows and their window's overlap, per run of rows),
+    /// and every run of rows reads every panel's weights, so the cut is the one reading the
+    /// least: weights again where they are small (a stride-2 layer at 56x56: 64 input
+    /// channels, 861 KiB padded, against 295 KiB of weights), the input again where the
+    /// weights are large (3x3 512->512 at 7x7: 166 KiB against 9.4 MiB). It leaves at
+    /// least `ConvChannelVectorStrategy.tasksPerImage` tasks per image to balance threads
+    /// (where there are that many panels and rows), whole planes where a fused reduction
+    /// needs them, and with several channel blocks, parked partial sums within 64 KiB where
+    /// possible (a quarter of L2 at most). Nil when no cut fits.
+    static func split(_ g: ConvGeometry, tile: RegisterTile, panels: Int, channelBlocks: Int, wholePlanes: Bool,
+                      target: Target) -> (panelsPerTask: Int, rowsPerTask: Int)? {
+        let inputRowBytes = Double(g.inPerGroup * g.paddedWidth * 4), weightBytes = Double(g.outChannels * g.reduction * 4)
+        let windowRows = (g.kernel[0] - 1) * g.dilation[0] + 1
+        let fewestTasks = min(ConvChannelVectorStrategy.tasksPerImage, panels * (wholePlanes ? 1 : g.outHeight))
+        func best(partialLimit: Int) -> (cost: Double, tasks: Int, panelsPerTask: Int, rowsPerTask: Int)? {
+            var best: (cost: Double, tasks: Int, panelsPerTask: Int, rowsPerTask: Int)?
+            for perTask in 1...panels {
+                let groups = (panels + perTask - 1) / perTask
+                for rows in (wholePlanes ? g.outHeight...g.outHeight : 1...g.outHeight) {
+                    let runs = (g.outHeight + rows - 1) / rows
+                    let partialBytes = RegisterTile.roundUp(rows * g.outWidth, tile.rows) * tile.columns * 4 * perTask
+                    guard groups * runs >= fewestTasks, channelBlocks == 1 || partialBytes <= partialLimit else { continue }
+                    let readRows = min(g.paddedHeight, (rows - 1) * g.stride[0] + windowRows)
+                    let cost = Double(groups * runs * readRows) * inputRowBytes + Double(runs) * weightBytes
+                    // Ties go to fewer tasks (less per-task work repeated).
+                    if best.map({ cost < $0.cost || (cost == $0.cost && groups * runs < $0.tasks) }) ?? true {
+                        best = (cost, groups * runs, perTask, rows)
+                    }
+                }
+            }
+            return best
+        }
+        let limit = min(target.l2Bytes / 4, 256 << 10)
+        return (best(partialLimit: min(64 << 10, limit)) ?? best(partialLimit: limit)).map { ($0.panelsPerTask, $0.rowsPerTask) }
     }
 
     static func lower(_ context: LoweringContext, _ tiling: Tiling) throws(Diagnostic) -> [Stmt] {
@@ -159,7 +179,7 @@ struct ConvDirectChannelsStrategy: KernelStrategy {
         let panelStart = Stmt.letIndex("oc", .v("ob") * c(columns)), panelChannels = Stmt.letIndex("jn", .min(c(columns), c(g.outChannels) - .v("oc")))
         let groupStart = Stmt.letIndex("cbase", (.v("oc") / c(g.outPerGroup)) * c(g.inPerGroup))
         let panel: [Stmt] = (g.outChannels % columns == 0 ? [panelStart] : [panelStart, panelChannels]) + [groupStart]
-            + (panelsPerTask > 1 ? [ChannelVectorTile.lastPanel] : [])
+            + (panelsPerTask > 1 && blocks > 1 ? [ChannelVectorTile.lastPanel] : [])
         stmts.append(.loop(variable: "t", lower: 0, upper: c(g.batch * tasksPerImage), schedule: .parallel, body: [
             .letIndex("n", .v("t") / c(tasksPerImage)),
         ] + ChannelVectorTile.panelsOfTask(.v("t") / c(tiling.rowRuns), perTask: panelsPerTask, groups: groups, panels: panels) + [
