@@ -125,6 +125,30 @@ struct ChannelVectorTile {
          .letIndex("oend", .min(.v("obegin") + .constant(perTask), .constant(panels)))]
     }
 
+    /// Tasks per image the channel-vector convolutions aim for: enough to balance two
+    /// threads (the pool's chunks).
+    static let tasksPerImage = 8
+
+    /// Panel `ob`'s first channel (`oc`), and its channels that exist (`jn`) where the
+    /// products read them: only for a partial last panel (`transposedStore`).
+    func panelStart(columns: Int) -> [Stmt] {
+        [.letIndex("oc", .v("ob") * c(columns))] + (outChannels % columns == 0 ? [] : [panelChannels(columns: columns)])
+    }
+
+    private func panelChannels(columns: Int) -> Stmt { .letIndex("jn", .min(c(columns), c(outChannels) - .v("oc"))) }
+
+    /// The task's panels' planes are complete from pixel `offset` for `count` pixels: each
+    /// channel's run finalized for the fused epilogue.
+    func finalizePanels(columns: Int, offset: IndexExpr, count: IndexExpr, alignment: Int) -> Stmt {
+        .loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body: [
+            .letIndex("oc", .v("ob") * c(columns)), panelChannels(columns: columns),
+            .loop(variable: "j", lower: 0, upper: .v("jn"), schedule: .serial, body: [
+                .finalized(output, start: (.v("n") * c(outChannels) + .v("oc") + .v("j")) * c(pixels) + offset, count: count, stride: 1,
+                           alignment: alignment),
+            ]),
+        ])
+    }
+
     /// Per panel `ob` of a task of several: 1 for its last panel, else 0 (for the prefetch).
     static let lastPanel = Stmt.letIndex("lastPanel", (.v("ob") + 1) / .v("oend"))
 

@@ -47,9 +47,6 @@ struct ConvChannelVectorStrategy: KernelStrategy {
         var panelsPerTask: Int
     }
 
-    /// Tasks per image to aim for: enough to balance two threads (the pool's chunks).
-    static let tasksPerImage = 8
-
     func plan(_ node: Node, in index: GraphIndex, target: Target) -> StrategyPlan? {
         guard let g = ConvGeometry(strategyNode: node, in: index.graph) else { return nil }
         // Whole vectors of channels; enough channels that building the patch matrix (one
@@ -86,7 +83,7 @@ struct ConvChannelVectorStrategy: KernelStrategy {
         // Panels per task: as many as leave `tasksPerImage` tasks and keep their partial sums
         // within the limit (with one block, nothing is shared between panels).
         let panels = (g.outChannels + tile.columns - 1) / tile.columns
-        let panelsPerTask = kBlocks > 1 ? max(1, min(panels / Self.tasksPerImage, partialLimit / panelPartials)) : 1
+        let panelsPerTask = kBlocks > 1 ? max(1, min(panels / ChannelVectorTile.tasksPerImage, partialLimit / panelPartials)) : 1
         let tiling = Tiling(tile: tile, rowLength: rowLength, fromPaddedCopy: fromPaddedCopy,
                             kBlock: kBlock, kBlocks: kBlocks, panelsPerTask: panelsPerTask)
         let scratch = g.batch * g.reduction * tiling.rowLength + (fromPaddedCopy ? g.batch * g.channels * g.paddedPlane : 0)
@@ -165,10 +162,7 @@ struct ConvChannelVectorStrategy: KernelStrategy {
         ] + sums.start(slot: slot, blocks: kBlocks) + [
             .loop(variable: "kk", lower: 0, upper: .v("kn"), schedule: .serial, body: [.letIndex("k", .v("k0") + .v("kk"))] + prefetch + step),
         ] + sums.finish(slot: slot, blocks: kBlocks))
-        // The panel's first channel, and its channels that exist (which the products read
-        // only for a partial last panel).
-        let panelStart = Stmt.letIndex("oc", .v("ob") * c(columns)), panelChannels = Stmt.letIndex("jn", .min(c(columns), c(g.outChannels) - .v("oc")))
-        let panel: [Stmt] = g.outChannels % columns == 0 ? [panelStart] : [panelStart, panelChannels]
+        let panel = sums.panelStart(columns: columns)
         let lastPanel: [Stmt] = panelsPerTask == 1 ? [] : [ChannelVectorTile.lastPanel]
         stmts.append(.loop(variable: "t", lower: 0, upper: c(g.batch * groups), schedule: .parallel, body: [
             .letIndex("n", .v("t") / c(groups)),
@@ -178,12 +172,7 @@ struct ConvChannelVectorStrategy: KernelStrategy {
                 .letIndex("kn", .min(c(tiling.kBlock), c(reduction) - .v("k0"))),
                 .loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body: panel + lastPanel + [tileLoop]),
             ]),
-            // The panels' planes are complete.
-            .loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body: [panelStart, panelChannels,
-                .loop(variable: "j", lower: 0, upper: .v("jn"), schedule: .serial, body: [
-                    .finalized(y, start: (.v("n") * c(g.outChannels) + .v("oc") + .v("j")) * c(pixels), count: c(pixels), stride: 1, alignment: pixels),
-                ]),
-            ]),
+            sums.finalizePanels(columns: columns, offset: 0, count: c(pixels), alignment: pixels),
         ]))
         return stmts
     }

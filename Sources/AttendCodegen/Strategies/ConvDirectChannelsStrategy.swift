@@ -96,7 +96,7 @@ struct ConvDirectChannelsStrategy: KernelStrategy {
     /// least: weights again where they are small (a stride-2 layer at 56x56: 64 input
     /// channels, 861 KiB padded, against 295 KiB of weights), the input again where the
     /// weights are large (3x3 512->512 at 7x7: 166 KiB against 9.4 MiB). It leaves at
-    /// least `ConvChannelVectorStrategy.tasksPerImage` tasks per image to balance threads
+    /// least `ChannelVectorTile.tasksPerImage` tasks per image to balance threads
     /// (where there are that many panels and rows), whole planes where a fused reduction
     /// needs them, and with several channel blocks, parked partial sums within 64 KiB where
     /// possible (a quarter of L2 at most). Nil when no cut fits.
@@ -104,7 +104,7 @@ struct ConvDirectChannelsStrategy: KernelStrategy {
                       target: Target) -> (panelsPerTask: Int, rowsPerTask: Int)? {
         let inputRowBytes = Double(g.inPerGroup * g.paddedWidth * 4), weightBytes = Double(g.outChannels * g.reduction * 4)
         let windowRows = (g.kernel[0] - 1) * g.dilation[0] + 1
-        let fewestTasks = min(ConvChannelVectorStrategy.tasksPerImage, panels * (wholePlanes ? 1 : g.outHeight))
+        let fewestTasks = min(ChannelVectorTile.tasksPerImage, panels * (wholePlanes ? 1 : g.outHeight))
         func best(partialLimit: Int) -> (cost: Double, tasks: Int, panelsPerTask: Int, rowsPerTask: Int)? {
             var best: (cost: Double, tasks: Int, panelsPerTask: Int, rowsPerTask: Int)?
             for perTask in 1...panels {
@@ -174,11 +174,9 @@ struct ConvDirectChannelsStrategy: KernelStrategy {
             .letIndex("p0", .v("pbegin") + .v("rt") * c(tile.rows)),
             .letIndex("pcount", .min(c(tile.rows), .v("pend") - .v("p0"))),
         ] + pixelOffsets + sums.start(slot: slot, blocks: blocks) + taps + sums.finish(slot: slot, blocks: blocks))
-        // The panel's first channel, its channels that exist (the products read them only for a
-        // partial last panel), and its convolution group's first input channel.
-        let panelStart = Stmt.letIndex("oc", .v("ob") * c(columns)), panelChannels = Stmt.letIndex("jn", .min(c(columns), c(g.outChannels) - .v("oc")))
+        // The panel's channels, and its convolution group's first input channel.
         let groupStart = Stmt.letIndex("cbase", (.v("oc") / c(g.outPerGroup)) * c(g.inPerGroup))
-        let panel: [Stmt] = (g.outChannels % columns == 0 ? [panelStart] : [panelStart, panelChannels]) + [groupStart]
+        let panel: [Stmt] = sums.panelStart(columns: columns) + [groupStart]
             + (panelsPerTask > 1 && blocks > 1 ? [ChannelVectorTile.lastPanel] : [])
         stmts.append(.loop(variable: "t", lower: 0, upper: c(g.batch * tasksPerImage), schedule: .parallel, body: [
             .letIndex("n", .v("t") / c(tasksPerImage)),
@@ -194,13 +192,8 @@ struct ConvDirectChannelsStrategy: KernelStrategy {
                 .loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body: panel + [tileLoop]),
             ]),
             // The task's rows of its panels' planes are complete.
-            .loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body: [panelStart, panelChannels,
-                .loop(variable: "j", lower: 0, upper: .v("jn"), schedule: .serial, body: [
-                    .finalized(y, start: (.v("n") * c(g.outChannels) + .v("oc") + .v("j")) * c(pixels) + .v("r0") * c(g.outWidth),
-                               count: .v("rn") * c(g.outWidth), stride: 1,
-                               alignment: tiling.rowRuns > 1 ? g.outWidth : pixels),
-                ]),
-            ]),
+            sums.finalizePanels(columns: columns, offset: .v("r0") * c(g.outWidth), count: .v("rn") * c(g.outWidth),
+                                alignment: tiling.rowRuns > 1 ? g.outWidth : pixels),
         ]))
         return stmts
     }
