@@ -147,8 +147,9 @@ extension PackPanelsOp: ONNXLowering {
 
 extension WinogradFilterOp: ONNXLowering {
     /// Each 3x3 filter `g` becomes `G g Gᵀ` by two MatMuls with the constant `G`, flattened
-    /// to `[K, C, alpha²]`; zero rows are appended up to whole panels, grouped into
-    /// `[panels, rows, C, alpha²]`, and transposed to `[alpha², panels, C, rows]`.
+    /// to `[groups, K / groups, C, alpha²]`; zero rows are appended to each group up to whole
+    /// panels, grouped into `[panels, rows, C, alpha²]`, and transposed to
+    /// `[alpha², panels, C, rows]`.
     func lowerToONNX(_ c: ONNXNodeContext, into b: inout ONNXGraphBuilder) throws(Diagnostic) -> [String] {
         let (outChannels, channels) = (c.inputShapes[0][0], c.inputShapes[0][1])
         let shape = c.outputShapes[0]
@@ -162,9 +163,10 @@ extension WinogradFilterOp: ONNXLowering {
         let filters = b.add1("Reshape", [c.inputs[0], b.int64s([outChannels * channels, 3, 3])], base: c.base)
         let left = b.add1("MatMul", [g, filters], base: c.base)
         let both = b.add1("MatMul", [left, gT], base: c.base)
-        var matrix = b.add1("Reshape", [both, b.int64s([outChannels, channels, positions])], base: c.base)
-        if panels * rows > outChannels {
-            matrix = b.add1("Pad", [matrix, b.int64s([0, 0, 0, panels * rows - outChannels, 0, 0]), b.scalar(0)], base: c.base,
+        let groups = c.attributes.int("groups"), perGroup = outChannels / groups, padded = panels * rows / groups
+        var matrix = b.add1("Reshape", [both, b.int64s([groups, perGroup, channels, positions])], base: c.base)
+        if padded > perGroup {
+            matrix = b.add1("Pad", [matrix, b.int64s([0, 0, 0, 0, 0, padded - perGroup, 0, 0]), b.scalar(0)], base: c.base,
                             [Attr.string("mode", "constant")])
         }
         let grouped = b.add1("Reshape", [matrix, b.int64s([panels, rows, channels, positions])], base: c.base)

@@ -20,11 +20,14 @@ struct ConvWinogradStrategyTests {
     ]
 
     /// Grouped convolutions: (name, input, out channels, pad, groups). Each task transforms
-    /// only its group's input channels and reads its group's filters.
+    /// only its group's input channels and reads its group's filters; groups whose channels
+    /// are not whole panels end in a padded panel each (13 and 7 channels fill no tile's rows).
     static let groupedCases: [(String, [Int], Int, Int, Int)] = [
         ("2 groups", [1, 8, 9, 11], 16, 1, 2),
         ("4 groups, batch 2", [2, 12, 10, 7], 24, 1, 4),
         ("2 groups, wide rows", [1, 6, 6, 45], 12, 0, 2),
+        ("2 groups of 13, padded panels", [1, 10, 8, 9], 26, 1, 2),
+        ("3 groups of 7, batch 3", [3, 6, 6, 6], 21, 1, 3),
     ]
 
     /// Dilated convolutions, as undilated ones over the dilation's phases: (name, input, out
@@ -109,6 +112,22 @@ struct ConvWinogradStrategyTests {
                 try CBackendHarness.expectAgreement(try ConvGEMMStrategyTests.optimized(Self.spec(plain, epilogue: epilogue, groups: c.4)),
                                                     threads: 3, target: target, strategies: Self.pinned)
             }
+        }
+    }
+
+    /// A convolution group's panels split into task groups that do not divide them: 2
+    /// groups of 13 channels on AVX2 (6-row tiles: 3 panels per group, the last padded) over
+    /// one run of tiles (an 8x8 map's 16) want 4 task groups, so each group's panels run as
+    /// 2 + 1. With the pooling fused, tasks finalize whole planes up to their group's last
+    /// channel (the padded rows are none).
+    @Test func groupsSplitIntoUnevenTaskGroups() throws {
+        for epilogue in ["residual", "pool"] {
+            let spec = Self.spec(("uneven", [1, 10, 8, 8], 26, 1), epilogue: epilogue, groups: 2)
+            var graph = try ConvGEMMStrategyTests.optimized(spec)
+            let selection = try StrategySelection(&graph, target: .native(.avx2), strategies: Self.pinned)
+            let details = selection.plans.values.map(\.detail)
+            #expect(details.contains { $0.hasPrefix("F(2x2, 3x3), tile 6 channels x 16 tiles, 4 channel groups") }, "\(epilogue): \(details)")
+            try CBackendHarness.expectAgreement(try ConvGEMMStrategyTests.optimized(spec), threads: 3, target: .native(.avx2), strategies: Self.pinned)
         }
     }
 

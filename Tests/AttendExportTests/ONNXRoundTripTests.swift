@@ -47,6 +47,10 @@ struct ONNXRoundTripTests {
         Case(file: "Models/vit_block.yaml", settings: ["dim": 48, "heads": 3, "tokens": 10]),
     ]
 
+    /// Ops no spec writes but code generation derives weights with (checked here on inputs,
+    /// as no network's export holds them).
+    static let derivations: [Case] = [Case(file: "Tests/AttendExportTests/Specs/weight_packings.yaml")]
+
     /// Every block with an `example:` in the standard library.
     static let blocks: [Case] = {
         let root = repository.appendingPathComponent("Models/library")
@@ -64,7 +68,7 @@ struct ONNXRoundTripTests {
         #expect(Self.blocks.count >= 20, "found \(Self.blocks.count) library blocks with examples")
     }
 
-    @Test(.enabled(if: Python.hasONNX, "needs python3 with onnx, onnxruntime and numpy"), arguments: models + blocks)
+    @Test(.enabled(if: Python.hasONNX, "needs python3 with onnx, onnxruntime and numpy"), arguments: models + derivations + blocks)
     func exportRunsInONNXRuntimeLikeAttendRun(_ c: Case) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("attend-onnx-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -74,15 +74,47 @@ struct WinogradFilterKernelTests {
         }
     }
 
+    /// Grouped: each group's channels fill its own panels, the group's last one padded with
+    /// zero rows, so no panel holds two groups' channels (2 groups of 5 channels in panels
+    /// of 3: rows 0-4 of panels 0-1 are channels 0-4, rows 0-4 of panels 2-3 channels 5-9).
+    @Test func padsEachGroupsLastPanel() throws {
+        var random = SeededRandom(seed: 4)
+        let w = Tensor(shape: [10, 2, 3, 3], data: (0..<180).map { _ in random.uniform(-0.5, 0.5) })
+        let out = try runOp("winograd_filter", [w], [("tile", .int(2)), ("rows", .int(3)), ("groups", .int(2))])[0]
+        #expect(out.shape == [16, 4, 2, 3])
+        let t = try #require(WinogradTransform(m: 2))
+        for p in 0..<16 {
+            for b in 0..<4 {
+                for c in 0..<2 {
+                    for i in 0..<3 {
+                        let got = out.data[((p * 4 + b) * 2 + c) * 3 + i]
+                        let inGroup = b % 2 * 3 + i
+                        guard inGroup < 5 else { #expect(got == 0); continue }
+                        let k = b / 2 * 5 + inGroup
+                        var want = 0.0
+                        for u in 0..<3 {
+                            for v in 0..<3 { want += t.filterCoefficient(p / 4, p % 4, u, v) * Double(w.data[(k * 2 + c) * 9 + u * 3 + v]) }
+                        }
+                        #expect(abs(Double(got) - want) < 1e-6)
+                    }
+                }
+            }
+        }
+    }
+
     @Test func rejectsWhatItCannotTransform() throws {
         let op = try #require(OpRegistry.op(named: "winograd_filter"))
-        func shapes(_ w: [Int], tile: Int = 2, rows: Int = 4) throws(Diagnostic) -> [[Int]] {
-            try op.outputShapes(inputs: [w], attributes: Attributes([("tile", .int(tile)), ("rows", .int(rows))]))
+        func shapes(_ w: [Int], tile: Int = 2, rows: Int = 4, groups: Int = 1) throws(Diagnostic) -> [[Int]] {
+            try op.outputShapes(inputs: [w], attributes: Attributes([("tile", .int(tile)), ("rows", .int(rows)), ("groups", .int(groups))]))
         }
         #expect(throws: Diagnostic.self) { try shapes([8, 4, 5, 5]) }
         #expect(throws: Diagnostic.self) { try shapes([8, 4, 3]) }
         #expect(throws: Diagnostic.self) { try shapes([8, 4, 3, 3], tile: 4) }
         #expect(throws: Diagnostic.self) { try shapes([8, 4, 3, 3], rows: 0) }
+        #expect(throws: Diagnostic.self) { try shapes([8, 4, 3, 3], groups: 3) }
+        #expect(throws: Diagnostic.self) { try shapes([8, 4, 3, 3], groups: 0) }
         #expect(try shapes([8, 4, 3, 3]) == [[16, 2, 4, 4]])
+        #expect(try shapes([10, 4, 3, 3], groups: 2) == [[16, 4, 4, 4]])
+        #expect(try shapes([12, 4, 3, 3], groups: 3) == [[16, 3, 4, 4]])
     }
 }

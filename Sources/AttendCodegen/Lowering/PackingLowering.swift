@@ -21,16 +21,17 @@ enum PackingLowering {
 
     /// winograd_filter: one parallel loop over panels; each position of each row's transform
     /// is one sum over the taps with the transform's coefficients as constants (see
-    /// `WinogradFilterOp`), rows past the last output channel zeros.
+    /// `WinogradFilterOp`), rows past their group's last output channel zeros.
     static func winogradFilter(_ context: LoweringContext) throws(Diagnostic) -> [Stmt] {
         let w = context.inputs[0], out = context.outputs[0]
-        let shape = context.outputShapes[0], outChannels = context.inputShapes[0][0]
+        let shape = context.outputShapes[0]
         let (positions, panels, channels, rows) = (shape[0], shape[1], shape[2], shape[3])
         guard let transform = WinogradTransform(m: context.attributes.int("tile")) else {
             throw .error("winograd_filter: no transform for tile \(context.attributes.int("tile"))")
         }
+        let layout = WinogradPanels(outChannels: context.inputShapes[0][0], groups: context.attributes.int("groups"), rows: rows)
         func c(_ v: Int) -> IndexExpr { .constant(v) }
-        let row = IndexExpr.v("b") * c(rows) + .v("i")
+        let row = layout.channel(ofPanel: .v("b")) + .v("i")
         let tap = (row * c(channels) + .v("c")) * c(9)
         let stores: [Stmt] = (0..<positions).map { p in
             var sum: ValueExpr?
@@ -43,13 +44,26 @@ enum PackingLowering {
                 }
             }
             return .store(out, ((c(p * panels) + .v("b")) * c(channels) + .v("c")) * c(rows) + .v("i"),
-                          .select(.less(row, c(outChannels)), sum ?? .constant(0), .constant(0)))
+                          .select(.less(layout.offset(ofPanel: .v("b")) + .v("i"), c(layout.rowLimit)), sum ?? .constant(0), .constant(0)))
         }
         return [.loop(variable: "b", lower: 0, upper: c(panels), schedule: .parallel, body: [
             .loop(variable: "c", lower: 0, upper: c(channels), schedule: .serial, body: [
                 .loop(variable: "i", lower: 0, upper: c(rows), schedule: .serial, body: stores),
             ]),
         ])]
+    }
+}
+
+extension WinogradPanels {
+    /// Panel `b`'s first row's position among its group's rows (among all channels where
+    /// groups are not padded): its rows are channels while below `rowLimit`.
+    func offset(ofPanel b: IndexExpr) -> IndexExpr {
+        padsGroups ? b % .constant(perGroupPanels) * .constant(rows) : b * .constant(rows)
+    }
+
+    /// Panel `b`'s first channel.
+    func channel(ofPanel b: IndexExpr) -> IndexExpr {
+        padsGroups ? b / .constant(perGroupPanels) * .constant(perGroup) + offset(ofPanel: b) : offset(ofPanel: b)
     }
 }
 

@@ -90,7 +90,7 @@ struct ConvWinogradChannelsStrategy: KernelStrategy {
         return StrategyPlan(
             strategy: name, detail: "F(\(m)x\(m), 3x3), tile \(tile.rows) tiles x \(tile.columns) channels",
             derivations: [.init(slot: "winograd_weight", op: WinogradFilterOp(), operandSlots: ["weight"],
-                                attributes: Attributes([("tile", .int(m)), ("rows", .int(tile.columns))]))],
+                                attributes: Attributes([("tile", .int(m)), ("rows", .int(tile.columns)), ("groups", .int(1))]))],
             finalizesRegions: true, scratch: copy + transformed + products,
             lower: { context throws(Diagnostic) in try Self.lower(context, tiling) })
     }

@@ -31,7 +31,8 @@ struct ConvWinogradStrategy: KernelStrategy {
         var tile: RegisterTile
         /// Tiles per side, and tiles per image rounded up to whole column tiles.
         var tilesHigh, tilesWide, paddedTiles: Int
-        /// Output-channel panels per task and the number of panel groups.
+        /// Output-channel panels per task and the number of panel groups (a convolution
+        /// group's panels split into groups of their own, the last one partial).
         var panelsPerGroup, groups: Int
         /// Tasks cover every run of tiles and finalize whole planes (a fused reduction).
         var wholePlanes: Bool
@@ -77,11 +78,13 @@ struct ConvWinogradStrategy: KernelStrategy {
         let tiles = tilesHigh * tilesWide
         // Columns such that the task's transformed tiles (of one convolution group's input
         // channels) fit the local buffer. Grouped: each panel of output channels lies in one
-        // group, and so does each task's run of panels.
+        // group (each group's last panel padded, `WinogradPanels`), and so does each task's
+        // run of panels. (Tile rows that divide the groups' channels left ResNeSt's 2 groups
+        // of 64-512 channels 4x16 tiles, 8 accumulators, on AVX2.)
         let maxVectors = Self.transformedLimit / (positions * g.inPerGroup * width) - 1
         guard maxVectors >= 1,
-              let tile = RegisterTile.choose(rows: g.outChannels, columns: tiles, target: target,
-                                             rowsDividing: g.groups > 1 ? g.outPerGroup : nil, maxVectors: maxVectors) else { return nil }
+              let tile = RegisterTile.choose(rows: g.outChannels, columns: tiles, target: target, rowGroups: g.groups,
+                                             maxVectors: maxVectors) else { return nil }
         let paddedTiles = RegisterTile.roundUp(tiles, tile.columns)
         // Chosen where the padded products plus the transforms (about `width / channels` of
         // the products: a few vector operations per element and tile, against `channels`
@@ -99,8 +102,8 @@ struct ConvWinogradStrategy: KernelStrategy {
         // A task's output tiles (every panel) within 64 KiB of local buffer; enough tasks to
         // balance two threads (each group of panels transforms the tiles again); a task's
         // transformed filters within half of L2, so its runs reuse them from there.
-        let panels = (g.outChannels + tile.rows - 1) / tile.rows
-        let panelsPerConvGroup = panels / g.groups
+        let layout = WinogradPanels(outChannels: g.outChannels, groups: g.groups, rows: tile.rows)
+        let panels = layout.count, panelsPerConvGroup = layout.perGroupPanels
         func groupsWanted(columnTasks: Int) -> Int {
             let outputBytes = m * m * tile.rows * tile.columns * 4
             let panelBytes = positions * tile.rows * g.inPerGroup * 4
@@ -108,11 +111,15 @@ struct ConvWinogradStrategy: KernelStrategy {
                              (panels * panelBytes + target.l2Bytes / 2 - 1) / (target.l2Bytes / 2))
             return min(panels, wanted)
         }
-        // Panels per task for `wanted` tasks per run: in one convolution group when grouped.
+        // Panels per task for `wanted` tasks per run: in one convolution group when grouped
+        // (a group's last task takes the rest, where panels that divide it could leave one
+        // panel per task: ResNeSt's groups of 86 padded panels, each task transforming the
+        // tiles again for one panel), balanced over the group's tasks.
         func panelsPerTask(_ wanted: Int) -> Int {
-            var count = (panels + wanted - 1) / wanted
-            if g.groups > 1 { while panelsPerConvGroup % count != 0 { count -= 1 } }
-            return count
+            let count = min(panelsPerConvGroup, (panels + wanted - 1) / wanted)
+            guard g.groups > 1 else { return count }
+            let tasks = (panelsPerConvGroup + count - 1) / count
+            return (panelsPerConvGroup + tasks - 1) / tasks
         }
         // A fused reduction over windows of the output (global pooling of it or of its
         // epilogue's value) needs whole planes finalized: tasks then cover whole images, and
@@ -124,7 +131,8 @@ struct ConvWinogradStrategy: KernelStrategy {
             && panelsPerTask(groupsWanted(columnTasks: g.batch)) >= panelsPerTask(groupsWanted(columnTasks: runTasks))
         let panelsPerGroup = panelsPerTask(groupsWanted(columnTasks: wholePlanes ? g.batch : runTasks))
         let tiling = Tiling(transform: transform, tile: tile, tilesHigh: tilesHigh, tilesWide: tilesWide, paddedTiles: paddedTiles,
-                            panelsPerGroup: panelsPerGroup, groups: (panels + panelsPerGroup - 1) / panelsPerGroup, wholePlanes: wholePlanes)
+                            panelsPerGroup: panelsPerGroup, groups: g.groups * ((panelsPerConvGroup + panelsPerGroup - 1) / panelsPerGroup),
+                            wholePlanes: wholePlanes)
         var detail = "F(\(m)x\(m), 3x3), tile \(tile.rows) channels x \(tile.columns) tiles"
         if tiling.groups > 1 { detail += ", \(tiling.groups) channel groups" }
         if wholePlanes { detail += ", whole planes" }
@@ -133,7 +141,7 @@ struct ConvWinogradStrategy: KernelStrategy {
         return StrategyPlan(
             strategy: name, detail: detail,
             derivations: [.init(slot: "winograd_weight", op: WinogradFilterOp(), operandSlots: ["weight"],
-                                attributes: Attributes([("tile", .int(m)), ("rows", .int(tile.rows))]))],
+                                attributes: Attributes([("tile", .int(m)), ("rows", .int(tile.rows)), ("groups", .int(g.groups))]))],
             finalizesRegions: wholePlanes, scratch: scratch,
             lower: { context throws(Diagnostic) in try Self.lower(context, tiling) })
     }
@@ -202,8 +210,13 @@ struct ConvWinogradStrategy: KernelStrategy {
         let g = operands.g, y = operands.y, filters = operands.filters, bias = operands.bias, scratch = operands.scratch
         let t = tiling.transform, m = t.m, alpha = t.alpha, positions = alpha * alpha
         let tile = tiling.tile, rows = tile.rows, columns = tile.columns, width = tile.width
-        let panels = (g.outChannels + rows - 1) / rows
+        let layout = WinogradPanels(outChannels: g.outChannels, groups: g.groups, rows: rows), panels = layout.count
         func c(_ v: Int) -> IndexExpr { .constant(v) }
+        // Panel ob's rows `i` are channels `oc + i` while `offset + i` is under the limit.
+        let panelStart: [Stmt] = [.letIndex("oc", layout.channel(ofPanel: .v("ob")))]
+            + (layout.padsGroups ? [.letIndex("offset", layout.offset(ofPanel: .v("ob")))] : [])
+        let offset: IndexExpr = layout.padsGroups ? .v("offset") : .v("oc")
+        let padded = layout.rowLimit % rows != 0
         let transformed = BufferRef("vtiles"), outputs = BufferRef("ytiles")
         let positionPitch = Self.positionPitch(channelRows: g.inPerGroup * tiling.transformedPitch)
         /// transformed[p, channel of the task's convolution group, tile of the run]
@@ -222,24 +235,37 @@ struct ConvWinogradStrategy: KernelStrategy {
         let perGroup = g.batch * runsPerTask
         var body: [Stmt] = [
             .letIndex("n", (.v("task") % c(perGroup)) / c(runsPerTask)),
-            .letIndex("obegin", (.v("task") / c(perGroup)) * c(tiling.panelsPerGroup)),
-            .letIndex("oend", .min(c(panels), .v("obegin") + c(tiling.panelsPerGroup))),
+        ]
+        if g.groups == 1 {
+            body += [
+                .letIndex("obegin", (.v("task") / c(perGroup)) * c(tiling.panelsPerGroup)),
+                .letIndex("oend", .min(c(panels), .v("obegin") + c(tiling.panelsPerGroup))),
+            ]
+        } else {
+            // Panel group `pgroup` of convolution group `pgroup / perConvGroup`, whose last
+            // panel group ends at the convolution group's last panel.
+            let perConvGroup = tiling.groups / g.groups
+            body += [
+                .letIndex("pgroup", .v("task") / c(perGroup)),
+                .letIndex("obegin", .v("pgroup") / c(perConvGroup) * c(layout.perGroupPanels) + .v("pgroup") % c(perConvGroup) * c(tiling.panelsPerGroup)),
+                .letIndex("oend", .min((.v("pgroup") / c(perConvGroup) + 1) * c(layout.perGroupPanels), .v("obegin") + c(tiling.panelsPerGroup))),
+            ]
+        }
+        body += [
             .localArray(transformed, count: positions * positionPitch),
             .localArray(outputs, count: m * m * tiling.panelsPerGroup * rows * columns),
         ]
         // The first input channel of the task's convolution group (its panels lie in one).
         let channelBase: IndexExpr = g.groups == 1 ? c(0) : .v("cbase")
-        if g.groups > 1 { body.append(.letIndex("cbase", .v("obegin") / c(panels / g.groups) * c(g.inPerGroup))) }
+        if g.groups > 1 { body.append(.letIndex("cbase", .v("obegin") / c(layout.perGroupPanels) * c(g.inPerGroup))) }
         var run: [Stmt] = [.letIndex("t0", (tiling.wholePlanes ? .v("run") : .v("task") % c(runs)) * c(columns))]
         run += inputTransform(tiling, g, scratch, into: transformed, channelBase: channelBase, slot: slot)
         // The output tiles start as the bias.
-        let rowValid = Condition.less(.v("oc") + .v("i"), c(g.outChannels))
+        let rowValid = Condition.less(offset + .v("i"), c(layout.rowLimit))
         let biasValue: ValueExpr = bias.map { b in
-            g.outChannels % rows == 0 ? .load(b, .v("oc") + .v("i")) : .select(rowValid, .load(b, .v("oc") + .v("i")), .constant(0))
+            !padded ? .load(b, .v("oc") + .v("i")) : .select(rowValid, .load(b, .v("oc") + .v("i")), .constant(0))
         } ?? .constant(0)
-        run.append(.loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body: (bias == nil ? [] : [
-            .letIndex("oc", .v("ob") * c(rows)),
-        ]) + [
+        run.append(.loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body: (bias == nil ? [] : panelStart) + [
             .loop(variable: "i", lower: 0, upper: c(rows), schedule: .serial, body: (0..<m * m).flatMap { position in
                 (0..<tile.vectors).map { v in
                     Stmt.storeVector(outputs, outputRow(c(position), .v("i")) + c(v * width), .broadcast(biasValue, width: width), width: width, aligned: true)
@@ -290,16 +316,19 @@ struct ConvWinogradStrategy: KernelStrategy {
                 .loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body: product),
             ]),
         ]))
-        run.append(.loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body: [
-            .letIndex("oc", .v("ob") * c(rows)),
-            .loop(variable: "i", lower: 0, upper: g.outChannels % rows == 0 ? c(rows) : .min(c(rows), c(g.outChannels) - .v("oc")),
+        run.append(.loop(variable: "ob", lower: .v("obegin"), upper: .v("oend"), schedule: .serial, body: panelStart + [
+            .loop(variable: "i", lower: 0, upper: !padded ? c(rows) : .min(c(rows), c(layout.rowLimit) - offset),
                   schedule: .serial, body: storePixels(tiling, g, y, outputs)),
         ]))
         if tiling.wholePlanes {
             body.append(.loop(variable: "run", lower: 0, upper: c(runs), schedule: .serial, body: run))
-            // Whole planes of the task's channels, one after another.
-            body.append(.loop(variable: "oc", lower: .v("obegin") * c(rows), upper: .min(.v("oend") * c(rows), c(g.outChannels)),
-                              schedule: .serial, body: [
+            // Whole planes of the task's channels, one after another (its panels lie in one
+            // group, so where groups are padded they end at the group's last channel).
+            let first = layout.channel(ofPanel: .v("obegin"))
+            let end: IndexExpr = layout.padsGroups
+                ? first + .min((.v("oend") - .v("obegin")) * c(rows), c(layout.rowLimit) - layout.offset(ofPanel: .v("obegin")))
+                : .min(.v("oend") * c(rows), c(g.outChannels))
+            body.append(.loop(variable: "oc", lower: first, upper: end, schedule: .serial, body: [
                 .finalized(y, start: (.v("n") * c(g.outChannels) + .v("oc")) * c(g.outPixels), count: c(g.outPixels), stride: 1,
                            alignment: g.outPixels),
             ]))

@@ -55,6 +55,8 @@ struct RegisterTile: Hashable, Sendable, CustomStringConvertible {
     /// its FMAs (measured: a 24x1 tile, 25 loads per 24 FMAs, runs the 1024x784x1024 product
     /// about 20% slower than 8x3 or 12x2); ties go to less traffic.
     /// With `rowsDividing`, only tiles whose rows divide it (nil when none does). With
+    /// `rowGroups`, the rows are that many groups, each rounded up to whole tiles on its own
+    /// (panels padded within each group, as `winograd_filter` packs them). With
     /// `fewerRows`, tiles with down to half the rows that fit are candidates too (rows that
     /// divide a small count, such as 7 of a 7x7 map's 49 pixels, waste nothing). With
     /// `maxVectors`, only tiles of at most that many vectors of columns. With
@@ -62,7 +64,7 @@ struct RegisterTile: Hashable, Sendable, CustomStringConvertible {
     /// one for the broadcast (28 of 32 in 2 vectors), for steps whose A operand is read in
     /// place and gains most from fewer loads per FMA. With `edgeTiles`, the product runs its
     /// last columns on an `edge` tile, and the estimate counts that.
-    static func choose(rows: Int, columns: Int, target: Target, rowsDividing: Int? = nil, fewerRows: Bool = false,
+    static func choose(rows: Int, columns: Int, target: Target, rowsDividing: Int? = nil, rowGroups: Int = 1, fewerRows: Bool = false,
                        maxVectors: Int? = nil, fillingRegisters: Bool = false, edgeTiles: Bool = false) -> RegisterTile? {
         let rules = RegisterFileRules(target), budget = rules.accumulatorBudget, width = target.vectorWidth
         // Tiles of at least `fewestAccumulators`, by estimated cost.
@@ -85,7 +87,7 @@ struct RegisterTile: Hashable, Sendable, CustomStringConvertible {
                     guard tileRows * vectors + vectors + 1 < target.vectorRegisters else { continue }
                     let tile = RegisterTile(rows: tileRows, vectors: vectors, width: width)
                     let traffic = 4.0 / Double(vectors) + 4.0 * Double(width) / Double(tileRows)
-                    let work = Double(roundUp(rows, tileRows) * (edgeTiles ? tile.paddedColumns(columns) : roundUp(columns, tile.columns)))
+                    let work = Double(rowGroups * roundUp(rows / rowGroups, tileRows) * (edgeTiles ? tile.paddedColumns(columns) : roundUp(columns, tile.columns)))
                     let fmaCycles = Double(tileRows * vectors) / fmaPipes
                     let loadBound = Double(tileRows + vectors) / loadsPerCycle / fmaCycles
                     let overhead = 1 + rules.stepOverheadCycles / fmaCycles

@@ -28,12 +28,13 @@ extension PackingKernels {
             throw .error("winograd_filter: no transform for tile \(context.attributes.int("tile"))")
         }
         let (positions, panels, channels, rows) = (shape[0], shape[1], shape[2], shape[3])
-        let outChannels = w.shape[0], alpha = transform.alpha
+        let layout = WinogradPanels(outChannels: w.shape[0], groups: context.attributes.int("groups"), rows: rows), alpha = transform.alpha
         var out = [Float](repeating: 0, count: positions * panels * channels * rows)
         for b in 0..<panels {
-            for i in 0..<rows where b * rows + i < outChannels {
+            for i in 0..<rows {
+                guard let k = layout.channel(panel: b, row: i) else { continue }
                 for c in 0..<channels {
-                    let tap = (b * rows + i) * channels * 9 + c * 9
+                    let tap = k * channels * 9 + c * 9
                     for p in 0..<positions {
                         var sum: Float = 0
                         for u in 0..<3 {
