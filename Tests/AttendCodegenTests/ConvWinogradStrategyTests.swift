@@ -186,16 +186,17 @@ struct ConvWinogradStrategyTests {
         }
     }
 
-    /// Where it is chosen among all strategies: the 3x3 stride-1 layers of ResNet stages 1-2
-    /// (56x56 and 28x28 maps), not 14x14 or 7x7 maps (too few tiles for vectors of tiles:
-    /// `winograd-channels` or the direct channel-vector product takes them), strides, or
+    /// Where it is chosen among all strategies on AVX-512: the 3x3 stride-1 layers of ResNet
+    /// stages 1-2 (56x56 and 28x28 maps), not 14x14 or 7x7 maps (too few tiles for vectors of
+    /// tiles: `winograd-channels` or the direct channel-vector product takes them; on AVX2
+    /// from 28x28 down, see `ConvWinogradChannelsStrategyTests.chosenForSmallMaps`), strides, or
     /// dilations whose phases do not split the map and padding evenly; grouped
     /// convolutions with at least 32 channels per group in and out (ResNeSt's split
     /// attention: 2 groups of 64 in, 128 out at 56x56), not narrower groups.
     @Test func chosenForResNetStagesOnly() throws {
-        func strategies(_ layer: String, _ shape: [Int]) throws -> [String] {
+        func strategies(_ layer: String, _ shape: [Int], on isa: Target.ISA = .avx512) throws -> [String] {
             let spec = "attend: 1\nname: choice\ninputs:\n  x: [\(shape.map(String.init).joined(separator: ", "))]\nlayers:\n  - conv: \(layer)\n"
-            let (_, _, chosen) = try CGenerator.layout(try ConvGEMMStrategyTests.optimized(spec), target: .native(.avx512))
+            let (_, _, chosen) = try CGenerator.layout(try ConvGEMMStrategyTests.optimized(spec), target: .native(isa))
             return chosen.map(\.strategy)
         }
         let same = "{op: conv2d, out: 64, kernel: 3, pad: 1, bias: false}"
@@ -209,6 +210,10 @@ struct ConvWinogradStrategyTests {
         #expect(try !strategies("{op: conv2d, out: 64, kernel: 3, pad: 2, dilation: 2, bias: false}", [1, 64, 57, 57]).contains("winograd"))
         #expect(try !strategies("{op: conv2d, out: 64, kernel: 3, pad: 1, dilation: 2, bias: false}", [1, 64, 56, 56]).contains("winograd"))
         #expect(try strategies("{op: conv2d, out: 256, kernel: 3, pad: 1, groups: 2, bias: false}", [1, 128, 56, 56]) == ["winograd"])
+        // Grouped and dilated convolutions stay here on AVX2 at any size (`winograd-channels`
+        // takes neither).
+        #expect(try strategies("{op: conv2d, out: 1024, kernel: 3, pad: 1, groups: 2, bias: false}", [1, 512, 14, 14], on: .avx2) == ["winograd"])
+        #expect(try strategies("{op: conv2d, out: 128, kernel: 3, pad: 2, dilation: 2, bias: false}", [1, 128, 28, 28], on: .avx2) == ["winograd"])
         #expect(try !strategies("{op: conv2d, out: 64, kernel: 3, pad: 1, groups: 4, bias: false}", [1, 64, 56, 56]).contains("winograd"))
         #expect(try !strategies("{op: conv2d, out: 64, kernel: 3, pad: 1, groups: 64, bias: false}", [1, 64, 56, 56]).contains("winograd"))
     }
