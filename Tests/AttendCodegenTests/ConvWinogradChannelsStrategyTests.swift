@@ -39,6 +39,42 @@ struct ConvWinogradChannelsStrategyTests {
         }
     }
 
+    /// Grouped: (name, input, groups, pad), with 12 vectors of output channels per group (so
+    /// panels of 1 to 4 or 6 vectors divide it). Each panel's products sum only its group's
+    /// input channels; a wrong group reads other channels, which the interpreter catches.
+    static let groupedCases: [(String, [Int], Int, Int)] = [
+        ("2 groups", [1, 8, 9, 11], 2, 1),
+        ("3 groups, two images", [2, 6, 6, 7], 3, 1),
+    ]
+
+    static func groupedSpec(_ c: (String, [Int], Int, Int), width: Int, epilogue: String) -> String {
+        ConvWinogradStrategyTests.spec((c.0, c.1, 12 * width * c.2, c.3), epilogue: epilogue, groups: c.2)
+    }
+
+    @Test(arguments: groupedCases.map(\.0))
+    func groupedAgreesWithTheInterpreter(_ name: String) throws {
+        let c = try #require(Self.groupedCases.first { $0.0 == name })
+        for target in ConvGEMMStrategyTests.targets {
+            for epilogue in ["residual", "pool"] {
+                let spec = Self.groupedSpec(c, width: target.vectorWidth, epilogue: epilogue)
+                var graph = try ConvGEMMStrategyTests.optimized(spec)
+                let selection = try StrategySelection(&graph, target: target, strategies: Self.pinned)
+                #expect(selection.plans.values.contains { $0.strategy == "winograd-channels" }, "\(name) on \(target)")
+                try CBackendHarness.expectAgreement(try ConvGEMMStrategyTests.optimized(spec), threads: 3, target: target, strategies: Self.pinned)
+            }
+        }
+    }
+
+    /// Groups whose channels are not whole panels are left to other strategies: 2 groups of
+    /// 12 channels fill whole vectors of 8 together, but no panel of 8-lane vectors lies in
+    /// one group.
+    @Test func groupsNeedWholePanels() throws {
+        let spec = ConvWinogradStrategyTests.spec(("", [1, 8, 9, 9], 24, 1), epilogue: "", groups: 2)
+        var graph = try ConvGEMMStrategyTests.optimized(spec)
+        let selection = try StrategySelection(&graph, target: .native(.avx2), strategies: Self.pinned)
+        #expect(selection.plans.isEmpty, "\(selection.plans.values.map(\.detail))")
+    }
+
     /// Output channels that are not whole vectors are left to other strategies.
     @Test func needsWholeVectorsOfChannels() throws {
         var graph = try ConvGEMMStrategyTests.optimized(ConvWinogradStrategyTests.spec(("", [1, 8, 9, 9], 20, 1), epilogue: ""))
@@ -53,6 +89,8 @@ struct ConvWinogradChannelsStrategyTests {
                 let graph = try ConvGEMMStrategyTests.optimized(Self.spec(c, width: target.vectorWidth, epilogue: "residual"))
                 try CBackendHarness.expectAgreement(graph, threads: 2, flags: flags, compiler: "/usr/bin/gcc", target: target, strategies: Self.pinned)
             }
+            let grouped = try ConvGEMMStrategyTests.optimized(Self.groupedSpec(Self.groupedCases[1], width: target.vectorWidth, epilogue: "residual"))
+            try CBackendHarness.expectAgreement(grouped, threads: 2, flags: flags, compiler: "/usr/bin/gcc", target: target, strategies: Self.pinned)
         }
     }
 

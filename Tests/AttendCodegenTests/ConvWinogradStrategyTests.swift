@@ -210,9 +210,11 @@ struct ConvWinogradStrategyTests {
         #expect(try !strategies("{op: conv2d, out: 64, kernel: 3, pad: 2, dilation: 2, bias: false}", [1, 64, 57, 57]).contains("winograd"))
         #expect(try !strategies("{op: conv2d, out: 64, kernel: 3, pad: 1, dilation: 2, bias: false}", [1, 64, 56, 56]).contains("winograd"))
         #expect(try strategies("{op: conv2d, out: 256, kernel: 3, pad: 1, groups: 2, bias: false}", [1, 128, 56, 56]) == ["winograd"])
-        // Grouped and dilated convolutions stay here on AVX2 at any size (`winograd-channels`
-        // takes neither).
-        #expect(try strategies("{op: conv2d, out: 1024, kernel: 3, pad: 1, groups: 2, bias: false}", [1, 512, 14, 14], on: .avx2) == ["winograd"])
+        // On AVX2, grouped convolutions on small maps go to `winograd-channels` as the others
+        // do (ResNeSt's last radix layer), and dilated ones stay here at any size
+        // (`winograd-channels` takes none).
+        #expect(try strategies("{op: conv2d, out: 1024, kernel: 3, pad: 1, groups: 2, bias: false}", [1, 512, 14, 14], on: .avx2) == ["winograd-channels"])
+        #expect(try strategies("{op: conv2d, out: 256, kernel: 3, pad: 1, groups: 2, bias: false}", [1, 128, 56, 56], on: .avx2) == ["winograd"])
         #expect(try strategies("{op: conv2d, out: 128, kernel: 3, pad: 2, dilation: 2, bias: false}", [1, 128, 28, 28], on: .avx2) == ["winograd"])
         #expect(try !strategies("{op: conv2d, out: 64, kernel: 3, pad: 1, groups: 4, bias: false}", [1, 64, 56, 56]).contains("winograd"))
         #expect(try !strategies("{op: conv2d, out: 64, kernel: 3, pad: 1, groups: 64, bias: false}", [1, 64, 56, 56]).contains("winograd"))

@@ -51,15 +51,18 @@ struct ConvWinogradChannelsStrategy: KernelStrategy {
 
     func plan(_ node: Node, in index: GraphIndex, target: Target) -> StrategyPlan? {
         guard let g = ConvGeometry(strategyNode: node, in: index.graph) else { return nil }
-        guard g.kernel == [3, 3], g.stride == [1, 1], g.dilation == [1, 1], g.groups == 1,
+        guard g.kernel == [3, 3], g.stride == [1, 1], g.dilation == [1, 1],
               let transform = WinogradTransform(m: 2) else { return nil }
         let m = transform.m, positions = transform.alpha * transform.alpha, width = target.vectorWidth
         // Whole vectors of output channels, as the output transform reads them.
         guard g.outChannels % width == 0 else { return nil }
         let tilesHigh = (g.outHeight + m - 1) / m, tilesWide = (g.outWidth + m - 1) / m
         let tiles = tilesHigh * tilesWide
-        guard let tile = RegisterTile.choose(rows: tiles, columns: g.outChannels, target: target, fewerRows: true,
-                                             fillingRegisters: true) else { return nil }
+        // Grouped: each panel of output channels lies in one group (so its products sum only
+        // that group's input channels), the panels dividing the group's channels.
+        guard let tile = RegisterTile.choose(rows: tiles, columns: g.outPerGroup, target: target, fewerRows: true,
+                                             fillingRegisters: true),
+              g.groups == 1 || g.outPerGroup % tile.columns == 0 else { return nil }
         let productTiles = RegisterTile.roundUp(tiles, tile.rows)
         let panels = (g.outChannels + tile.columns - 1) / tile.columns
         // Chosen where the products over whole register tiles plus the transforms (a few
@@ -68,7 +71,7 @@ struct ConvWinogradChannelsStrategy: KernelStrategy {
         // transforms are shared by many products, and enough tiles that each transformed
         // weight (16/9 as many as the direct product's, streamed from memory at batch 1)
         // feeds many products.
-        let narrowest = min(g.channels, g.outChannels)
+        let narrowest = min(g.inPerGroup, g.outPerGroup)
         let work = Double(positions * productTiles * panels * tile.columns) * (1 + Double(width) / Double(narrowest))
         guard !onlyWhenCheaper || (work < 0.7 * Double(9 * g.outPixels * g.outChannels) && narrowest >= Self.minimumChannels
                                    && tiles >= Self.minimumTilesPerLane * width) else { return nil }
@@ -90,7 +93,7 @@ struct ConvWinogradChannelsStrategy: KernelStrategy {
         return StrategyPlan(
             strategy: name, detail: "F(\(m)x\(m), 3x3), tile \(tile.rows) tiles x \(tile.columns) channels",
             derivations: [.init(slot: "winograd_weight", op: WinogradFilterOp(), operandSlots: ["weight"],
-                                attributes: Attributes([("tile", .int(m)), ("rows", .int(tile.columns)), ("groups", .int(1))]))],
+                                attributes: Attributes([("tile", .int(m)), ("rows", .int(tile.columns)), ("groups", .int(g.groups))]))],
             finalizesRegions: true, scratch: copy + transformed + products,
             lower: { context throws(Diagnostic) in try Self.lower(context, tiling) })
     }
@@ -137,24 +140,28 @@ struct ConvWinogradChannelsStrategy: KernelStrategy {
             transformed(p, .v("ci0") + ch, lane)
         })
 
-        // 2. The products, a register tile of tiles by a panel's channels at a time. The
-        // panel's transformed weights come from memory on the first block of tiles: each step
-        // fetches a step's weights a few steps ahead.
-        let ahead = IndexExpr.min(.v("ci") + c(Self.prefetchSteps), c(g.channels - 1))
+        // 2. The products, a register tile of tiles by a panel's channels at a time, over the
+        // input channels of the panel's group (from `cbase`). The panel's transformed weights
+        // come from memory on the first block of tiles: each step fetches a step's weights a
+        // few steps ahead.
+        let reduction = g.inPerGroup
+        let channel: IndexExpr = g.groups == 1 ? .v("ci") : .v("cbase") + .v("ci")
+        let ahead = IndexExpr.min(.v("ci") + c(Self.prefetchSteps), c(reduction - 1))
         let prefetch = stride(from: 0, to: columns, by: 16).map { offset in
-            Stmt.prefetch(filters, ((.v("p") * c(panels) + .v("ob")) * c(g.channels) + ahead) * c(columns) + c(offset))
+            Stmt.prefetch(filters, ((.v("p") * c(panels) + .v("ob")) * c(reduction) + ahead) * c(columns) + c(offset))
         }
-        let step = prefetch + tile.step(a: { i in .load(scratch, transformed(.v("p"), .v("ci"), .v("tb") + c(i))) },
-                             b: { v in .load(filters, ((.v("p") * c(panels) + .v("ob")) * c(g.channels) + .v("ci")) * c(columns) + c(v * width),
+        let step = prefetch + tile.step(a: { i in .load(scratch, transformed(.v("p"), channel, .v("tb") + c(i))) },
+                             b: { v in .load(filters, ((.v("p") * c(panels) + .v("ob")) * c(reduction) + .v("ci")) * c(columns) + c(v * width),
                                              width: width, aligned: false) })
         let products: Stmt = .loop(variable: "task", lower: 0, upper: c(g.batch * positions * panels), schedule: .parallel, body: [
             .letIndex("n", .v("task") / c(positions * panels)),
             .letIndex("p", (.v("task") / c(panels)) % c(positions)),
             .letIndex("ob", .v("task") % c(panels)),
+        ] + (g.groups == 1 ? [] : [.letIndex("cbase", .v("ob") * c(columns) / c(g.outPerGroup) * c(g.inPerGroup))]) + [
             .loop(variable: "tblock", lower: 0, upper: c(tiling.productTiles / tile.rows), schedule: .serial, body:
                 [.letIndex("tb", .v("tblock") * c(tile.rows))]
                 + tile.declareAccumulators { _, _ in .broadcast(.constant(0), width: width) }
-                + [.loop(variable: "ci", lower: 0, upper: c(g.channels), schedule: .serial, body: step)]
+                + [.loop(variable: "ci", lower: 0, upper: c(reduction), schedule: .serial, body: step)]
                 + (0..<tile.rows).flatMap { i in (0..<tile.vectors).map { v in
                     Stmt.storeVector(scratch, product(.v("p"), .v("tb") + c(i), .v("ob") * c(columns) + c(v * width)),
                                      .register(tile.accumulator(i, v)), width: width, aligned: false)
