@@ -28,13 +28,19 @@ struct ConvWinogradChannelsStrategyTests {
     @Test(arguments: cases.map(\.0))
     func agreesWithTheInterpreter(_ name: String) throws {
         let c = try #require(Self.cases.first { $0.0 == name })
+        try Self.expectTakenAndAgreeing(name) { target, epilogue in Self.spec(c, width: target.vectorWidth, epilogue: epilogue) }
+    }
+
+    /// On each target and epilogue, the strategy takes the spec's convolution and the kernel
+    /// agrees with the interpreter.
+    static func expectTakenAndAgreeing(_ name: String, _ spec: (Target, String) -> String) throws {
         for target in ConvGEMMStrategyTests.targets {
             for epilogue in ["residual", "pool"] {
-                let spec = Self.spec(c, width: target.vectorWidth, epilogue: epilogue)
-                var graph = try ConvGEMMStrategyTests.optimized(spec)
+                var graph = try ConvGEMMStrategyTests.optimized(spec(target, epilogue))
                 let selection = try StrategySelection(&graph, target: target, strategies: Self.pinned)
                 #expect(selection.plans.values.contains { $0.strategy == "winograd-channels" }, "\(name) on \(target)")
-                try CBackendHarness.expectAgreement(try ConvGEMMStrategyTests.optimized(spec), threads: 3, target: target, strategies: Self.pinned)
+                try CBackendHarness.expectAgreement(try ConvGEMMStrategyTests.optimized(spec(target, epilogue)), threads: 3, target: target,
+                                                    strategies: Self.pinned)
             }
         }
     }
@@ -54,15 +60,7 @@ struct ConvWinogradChannelsStrategyTests {
     @Test(arguments: groupedCases.map(\.0))
     func groupedAgreesWithTheInterpreter(_ name: String) throws {
         let c = try #require(Self.groupedCases.first { $0.0 == name })
-        for target in ConvGEMMStrategyTests.targets {
-            for epilogue in ["residual", "pool"] {
-                let spec = Self.groupedSpec(c, width: target.vectorWidth, epilogue: epilogue)
-                var graph = try ConvGEMMStrategyTests.optimized(spec)
-                let selection = try StrategySelection(&graph, target: target, strategies: Self.pinned)
-                #expect(selection.plans.values.contains { $0.strategy == "winograd-channels" }, "\(name) on \(target)")
-                try CBackendHarness.expectAgreement(try ConvGEMMStrategyTests.optimized(spec), threads: 3, target: target, strategies: Self.pinned)
-            }
-        }
+        try Self.expectTakenAndAgreeing(name) { target, epilogue in Self.groupedSpec(c, width: target.vectorWidth, epilogue: epilogue) }
     }
 
     /// Groups whose channels are not whole panels are left to other strategies: 2 groups of

@@ -51,46 +51,30 @@ struct WinogradFilterKernelTests {
 
     @Test func packsEveryPositionInRowPanels() throws {
         // 5 output channels in panels of 3 (the last padded with a zero row), 2 input channels.
-        var random = SeededRandom(seed: 3)
-        let w = Tensor(shape: [5, 2, 3, 3], data: (0..<90).map { _ in random.uniform(-0.5, 0.5) })
-        let out = try runOp("winograd_filter", [w], [("tile", .int(2)), ("rows", .int(3))])[0]
-        #expect(out.shape == [16, 2, 2, 3])
-        let t = try #require(WinogradTransform(m: 2))
-        for p in 0..<16 {
-            for b in 0..<2 {
-                for c in 0..<2 {
-                    for i in 0..<3 {
-                        let k = b * 3 + i
-                        let got = out.data[((p * 2 + b) * 2 + c) * 3 + i]
-                        guard k < 5 else { #expect(got == 0); continue }
-                        var want = 0.0
-                        for u in 0..<3 {
-                            for v in 0..<3 { want += t.filterCoefficient(p / 4, p % 4, u, v) * Double(w.data[(k * 2 + c) * 9 + u * 3 + v]) }
-                        }
-                        #expect(abs(Double(got) - want) < 1e-6)
-                    }
-                }
-            }
-        }
+        try expectPacked(outChannels: 5, groups: 1, panels: 2, seed: 3) { b, i in b * 3 + i < 5 ? b * 3 + i : nil }
     }
 
     /// Grouped: each group's channels fill its own panels, the group's last one padded with
     /// zero rows, so no panel holds two groups' channels (2 groups of 5 channels in panels
     /// of 3: rows 0-4 of panels 0-1 are channels 0-4, rows 0-4 of panels 2-3 channels 5-9).
     @Test func padsEachGroupsLastPanel() throws {
-        var random = SeededRandom(seed: 4)
-        let w = Tensor(shape: [10, 2, 3, 3], data: (0..<180).map { _ in random.uniform(-0.5, 0.5) })
-        let out = try runOp("winograd_filter", [w], [("tile", .int(2)), ("rows", .int(3)), ("groups", .int(2))])[0]
-        #expect(out.shape == [16, 4, 2, 3])
+        try expectPacked(outChannels: 10, groups: 2, panels: 4, seed: 4) { b, i in b % 2 * 3 + i < 5 ? b / 2 * 5 + b % 2 * 3 + i : nil }
+    }
+
+    /// `winograd_filter` of a random `[outChannels, 2, 3, 3]` weight in panels of 3 rows: row
+    /// `i` of panel `b` holds channel `channel(b, i)`'s transformed filter, or zeros for nil.
+    func expectPacked(outChannels: Int, groups: Int, panels: Int, seed: UInt64, channel: (Int, Int) -> Int?) throws {
+        var random = SeededRandom(seed: seed)
+        let w = Tensor(shape: [outChannels, 2, 3, 3], data: (0..<outChannels * 18).map { _ in random.uniform(-0.5, 0.5) })
+        let out = try runOp("winograd_filter", [w], [("tile", .int(2)), ("rows", .int(3)), ("groups", .int(groups))])[0]
+        #expect(out.shape == [16, panels, 2, 3])
         let t = try #require(WinogradTransform(m: 2))
         for p in 0..<16 {
-            for b in 0..<4 {
+            for b in 0..<panels {
                 for c in 0..<2 {
                     for i in 0..<3 {
-                        let got = out.data[((p * 4 + b) * 2 + c) * 3 + i]
-                        let inGroup = b % 2 * 3 + i
-                        guard inGroup < 5 else { #expect(got == 0); continue }
-                        let k = b / 2 * 5 + inGroup
+                        let got = out.data[((p * panels + b) * 2 + c) * 3 + i]
+                        guard let k = channel(b, i) else { #expect(got == 0); continue }
                         var want = 0.0
                         for u in 0..<3 {
                             for v in 0..<3 { want += t.filterCoefficient(p / 4, p % 4, u, v) * Double(w.data[(k * 2 + c) * 9 + u * 3 + v]) }
