@@ -189,7 +189,7 @@ struct ConvWinogradStrategyTests {
     /// Where it is chosen among all strategies on AVX-512: the 3x3 stride-1 layers of ResNet
     /// stages 1-2 (56x56 and 28x28 maps), not 14x14 or 7x7 maps (too few tiles for vectors of
     /// tiles: `winograd-channels` or the direct channel-vector product takes them; on AVX2
-    /// from 28x28 down, see `ConvWinogradChannelsStrategyTests.chosenForSmallMaps`), strides, or
+    /// 14x14 maps too, see `ConvWinogradChannelsStrategyTests.chosenForSmallMaps`), strides, or
     /// dilations whose phases do not split the map and padding evenly; grouped
     /// convolutions with at least 32 channels per group in and out (ResNeSt's split
     /// attention: 2 groups of 64 in, 128 out at 56x56), not narrower groups.

@@ -68,9 +68,12 @@ struct ConvWinogradStrategy: KernelStrategy {
     /// The most tiles per image that `winograd-channels` takes first on targets of 16 vector
     /// registers (AVX2). Measured on Zen 3 in se_resnet's profile (8 interleaved rounds, at
     /// one thread): its 3x3 layers took 0.55x the time there on 14x14 maps (49 tiles), 0.75x
-    /// on 28x28 (196), and the same on 56x56 (784), where this strategy's smaller working set
-    /// is kept. (On AVX-512 it takes maps of 128 tiles and more, as measured there.)
-    static let channelVectorTilesOn16Registers = 256
+    /// on 28x28 (196), and the same on 56x56 (784). 28x28 maps stay here for now: the other
+    /// strategy's scratch (every tile's transforms and products at once, about 3.8 MB on
+    /// ResNet-50's 128-channel layers) left cbam_resnet's and eca_resnet's arenas 11% over
+    /// their peak live bytes, past what `ArenaPlanner`'s greedy orders pack. (On AVX-512 it
+    /// takes maps of 128 tiles and more, as measured there.)
+    static let channelVectorTilesOn16Registers = 64
 
     /// Floats of a task's transformed tiles at most (positions x channels x pitch): within
     /// L2 beside the filters, and on the stack.
@@ -106,7 +109,7 @@ struct ConvWinogradStrategy: KernelStrategy {
         let work = Double(positions * paddedTiles) * (1 + Double(width) / Double(narrowest))
         guard !onlyWhenCheaper || (work < 0.8 * Double(9 * g.outPixels) && paddedTiles >= 8 * width
                                    && narrowest >= Self.minimumChannels) else { return nil }
-        // On 16 vector registers, maps of a few hundred tiles are left to `winograd-channels`
+        // On 16 vector registers, maps of a few dozen tiles are left to `winograd-channels`
         // where it takes them: the products there fill their register tiles with the map's
         // tiles (no run padded to 16 tiles) and transform each tile once, where each group
         // of panels here transforms it again.
