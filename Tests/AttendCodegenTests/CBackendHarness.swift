@@ -48,11 +48,13 @@ enum CBackendHarness {
     /// Builds and runs `graph` in C on these parameters and inputs; returns outputs by name.
     static func run(_ graph: Graph, parameters: [String: Tensor], inputs: [String: Tensor],
                     flags: [String] = flags, compiler: String? = nil, threads: Int = 2, target: Target = .portable,
-                    strategies: [any KernelStrategy]? = nil, sharingFunctions: Bool = true) throws -> [String: Tensor] {
+                    strategies: [any KernelStrategy]? = nil, sharingFunctions: Bool = true, parallelFloats: Int = 0) throws -> [String: Tensor] {
         let directory = folder()
         defer { try? FileManager.default.removeItem(atPath: directory) }
+        // The test cases are small: by default their kernels still split across the threads,
+        // so the tasks' ranges are what is checked.
         let program = try CGenerator.generate(graph, target: target, strategies: strategies ?? KernelStrategies.allowed(on: target),
-                                              sharingFunctions: sharingFunctions)
+                                              sharingFunctions: sharingFunctions, parallelFloats: parallelFloats)
         var build = try CBuild(target: target)
         build.flags = flags + target.compilerFlags
         if let compiler { build.compiler = compiler }
@@ -88,13 +90,13 @@ enum CBackendHarness {
     /// Runs `graph` on seeded random weights and inputs in both the interpreter and C, and
     /// records an issue for every output that is missing or not within `tolerance`.
     static func expectAgreement(_ graph: Graph, seed: UInt64 = 1, threads: Int = 2, flags: [String] = flags, compiler: String? = nil,
-                                target: Target = .portable, strategies: [any KernelStrategy]? = nil,
+                                target: Target = .portable, strategies: [any KernelStrategy]? = nil, parallelFloats: Int = 0,
                                 sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
         let parameters = try Weights.initialize(graph, seed: seed)
         let inputs = try Weights.randomInputs(graph, seed: seed)
         let expected = try Interpreter(graph: graph).run(parameters: parameters, inputs: inputs)
         let actual = try run(graph, parameters: parameters, inputs: inputs, flags: flags, compiler: compiler, threads: threads, target: target,
-                             strategies: strategies)
+                             strategies: strategies, parallelFloats: parallelFloats)
         for (name, reference) in expected {
             guard let tensor = actual[name] else {
                 Issue.record("C produced no output '\(name)'", sourceLocation: sourceLocation)

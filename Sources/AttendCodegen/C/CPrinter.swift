@@ -24,7 +24,10 @@ public struct CPrinter: KernelPrinter {
             for (number, task) in kernel.tasks.enumerated() { lines += outlined(task, number: number, of: kernel) }
         }
         lines.append("\(external ? "ATTEND_KERNEL" : "static") \(signature(kernel)) {")
-        if kernel.tasks.isEmpty { lines.append("    (void)pool;") }
+        // A kernel run inline (small enough for one thread) may leave buffers unread, as a task does.
+        if kernel.tasks.isEmpty {
+            lines.append("    " + (kernel.parameters.map(\.buffer.name) + kernel.scalars.map(\.name) + ["pool"]).map { "(void)\($0);" }.joined(separator: " "))
+        }
         lines += statements(kernel.body, depth: 1, in: kernel)
         lines.append("}")
         return lines.joined(separator: "\n") + "\n"

@@ -24,9 +24,11 @@ public enum CGenerator {
     /// `sharingFunctions`: kernels (run-time, and load-time ones computing derived parameters)
     /// that differ only in sizes and scales share one function taking those as arguments
     /// (`Kernel.sharingFunctions`); tests turn it off to compare against one function per
-    /// distinct kernel.
+    /// distinct kernel. `parallelFloats`: kernels whose buffers hold fewer floats run on one
+    /// thread (`Kernel.runningSmallWorkInline`); tests of how kernels split across threads
+    /// set 0 to split even their small cases.
     public static func generate(_ graph: Graph, target: Target, strategies available: [any KernelStrategy],
-                                sharingFunctions: Bool = true) throws(Diagnostic) -> CProgram {
+                                sharingFunctions: Bool = true, parallelFloats: Int = Kernel.parallelFloats) throws(Diagnostic) -> CProgram {
         // Buffers are sized, and nodes lowered, by the layouts: only those the ops handle.
         try Verifier.verifyLayouts(graph)
         let stem = Naming.stem(graph.name)
@@ -45,7 +47,7 @@ public enum CGenerator {
                 throw .error("internal: kernel \(position) ('\(anchor.layer.isEmpty ? anchor.op.name : anchor.layer)') reads or writes a value with no planned storage",
                              at: anchor.location)
             }
-            lowered.append((kernel, arguments))
+            lowered.append((kernel.runningSmallWorkInline(below: parallelFloats), arguments))
         }
         let kernels = lowered.map(\.kernel)
         let shared = sharingFunctions ? Kernel.sharingFunctions(kernels) : kernels.map { ($0, []) }

@@ -72,20 +72,6 @@ public enum Loops {
         return result
     }
 
-    /// A loop nest over every element of `shape`: loop variables `prefix0, prefix1, …`
-    /// (outermost first); the outermost loop is parallel and the innermost vectorized when
-    /// asked. `body` receives the coordinates. A rank-0 shape runs the body once.
-    public static func nest(_ shape: [Int], prefix: String, parallel: Bool = true,
-                            body: ([IndexExpr]) -> [Stmt]) -> [Stmt] {
-        let variables = shape.indices.map { "\(prefix)\($0)" }
-        var inner = body(variables.map(IndexExpr.variable))
-        for axis in shape.indices.reversed() {
-            let schedule: LoopSchedule = axis == 0 && parallel ? .parallel : (axis == shape.count - 1 ? .vectorized : .serial)
-            inner = [.loop(variable: variables[axis], lower: 0, upper: .constant(shape[axis]), schedule: schedule, body: inner)]
-        }
-        return inner
-    }
-
     /// Strides of an operand broadcast (NumPy rules) to `outShape`: 0 on broadcast axes.
     public static func broadcastStrides(_ shape: [Int], to outShape: [Int]) -> [Int] {
         let padded = [Int](repeating: 1, count: outShape.count - shape.count) + shape

@@ -12,12 +12,12 @@ enum PReLULowering {
         // rank below 2 has one channel, as in torch.
         let grid = shape.count >= 2 ? [shape[0], shape[1], ShapeRules.elementCount(Array(shape[2...]))]
                                     : [1, 1, ShapeRules.elementCount(shape)]
-        return Loops.nest(grid, prefix: "i") { c in
-            let offset = Loops.offset(c, Loops.strides(grid))
-            let value = ValueExpr.load(x, offset)
+        // Rows of the grid split across threads (a batch of 1 too), as elementwise ops' do.
+        return Pruning.pruned(RowLoops.rows(grid) { c, flat in
+            let value = ValueExpr.load(x, flat)
             let slope = ValueExpr.load(weight, count == 1 ? 0 : c[1])
-            return [.store(y, offset, .binary(.max, value, .constant(0)) + slope * .binary(.min, value, .constant(0)))]
-        }
+            return [.store(y, flat, .binary(.max, value, .constant(0)) + slope * .binary(.min, value, .constant(0)))]
+        })
     }
 }
 
