@@ -49,7 +49,7 @@ struct ThreadSplitTests {
         let small = try kernelText([1, 4, 8, 8])
         #expect(!small.contains("attend_parallel_for"))
         #expect(small.contains("for (int64_t r = 0; r < 32; r++) {"))
-        // 2 x 16384 + 16: at the bound.
+        // 2 x 16384 + 16: just over the bound.
         #expect(Kernel.parallelFloats == 2 * 16_384)
         #expect(try kernelText([1, 16, 32, 32]).contains("attend_parallel_for(pool, 0, 512,"))
         let lowered = Kernel(name: "k", comment: "", parameters: [Kernel.Parameter(BufferRef("y"), .output, count: 100)],

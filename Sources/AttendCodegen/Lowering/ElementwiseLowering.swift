@@ -5,7 +5,7 @@ import AttendIR
 /// read through broadcast strides, the op's declared scalar formula in the middle. The rows
 /// (every axis but the last, flattened) split across threads, so a batch of 1 does too: with
 /// the batch axis as the parallel loop, CBAM's gate multiplications ran on one thread, and
-/// at two threads read the half of their input the other core had written from there (3-7x
+/// at two threads read the half of their input the other core had written from there (2-7x
 /// their one-thread time on Zen 3).
 enum ElementwiseLowering {
     static func lower(_ op: ElementwiseOp, _ context: LoweringContext) -> [Stmt] {
