@@ -152,7 +152,8 @@ public struct CBuild: Sendable {
 
     /// One file to compile, at `level` (flags), with its compile time per byte relative to
     /// the others' (measured with gcc 12 on cbam_resnet: about 10 us per byte for kernels
-    /// and bulk load-time kernels, 4 at -O0, 2 for the create/run file, mostly tables).
+    /// and bulk load-time kernels, 4 for load-time kernels at -O0, under 1 for the create/run
+    /// file at -O0, mostly tables, counted as the least there is).
     struct Compilation: Sendable {
         var source: String
         var level: [String]

@@ -26,7 +26,7 @@ public struct CPrinter: KernelPrinter {
         lines.append("\(external ? "ATTEND_KERNEL" : "static") \(signature(kernel)) {")
         // A kernel run inline (small enough for one thread) may leave buffers unread, as a task does.
         if kernel.tasks.isEmpty {
-            lines.append("    " + (kernel.parameters.map(\.buffer.name) + kernel.scalars.map(\.name) + ["pool"]).map { "(void)\($0);" }.joined(separator: " "))
+            lines.append(unusedCasts(kernel.parameters.map(\.buffer.name) + kernel.scalars.map(\.name) + ["pool"]))
         }
         lines += statements(kernel.body, depth: 1, in: kernel)
         lines.append("}")
@@ -42,6 +42,10 @@ public struct CPrinter: KernelPrinter {
         "void \(kernel.name)(\((kernel.parameters.map(declaration) + kernel.scalars.map(declaration) + ["attend_pool *pool"]).joined(separator: ", ")))"
     }
 
+    /// `(void)name;` for each name, as one indented line: a function (a task, or a kernel run
+    /// inline) need not read every buffer it is given, and the build allows no warnings.
+    private func unusedCasts(_ names: [String]) -> String { "    " + names.map { "(void)\($0);" }.joined(separator: " ") }
+
     private func taskName(_ number: Int, of kernel: Kernel) -> String { "\(kernel.name)_task\(number)" }
     private func context(_ kernel: Kernel) -> String { "\(kernel.name)_context" }
 
@@ -56,7 +60,7 @@ public struct CPrinter: KernelPrinter {
             lines.append("    const \(declaration(scalar)) = context->\(scalar.name);")
         }
         // A kernel with several parallel loops gives each task every buffer; not all use all.
-        lines.append("    " + (task.captures.map(\.buffer.name) + task.scalars.map(\.name)).map { "(void)\($0);" }.joined(separator: " "))
+        lines.append(unusedCasts(task.captures.map(\.buffer.name) + task.scalars.map(\.name)))
         lines.append("    for (int64_t \(task.variable) = begin; \(task.variable) < end; \(task.variable)++) {")
         lines += statements(task.body, depth: 2, in: kernel)
         lines.append("    }")
